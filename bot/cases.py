@@ -1,0 +1,449 @@
+"""Anonymous cases brokered by volunteers (SPEC 2.3): the rules, over a database session.
+
+No Slack client and no templates here. Every race (two volunteers taking a case, a double
+submission, a retried close) is settled by the database with a conditional UPDATE or a
+DELETE whose rowcount says who won. The requester appears only as sealed tokens and a keyed
+marker (see bot.privacy); the plain Slack ID is passed in by the handler and never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot import jobs, points
+from bot.errors import Conflict, NotAllowed, NotFound
+from bot.privacy import Identity, Privacy, redact
+from storage.models.cases import AnonymousCase, CaseDraft, CasePause
+from storage.models.feedback import Feedback
+from storage.models.requests import AllyRequest, Match
+from storage.types import utcnow
+
+OPEN = "open"
+TAKEN = "taken"
+CLOSED = "closed"
+
+HELPED = "helped"
+NOT_HELPED = "not_helped"
+MISUSE = "misuse"
+OUTCOMES = {HELPED: "helped", NOT_HELPED: "not helped", MISUSE: "misuse"}
+# Not a volunteer's choice: the requester asked for their data to be deleted (bot.forget).
+WITHDRAWN = "withdrawn"
+OUTCOME_LABELS = {**OUTCOMES, WITHDRAWN: "withdrawn by the person who asked"}
+
+MAX_OPEN_CASES = 3
+DRAFT_MAX_AGE = timedelta(days=1)
+PURGE = "purge_case"
+CARD = "post_case_card"
+# The sweep posts a case's card if the attempt right after the confirmation did not.
+CARD_GRACE = timedelta(minutes=1)
+_HANDLE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An anonymous request between the modal and its confirmation (the raw text)."""
+
+    category: str
+    details: str
+    timing: str | None
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount or 0)
+
+
+def _id(case: AnonymousCase) -> int:
+    assert case.id is not None
+    return case.id
+
+
+def purge_key(case_id: int) -> str:
+    """The scheduled-work key of a case's purge."""
+    return f"{PURGE}:{case_id}"
+
+
+def card_key(case_id: int) -> str:
+    """The scheduled-work key of a case's card post (the safety net of the first attempt)."""
+    return f"case_card:{case_id}"
+
+
+def new_handle() -> str:
+    """A random case handle such as `Case K3F9`."""
+    return "Case " + "".join(secrets.choice(_HANDLE_ALPHABET) for _ in range(4))
+
+
+def redact_draft(draft: Draft, identity: Identity) -> Draft:
+    """The draft as volunteers will see it: everything that may identify the requester removed."""
+    timing = redact(draft.timing, identity).strip() if draft.timing else None
+    return Draft(
+        category=draft.category,
+        details=redact(draft.details, identity).strip()[:3000],
+        timing=(timing or None) and timing[:200],
+    )
+
+
+# who may ask
+
+
+def refusal_for(session: Session, privacy: Privacy, *, user_id: str) -> str | None:
+    """Why this person may not send an anonymous request now, or None (read-only)."""
+    marker = privacy.marker(user_id)
+    if session.get(CasePause, marker) is not None:
+        return (
+            "You can't send anonymous requests at the moment. You can still ask for an ally "
+            "by name, or talk to the programme's organisers."
+        )
+    open_cases = session.exec(
+        select(func.count())
+        .select_from(AnonymousCase)
+        .where(AnonymousCase.requester_marker == marker, col(AnonymousCase.status) != CLOSED)
+    ).one()
+    if open_cases >= MAX_OPEN_CASES:
+        return (
+            f"You already have {MAX_OPEN_CASES} anonymous requests open. Please wait until a "
+            "volunteer has closed one before asking again."
+        )
+    return None
+
+
+# drafts
+
+
+def save_draft(
+    session: Session, privacy: Privacy, *, token: str, user_id: str, draft: Draft
+) -> None:
+    """Keep a draft sealed until it is confirmed, edited or abandoned (stale ones go)."""
+    session.execute(delete(CaseDraft).where(col(CaseDraft.created_at) < utcnow() - DRAFT_MAX_AGE))
+    payload = json.dumps(
+        {"category": draft.category, "details": draft.details, "timing": draft.timing}
+    )
+    session.add(
+        CaseDraft(id=token, owner_marker=privacy.marker(user_id), sealed=privacy.seal(payload))
+    )
+
+
+def _load_draft(privacy: Privacy, row: CaseDraft) -> Draft:
+    data = json.loads(privacy.unseal(row.sealed))
+    return Draft(category=data["category"], details=data["details"], timing=data.get("timing"))
+
+
+def peek_draft(session: Session, privacy: Privacy, *, token: str, user_id: str) -> Draft | None:
+    """The person's draft, if it still exists and is theirs."""
+    row = session.get(CaseDraft, token)
+    if row is None or row.owner_marker != privacy.marker(user_id):
+        return None
+    return _load_draft(privacy, row)
+
+
+def take_draft(session: Session, privacy: Privacy, *, token: str, user_id: str) -> Draft | None:
+    """Claim and delete the person's draft; None if gone (a double submission) or not theirs."""
+    row = session.get(CaseDraft, token)
+    if row is None or row.owner_marker != privacy.marker(user_id):
+        return None
+    draft = _load_draft(privacy, row)
+    claimed = session.execute(
+        delete(CaseDraft).where(
+            col(CaseDraft.id) == token, col(CaseDraft.owner_marker) == row.owner_marker
+        )
+    )
+    return draft if _rowcount(claimed) == 1 else None
+
+
+# the case
+
+
+def open_case(
+    session: Session, privacy: Privacy, *, user_id: str, draft: Draft, identity: Identity
+) -> AnonymousCase:
+    """Record a new case from a confirmed draft, redacted again here (never trust a preview)."""
+    shown = redact_draft(draft, identity)
+    for _ in range(20):
+        case = AnonymousCase(
+            handle=new_handle(),
+            category=shown.category,
+            details=shown.details,
+            timing=shown.timing,
+            requester_sealed=privacy.seal(user_id),
+            requester_marker=privacy.marker(user_id),
+        )
+        try:
+            with session.begin_nested():
+                session.add(case)
+        except IntegrityError:  # the handle exists already: draw another
+            continue
+        # In the same unit of work: the card reaches the volunteers even if its first post fails.
+        case_id = _id(case)
+        jobs.schedule(
+            session,
+            kind=CARD,
+            key=card_key(case_id),
+            due_at=utcnow() + CARD_GRACE,
+            payload={"case_id": case_id},
+        )
+        return case
+    raise Conflict("We could not file your request just now. Please try again.")
+
+
+def get_case(session: Session, *, case_id: int, lock: bool = False) -> AnonymousCase:
+    """One case, or NotFound."""
+    statement = select(AnonymousCase).where(AnonymousCase.id == case_id)
+    if lock:
+        statement = statement.with_for_update()
+    case = session.exec(statement).first()
+    if case is None:
+        raise NotFound("That case no longer exists.")
+    return case
+
+
+def record_card(session: Session, *, case_id: int, channel: str, ts: str) -> None:
+    """Remember where the case's card is in the volunteers channel (its due post is cancelled)."""
+    case = get_case(session, case_id=case_id)
+    case.card_channel, case.card_ts = channel, ts
+    session.add(case)
+    jobs.cancel(session, key=card_key(case_id))
+
+
+def record_thread(
+    session: Session, privacy: Privacy, *, case_id: int, dm_channel: str, thread_ts: str
+) -> bool:
+    """Remember the requester's DM thread for the case (sealed channel); False if already set."""
+    result = session.execute(
+        update(AnonymousCase)
+        .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.thread_ts).is_(None))
+        .values(dm_sealed=privacy.seal(dm_channel), thread_ts=thread_ts)
+    )
+    return _rowcount(result) == 1
+
+
+def requester_of(privacy: Privacy, case: AnonymousCase) -> str:
+    """The requester's Slack ID, unsealed only to send them a message."""
+    if case.requester_sealed is None:
+        raise NotFound("This case's link to the person who asked was deleted.")
+    return privacy.unseal(case.requester_sealed)
+
+
+def dm_of(privacy: Privacy, case: AnonymousCase) -> str | None:
+    """The requester's DM channel for the case's thread, if it was opened."""
+    return privacy.unseal(case.dm_sealed) if case.dm_sealed else None
+
+
+def is_requester(privacy: Privacy, case: AnonymousCase, user_id: str) -> bool:
+    """Whether this person is the case's requester (compared by keyed marker)."""
+    return case.requester_marker is not None and secrets.compare_digest(
+        case.requester_marker, privacy.marker(user_id)
+    )
+
+
+def take_case(session: Session, *, case_id: int, volunteer_id: str) -> AnonymousCase:
+    """A volunteer takes an open case: exactly one wins, whatever the clicks."""
+    result = session.execute(
+        update(AnonymousCase)
+        .where(
+            col(AnonymousCase.id) == case_id,
+            col(AnonymousCase.volunteer_id).is_(None),
+            col(AnonymousCase.status) == OPEN,
+        )
+        .values(volunteer_id=volunteer_id, status=TAKEN, taken_at=utcnow())
+    )
+    case = get_case(session, case_id=case_id)
+    session.refresh(case)
+    if _rowcount(result) == 1:
+        return case
+    if case.volunteer_id == volunteer_id:
+        raise Conflict(f"You have already taken {case.handle}.")
+    if case.volunteer_id:
+        raise Conflict(f"<@{case.volunteer_id}> has already taken {case.handle}.")
+    raise Conflict(f"{case.handle} is closed.")
+
+
+def holder_case(session: Session, *, case_id: int, volunteer_id: str) -> AnonymousCase:
+    """The case, if this volunteer holds it and it is not closed; else a refusal."""
+    case = get_case(session, case_id=case_id)
+    if case.volunteer_id != volunteer_id:
+        raise NotAllowed(f"Only the volunteer who took {case.handle} can do this.")
+    if case.status == CLOSED:
+        raise Conflict(f"{case.handle} is closed.")
+    return case
+
+
+def attach_ask(session: Session, *, case_id: int, request_id: int) -> bool:
+    """Link the case to its ask in the allies channel, once."""
+    result = session.execute(
+        update(AnonymousCase)
+        .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.ask_request_id).is_(None))
+        .values(ask_request_id=request_id)
+    )
+    return _rowcount(result) == 1
+
+
+def case_for_request(session: Session, *, request_id: int) -> AnonymousCase | None:
+    """The case an ask in the allies channel was made for."""
+    return session.exec(
+        select(AnonymousCase).where(AnonymousCase.ask_request_id == request_id)
+    ).first()
+
+
+def mark_ally_found(session: Session, *, case_id: int) -> bool:
+    """Record that an ally was chosen for the case; False if already recorded."""
+    result = session.execute(
+        update(AnonymousCase)
+        .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.ally_found_at).is_(None))
+        .values(ally_found_at=utcnow())
+    )
+    return _rowcount(result) == 1
+
+
+def reveal(session: Session, privacy: Privacy, *, case_id: int, user_id: str) -> AnonymousCase:
+    """The requester chooses to reveal themselves to the ally: only they can, once."""
+    case = get_case(session, case_id=case_id)
+    if not is_requester(privacy, case, user_id):
+        raise NotAllowed("Only the person who asked can do this.")
+    if case.ally_found_at is None:
+        raise Conflict("No ally has been found for this case yet.")
+    result = session.execute(
+        update(AnonymousCase)
+        .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.revealed_at).is_(None))
+        .values(revealed_at=utcnow())
+    )
+    if _rowcount(result) != 1:
+        raise Conflict("You have already been introduced to your ally.")
+    session.refresh(case)
+    return case
+
+
+def close_case(
+    session: Session,
+    *,
+    case_id: int,
+    volunteer_id: str,
+    outcome: str,
+    pause: bool,
+    retention_days: int,
+) -> AnonymousCase:
+    """The holding volunteer closes the case; the purge is scheduled; misuse may pause."""
+    if outcome not in OUTCOMES:
+        raise NotAllowed("Choose how the case ended.")
+    case = holder_case(session, case_id=case_id, volunteer_id=volunteer_id)
+    now = utcnow()
+    result = session.execute(
+        update(AnonymousCase)
+        .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.status) != CLOSED)
+        .values(status=CLOSED, outcome=outcome, closed_at=now)
+    )
+    if _rowcount(result) != 1:
+        raise Conflict(f"{case.handle} is already closed.")
+    session.refresh(case)
+    if pause and outcome == MISUSE and case.requester_marker:
+        pause_requester(session, marker=case.requester_marker, case_id=case_id, by=volunteer_id)
+    if outcome == HELPED:
+        points.award_case(session, case_id=case_id, volunteer_id=volunteer_id, now=now)
+    jobs.schedule(
+        session,
+        kind=PURGE,
+        key=purge_key(case_id),
+        due_at=now + timedelta(days=retention_days),
+        payload={"case_id": case_id},
+    )
+    return case
+
+
+def pause_requester(session: Session, *, marker: str, case_id: int, by: str) -> None:
+    """Stop this requester's new anonymous requests (known by marker only); idempotent."""
+    if session.get(CasePause, marker) is None:
+        try:
+            with session.begin_nested():
+                session.add(CasePause(requester_marker=marker, case_id=case_id, paused_by=by))
+        except IntegrityError:
+            pass  # paused by a concurrent close: the same outcome
+
+
+def purge_case(session: Session, *, case_id: int, keep_pause: bool = False) -> bool:
+    """Delete the case's text and its link to the requester; counts and outcome stay.
+
+    A misuse pause lapses with its case's purge, unless `keep_pause` (an early purge by
+    forget-me must not lift it: the scheduled retention purge does, later).
+    """
+    case = session.get(AnonymousCase, case_id)
+    if case is None or case.status != CLOSED:
+        return False
+    case.details = None
+    case.timing = None
+    case.requester_sealed = None
+    case.requester_marker = None
+    case.dm_sealed = None
+    case.thread_ts = None
+    case.purged_at = case.purged_at or utcnow()
+    session.add(case)
+    if case.ask_request_id is not None:
+        ask = session.get(AllyRequest, case.ask_request_id)
+        if ask is not None:
+            ask.details = None
+            ask.timing = None
+            session.add(ask)
+        # Comments on the case's match are free text too; the answers (the counts) stay.
+        session.execute(
+            update(Feedback)
+            .where(
+                col(Feedback.match_id).in_(
+                    select(Match.id).where(col(Match.request_id) == case.ask_request_id)
+                )
+            )
+            .values(comment=None)
+        )
+    if not keep_pause:
+        session.execute(delete(CasePause).where(col(CasePause.case_id) == case_id))
+    return True
+
+
+def case_in_thread(
+    session: Session, privacy: Privacy, *, user_id: str, channel: str, thread_ts: str
+) -> AnonymousCase | None:
+    """The person's case whose DM thread this is, if any."""
+    for case in session.exec(
+        select(AnonymousCase).where(AnonymousCase.thread_ts == thread_ts)
+    ).all():
+        if is_requester(privacy, case, user_id) and dm_of(privacy, case) == channel:
+            return case
+    return None
+
+
+def cases_of(session: Session, privacy: Privacy, *, user_id: str) -> list[AnonymousCase]:
+    """The person's cases that still have their link (newest first)."""
+    return list(
+        session.exec(
+            select(AnonymousCase)
+            .where(AnonymousCase.requester_marker == privacy.marker(user_id))
+            .order_by(col(AnonymousCase.id).desc())
+        ).all()
+    )
+
+
+def closed_before(session: Session, *, when: datetime) -> list[int]:
+    """Closed, unpurged cases closed before `when` (a safety net for missed purges)."""
+    return [
+        _id(c)
+        for c in session.exec(
+            select(AnonymousCase).where(
+                AnonymousCase.status == CLOSED,
+                col(AnonymousCase.purged_at).is_(None),
+                col(AnonymousCase.closed_at) < when,
+            )
+        ).all()
+    ]
+
+
+def detach_ask(session: Session, *, request_id: int) -> None:
+    """Unlink a withdrawn ask from its case, so the volunteer can post a new one."""
+    session.execute(
+        update(AnonymousCase)
+        .where(col(AnonymousCase.ask_request_id) == request_id)
+        .values(ask_request_id=None)
+    )

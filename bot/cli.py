@@ -1,0 +1,97 @@
+"""The `allybot` console script: serve, run, db upgrade, demo, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from cryptography.fernet import Fernet
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="allybot", description="The allyship programme in Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 (a server listens on all interfaces)
+    serve.add_argument("--port", type=int, default=3000)
+    run = sub.add_parser("run", help="Socket Mode when SLACK_APP_TOKEN is set, else as serve")
+    run.add_argument("--host", default="0.0.0.0")  # noqa: S104
+    run.add_argument("--port", type=int, default=3000)
+    db = sub.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("demo", help="the programme in a simulated workspace, no Slack needed")
+    sub.add_parser("keygen", help="print a new ALLYBOT_SECRET_KEY")
+    args = parser.parse_args(argv)
+
+    if args.command == "keygen":
+        print(Fernet.generate_key().decode())
+        return 0
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo()
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"allybot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "db":
+        from storage.db import Database
+        from storage.migrate import upgrade
+
+        database = Database(settings.database_url)
+        upgrade(database.engine)
+        database.dispose()
+        print("database is up to date")
+        return 0
+    socket_mode = args.command == "run" and settings.slack_app_token is not None
+    return _start(settings, host=args.host, port=args.port, socket_mode=socket_mode)
+
+
+def _start(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
+    from bot.app import create_app, new_listener_executor
+    from bot.deps import build_deps
+    from bot.scheduler import Scheduler
+    from bot.server import serve
+    from bot.startup import prepare_database
+
+    app_deps = build_deps(settings)
+    database = app_deps.db
+    prepare_database(database, settings)
+    listeners = new_listener_executor()
+    app = create_app(app_deps, listener_executor=listeners)
+    # Due work (feedback, escalations, purges, leaderboard posts) is swept from the database.
+    scheduler = Scheduler(app_deps, app.client).start()
+
+    def finish() -> None:
+        # Work already acknowledged, and the current sweep, end before the database closes.
+        listeners.shutdown(wait=True)
+        scheduler.shutdown()
+
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        try:
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        finally:
+            finish()
+            database.dispose()
+        return 0
+    serve(app, database, host=host, port=port, on_stop=finish)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""`/ally forget-me` (SPEC 6, privacy): delete what the programme holds about one person.
+
+No Slack client and no templates here: `forget` changes the database in the caller's unit of
+work and returns what Slack must be told (cards to redraw, people to notify), as opaque ids.
+
+What goes: the person's ally profile and business unit; the text of their requests, their
+name on them and every comment on their matches (open requests are withdrawn); their
+feedback comments; every anonymous case they asked (closed now if still open, then purged
+at once: text and sealed link); their unsent anonymous drafts; the channel ids of their DMs
+and conversations; their ID in scheduled work. Unmatched offers they made are deleted.
+Where a row must stay for the counts (a matched offer, matches, feedback answers, cases they
+handled as a volunteer), their Slack ID is replaced by FORGOTTEN.
+What stays: the points ledger (business units' totals; rows lose their actor), counts and
+outcomes, and a misuse pause (a keyed marker only), which lapses when its case's retention
+purge runs, as it would have.
+
+Locks are taken requests first, then offers and cases, the order the other rules use.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, col, select
+
+from bot import cases, jobs
+from bot import requests as rules
+from bot.privacy import Privacy
+from storage import requests as store
+from storage.models.cases import AnonymousCase, CaseDraft, CasePause
+from storage.models.feedback import Feedback
+from storage.models.points import PointsEntry
+from storage.models.programme import FORGOTTEN, Ally, Member
+from storage.models.requests import AllyRequest, Match, Offer
+from storage.types import utcnow
+
+FOLLOWUPS = "forget_followups"
+CASE_FOLLOWUPS = "forget_case_followups"
+# The scheduler steps in for a run of the request side that did not finish after this.
+FOLLOWUPS_GRACE = timedelta(minutes=1)
+# The case side is shown in Slack at a random time in this window after the deletion.
+CASE_DELAY_MIN = timedelta(hours=1)
+CASE_DELAY_SPREAD = timedelta(hours=5)
+
+
+@dataclass
+class Forgotten:
+    """What changed, for the Slack follow-ups; holds no trace of the forgotten person.
+
+    The case side is kept apart from the rest, so that Slack can show it later and the two
+    cannot be put side by side (a named card and an anonymous case changing together would
+    tell who asked the case).
+    """
+
+    # Requests whose card, escalation, introduction and offers DM must be redrawn.
+    request_cards: list[int] = field(default_factory=list)
+    # Allies whose offer stood on a request withdrawn by the forgetting: they are told.
+    allies_told: list[str] = field(default_factory=list)
+    # Cases a forgetting volunteer held (their cards name them), and those of them that were
+    # still open, put back for another volunteer to take.
+    held_cards: list[int] = field(default_factory=list)
+    released: list[int] = field(default_factory=list)
+    # Cases (asked by the person) whose card must be redrawn, and (volunteer, handle) pairs
+    # of those that were still held by someone, who is told; their asks to the allies (to
+    # redraw, with their introductions), and allies whose offer on such an ask stood.
+    case_cards: list[int] = field(default_factory=list)
+    volunteers_told: list[tuple[str, str]] = field(default_factory=list)
+    case_asks: list[int] = field(default_factory=list)
+    case_allies_told: list[str] = field(default_factory=list)
+    # How many of their own requests and anonymous cases were deleted (told to them only).
+    own_requests: int = 0
+    own_cases: int = 0
+
+    def payload(self) -> dict[str, object]:
+        """The request side's follow-ups as a due item's payload (ids of others only)."""
+        return {
+            "request_cards": sorted(set(self.request_cards)),
+            "allies_told": sorted(set(self.allies_told)),
+            "held_cards": sorted(set(self.held_cards)),
+            "released": sorted(set(self.released)),
+        }
+
+    def case_payload(self) -> dict[str, object]:
+        """The case side's follow-ups, for a separate, later due item."""
+        return {
+            "case_cards": sorted(set(self.case_cards)),
+            "volunteers_told": sorted({(v, h) for v, h in self.volunteers_told}),
+            "case_asks": sorted(set(self.case_asks)),
+            "case_allies_told": sorted(set(self.case_allies_told)),
+        }
+
+
+def followups_key(reference: str) -> str:
+    """The scheduled-work key of one forget-me's Slack follow-ups."""
+    return f"forget:{reference}"
+
+
+def case_followups_key(reference: str) -> str:
+    """The key of the case side's follow-ups (a separate reference, unrelated to the other)."""
+    return f"forget-case:{reference}"
+
+
+def forget(session: Session, privacy: Privacy, *, user_id: str) -> Forgotten:
+    """Delete or anonymise everything held about `user_id`; idempotent (a repeat finds nothing)."""
+    done = Forgotten()
+    marker = privacy.marker(user_id)
+    _lock_requests(session, user_id, marker)
+    own = _forget_requests(session, user_id, done)
+    chosen_by_them = session.exec(
+        select(AllyRequest.id).where(AllyRequest.chooser_id == user_id)
+    ).all()
+    done.request_cards.extend(i for i in chosen_by_them if i is not None)  # introductions
+    _forget_offers(session, user_id, done)
+    _forget_cases_asked(session, marker, done)
+    _forget_cases_held(session, user_id, done)
+    # Comments on their matches may describe them, whoever wrote them; their own go too.
+    involved = select(Match.id).where(
+        or_(
+            col(Match.ally_user_id) == user_id,
+            col(Match.request_id).in_([*own, *chosen_by_them]),
+        )
+    )
+    session.execute(
+        update(Feedback).where(col(Feedback.match_id).in_(involved)).values(comment=None)
+    )
+    session.execute(
+        update(Feedback)
+        .where(col(Feedback.user_id) == user_id)
+        .values(
+            user_id=FORGOTTEN,
+            comment=None,
+            prompt_channel=None,
+            prompt_ts=None,
+            reminder_channel=None,
+            reminder_ts=None,
+        )
+    )
+    # Where their conversations are goes once the introductions are cleared (handlers.forget).
+    session.execute(
+        update(Match).where(col(Match.ally_user_id) == user_id).values(ally_user_id=FORGOTTEN)
+    )
+    session.execute(
+        update(AllyRequest)
+        .where(col(AllyRequest.chooser_id) == user_id)
+        .values(chooser_id=FORGOTTEN, offers_channel=None, offers_ts=None)
+    )
+    session.execute(update(PointsEntry).where(col(PointsEntry.actor) == user_id).values(actor=None))
+    session.execute(
+        update(CasePause).where(col(CasePause.paused_by) == user_id).values(paused_by=FORGOTTEN)
+    )
+    session.execute(delete(Ally).where(col(Ally.user_id) == user_id))
+    session.execute(delete(Member).where(col(Member.user_id) == user_id))
+    jobs.scrub(session, value=user_id, replacement=FORGOTTEN)
+    session.flush()
+    return done
+
+
+def _lock_requests(session: Session, user_id: str, marker: str) -> None:
+    """Lock, in id order, every request this forget will touch: two forgets (or a forget and
+    a choice) running together then wait for each other instead of deadlocking."""
+    offered = select(Offer.request_id).where(Offer.ally_user_id == user_id)
+    case_asks = select(AnonymousCase.ask_request_id).where(
+        or_(
+            col(AnonymousCase.requester_marker) == marker,
+            col(AnonymousCase.volunteer_id) == user_id,
+        )
+    )
+    session.exec(
+        select(AllyRequest.id)
+        .where(
+            or_(
+                col(AllyRequest.requester_id) == user_id,
+                col(AllyRequest.chooser_id) == user_id,
+                col(AllyRequest.id).in_(offered),
+                col(AllyRequest.id).in_(case_asks),
+            )
+        )
+        .order_by(col(AllyRequest.id))
+        .with_for_update()
+    ).all()
+
+
+def _forget_requests(session: Session, user_id: str, done: Forgotten) -> list[int]:
+    """Their named requests: open ones withdrawn, then text and name removed from all."""
+    mine = session.exec(
+        select(AllyRequest).where(AllyRequest.requester_id == user_id).with_for_update()
+    ).all()
+    for request in mine:
+        assert request.id is not None
+        if request.status == rules.OPEN:
+            request.status = rules.WITHDRAWN
+            jobs.cancel(session, key=rules.escalation_key(request.id))
+            done.allies_told.extend(o.ally_user_id for o in _active_offers(session, request.id))
+        request.requester_id = None
+        request.chooser_id = FORGOTTEN
+        request.details = None
+        request.timing = None
+        request.submission_key = None
+        request.offers_channel = None
+        request.offers_ts = None
+        session.add(request)
+        done.request_cards.append(request.id)
+        done.own_requests += 1
+    session.flush()
+    return [r.id for r in mine if r.id is not None]
+
+
+def _forget_offers(session: Session, user_id: str, done: Forgotten) -> None:
+    """Their offers: deleted, except one that was chosen (kept, without their ID, for the
+    match). Each request is locked first, so a choice made at the same time sees either the
+    offer or nothing."""
+    offers = session.exec(select(Offer).where(Offer.ally_user_id == user_id)).all()
+    for offer in offers:
+        request = store.get_request(session, request_id=offer.request_id, lock=True)
+        session.refresh(offer)
+        chosen = session.exec(select(Match).where(Match.offer_id == offer.id)).first()
+        if chosen is not None:
+            # One match per request: at most one offer per request is ever kept this way.
+            offer.active = False
+            offer.ally_user_id = FORGOTTEN
+            session.add(offer)
+            done.request_cards.append(offer.request_id)  # its introduction and offers DM
+            continue
+        if offer.active and request is not None and request.status == rules.OPEN:
+            done.request_cards.append(offer.request_id)  # its chooser's list changes
+        session.delete(offer)
+    session.flush()
+
+
+def _forget_cases_asked(session: Session, marker: str, done: Forgotten) -> None:
+    """Their anonymous cases: withdrawn if still open, then purged now; drafts deleted.
+    What Slack shows of them (case cards, asks, introductions) goes to the later side."""
+    session.execute(delete(CaseDraft).where(col(CaseDraft.owner_marker) == marker))
+    asked = select(AnonymousCase).where(AnonymousCase.requester_marker == marker)
+    for case in session.exec(asked.with_for_update()).all():
+        assert case.id is not None
+        if case.status != cases.CLOSED:
+            if case.volunteer_id:
+                done.volunteers_told.append((case.volunteer_id, case.handle))
+            case.status = cases.CLOSED
+            case.outcome = cases.WITHDRAWN
+            case.closed_at = utcnow()
+            session.add(case)
+            session.flush()
+            _withdraw_case_ask(session, case, done.case_allies_told)
+        if case.ask_request_id is not None:
+            done.case_asks.append(case.ask_request_id)
+        cases.purge_case(session, case_id=case.id, keep_pause=True)
+        done.case_cards.append(case.id)
+        done.own_cases += 1
+
+
+def _forget_cases_held(session: Session, user_id: str, done: Forgotten) -> None:
+    """Cases they handled as a volunteer: open ones go back to the channel, without their
+    ask (a new holder asks the allies again); closed ones keep their counts, not the ID."""
+    held = select(AnonymousCase).where(AnonymousCase.volunteer_id == user_id)
+    for case in session.exec(held.with_for_update()).all():
+        assert case.id is not None
+        if case.status == cases.CLOSED:
+            case.volunteer_id = FORGOTTEN  # the card named them: it is redrawn without
+        else:
+            if case.ask_request_id is not None:
+                done.request_cards.append(case.ask_request_id)
+                _withdraw_case_ask(session, case, done.allies_told)
+                _release_ask(session, case.ask_request_id)
+            case.volunteer_id = None
+            case.status = cases.OPEN
+            case.taken_at = None
+            case.ask_request_id = None
+            case.ally_found_at = None
+            done.released.append(case.id)
+        done.held_cards.append(case.id)
+        session.add(case)
+    session.flush()
+
+
+def _withdraw_case_ask(session: Session, case: AnonymousCase, allies_told: list[str]) -> None:
+    """The case's ask in the allies channel, if still open, is withdrawn (once); the allies
+    whose offer stood on it are added to `allies_told`."""
+    if case.ask_request_id is None:
+        return
+    ask_id = case.ask_request_id
+    if store.change_status(session, request_id=ask_id, old=rules.OPEN, new=rules.WITHDRAWN):
+        allies_told.extend(o.ally_user_id for o in _active_offers(session, ask_id))
+        jobs.cancel(session, key=rules.escalation_key(ask_id))
+
+
+def _release_ask(session: Session, ask_id: int) -> None:
+    """A released case's old ask gives up its submission key, so the next holder can ask
+    the allies again (the key would otherwise hand this ask back)."""
+    ask = session.get(AllyRequest, ask_id)
+    if ask is not None:
+        ask.submission_key = None
+        session.add(ask)
+
+
+def schedule_followups(session: Session, done: Forgotten, *, key: str) -> dict[str, object]:
+    """Write the two follow-up items: the request side (run at once by the caller too, so
+    returned) and the case side, hours later at a random time, under an unrelated key."""
+    payload, case_payload = done.payload(), done.case_payload()
+    if any(payload.values()):
+        jobs.schedule(
+            session, kind=FOLLOWUPS, key=key, due_at=utcnow() + FOLLOWUPS_GRACE, payload=payload
+        )
+    if any(case_payload.values()):
+        spread = secrets.randbelow(int(CASE_DELAY_SPREAD.total_seconds()))
+        jobs.schedule(
+            session,
+            kind=CASE_FOLLOWUPS,
+            key=case_followups_key(secrets.token_urlsafe(12)),
+            due_at=utcnow() + CASE_DELAY_MIN + timedelta(seconds=spread),
+            payload=case_payload,
+        )
+    return payload
+
+
+def forget_conversation(session: Session, *, request_id: int) -> None:
+    """Once the introduction of a pair with a forgotten person is cleared, forget where it is."""
+    match = store.match_for(session, request_id=request_id)
+    request = store.get_request(session, request_id=request_id)
+    if match is None or request is None:
+        return
+    if FORGOTTEN in (request.chooser_id, match.ally_user_id):
+        match.conversation_id = None
+        match.intro_ts = None
+        session.add(match)
+
+
+def handles(session: Session, *, case_ids: list[int]) -> list[str]:
+    """The handles of these cases, sorted."""
+    return sorted(
+        session.exec(select(AnonymousCase.handle).where(col(AnonymousCase.id).in_(case_ids))).all()
+    )
+
+
+def _active_offers(session: Session, request_id: int) -> list[Offer]:
+    return list(
+        session.exec(
+            select(Offer).where(Offer.request_id == request_id, col(Offer.active).is_(True))
+        ).all()
+    )

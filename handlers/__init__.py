@@ -1,0 +1,17 @@
+"""Bolt listeners, one module per feature; `register_all` wires them into an app."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import allies, anonymous, commands, feedback, forget, help, home, points, requests
+
+FEATURES = (help, allies, requests, home, anonymous, feedback, points, forget)
+
+
+def register_all(app: App) -> commands.Routes:
+    """Register every feature's listeners, subcommands and scheduled-work handlers."""
+    routes = commands.register(app)
+    for feature in FEATURES:
+        feature.register(app, routes)
+    return routes

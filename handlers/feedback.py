@@ -1,0 +1,263 @@
+"""The Slack surface of feedback: scheduled prompts, reminders and closes; the buttons."""
+
+from __future__ import annotations
+
+import json
+import logging
+from enum import StrEnum
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import OperationalError
+
+from bot import feedback
+from bot.deps import Deps, deps
+from bot.errors import InvalidInput, UserFacingError
+from bot.jobs import DueWork
+from bot.slack import PRE_ACK_WAIT, trigger_client
+from handlers import anonymous
+from handlers.commands import Routes
+from handlers.replies import tell_privately
+from messages.render import render, render_blocks
+from storage.models.programme import FORGOTTEN
+
+
+class Ids(StrEnum):
+    """The feedback feature's action, block and callback ids."""
+
+    WORKED = "feedback_worked"
+    NOT_WORKED = "feedback_not_worked"
+    COMMENT = "feedback_comment"
+    COMMENT_VIEW = "feedback_comment"
+    COMMENT_BLOCK = "comment"
+
+
+logger = logging.getLogger(__name__)
+
+ANSWER_OF = {Ids.WORKED: feedback.WORKED, Ids.NOT_WORKED: feedback.NOT_WORKED}
+PROMPT_TEXT = "How did the allyship go? It worked / It didn't work"
+
+
+def register(app: App, routes: Routes) -> None:
+    """Register the buttons, the comment modal and the scheduled feedback work."""
+    app.action(Ids.WORKED.value)(on_feedback_clicked)
+    app.action(Ids.NOT_WORKED.value)(on_feedback_clicked)
+    app.action(Ids.COMMENT.value)(on_comment_clicked)
+    app.view(Ids.COMMENT_VIEW.value)(on_comment_submitted)
+    routes.due[feedback.PROMPT] = on_prompt_due
+    routes.due[feedback.REMINDER] = on_reminder_due
+    routes.due[feedback.CLOSE] = on_close_due
+
+
+# scheduled work
+
+
+def _send(
+    client: WebClient, app_deps: Deps, person: feedback.Recipient, blocks: list[dict[str, Any]]
+) -> tuple[str | None, str | None]:
+    """DM a person (to their own user ID), or reach an anonymous requester through the relay."""
+    if person.user_id == FORGOTTEN:
+        return None, None  # they asked to be forgotten: nothing is sent, the item moves on
+    if person.user_id is None:
+        # Where the relay posts is the anonymous requester's DM: it is never recorded here.
+        anonymous.relay_to_requester(
+            client, app_deps, request_id=person.request_id, text=PROMPT_TEXT, blocks=blocks
+        )
+        return None, None
+    response = client.chat_postMessage(channel=person.user_id, text=PROMPT_TEXT, blocks=blocks)
+    return str(response["channel"]), str(response["ts"])
+
+
+def _blocks(app_deps: Deps, person: feedback.Recipient, *, reminder: bool) -> list[dict[str, Any]]:
+    category = app_deps.content.category(person.category)
+    partner = person.partner_id
+    return render_blocks(
+        "feedback/prompt.json.j2",
+        role=person.role,
+        category=category.label if category else person.category,
+        partner_id=None if person.user_id is None or partner == FORGOTTEN else partner,
+        case_handle=person.case_handle,
+        token=person.token,
+        reminder=reminder,
+    )
+
+
+def on_prompt_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
+    """Ask each participant of a match for feedback, once each, then schedule what follows."""
+    match_id = int(item.payload["match_id"])
+    with app_deps.db.session() as session:
+        feedback.ensure_rows(session, match_id=match_id)
+    with app_deps.db.session() as session:
+        people = feedback.recipients(session, match_id=match_id)
+    for person in people:
+        if person.prompted:
+            continue  # sent by an earlier try of this item
+        channel, ts = _send(client, app_deps, person, _blocks(app_deps, person, reminder=False))
+        with app_deps.db.session() as session:
+            feedback.mark_prompted(
+                session, token=person.token, channel=channel, ts=ts, now=item.now
+            )
+    if not people:
+        return
+    with app_deps.db.session() as session:
+        prompted_at = feedback.first_prompted_at(session, match_id=match_id) or item.now
+        feedback.schedule_followups(
+            session, match_id=match_id, prompted_at=prompted_at, settings=app_deps.settings
+        )
+
+
+def on_reminder_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
+    """Remind, once, everyone who has not answered yet."""
+    match_id = int(item.payload["match_id"])
+    with app_deps.db.session() as session:
+        people = feedback.recipients(session, match_id=match_id)
+    for person in people:
+        if person.answer or person.reminded or not person.prompted:
+            continue
+        channel, ts = _send(client, app_deps, person, _blocks(app_deps, person, reminder=True))
+        with app_deps.db.session() as session:
+            feedback.mark_reminded(
+                session, token=person.token, channel=channel, ts=ts, now=item.now
+            )
+
+
+def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
+    """Close a match the requester did not answer as "no feedback"; retire its buttons."""
+    match_id = int(item.payload["match_id"])
+    with app_deps.db.session() as session:
+        people = feedback.recipients(session, match_id=match_id)
+        closed = feedback.close_without_feedback(session, match_id=match_id, now=item.now)
+    if not closed:
+        return
+    blocks = render_blocks("feedback/closed.json.j2")
+    for person in people:
+        if person.answer:
+            continue
+        for channel, ts in (
+            (person.prompt_channel, person.prompt_ts),
+            (person.reminder_channel, person.reminder_ts),
+        ):
+            if channel and ts:
+                client.chat_update(
+                    channel=channel, ts=ts, text="Feedback has closed.", blocks=blocks
+                )
+
+
+# buttons and the comment modal
+
+
+def _container(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel, container.get("message_ts")
+
+
+def on_feedback_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Record the answer at once (once, by its owner), then show it with a comment button."""
+    ack()
+    app_deps = deps(context)
+    action = body["actions"][0]
+    answer = ANSWER_OF[Ids(action["action_id"])]
+    token = str(action.get("value") or "")
+    user_id = str(body["user"]["id"])
+    with app_deps.db.session() as session:
+        result = feedback.record_answer(
+            session, token=token, user_id=user_id, answer=answer, settings=app_deps.settings
+        )
+    channel, ts = _container(body)
+    if not result.recorded:
+        said = "It worked" if result.answer == feedback.WORKED else "It didn't work"
+        tell_privately(
+            client,
+            user_id=user_id,
+            channel_id=channel,
+            text=f"Your answer is already recorded: {said}.",
+        )
+        return
+    blocks = render_blocks(
+        "feedback/answered.json.j2", answer=answer, token=token, can_comment=True, commented=False
+    )
+    targets = {(channel, ts), *result.refs}
+    for target_channel, target_ts in targets:
+        if target_channel and target_ts:
+            client.chat_update(
+                channel=target_channel,
+                ts=target_ts,
+                text="Thank you for your answer.",
+                blocks=blocks,
+            )
+
+
+def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Open the optional comment modal (the trigger first, then the ack, whatever happens).
+
+    private_metadata carries the opaque token only: where the prompts are is read from the
+    feedback row on submission (an anonymous requester's DM channel never leaves the server).
+    """
+    failed: Exception | None = None
+    try:
+        token = str(body["actions"][0].get("value") or "")
+        metadata = json.dumps({"t": token}, separators=(",", ":"))
+        trigger_client(client).views_open(
+            trigger_id=body["trigger_id"],
+            view=render("feedback/comment_modal.json.j2", metadata=metadata),
+        )
+    except (SlackApiError, OSError) as error:
+        # Not re-raised: Bolt drops the ack's response when the listener raises right after it.
+        failed = error
+    finally:
+        ack()
+    if failed is not None:
+        logger.info("feedback comment modal not opened (%s)", type(failed).__name__)
+        tell_privately(
+            client,
+            user_id=str(body["user"]["id"]),
+            channel_id=_container(body)[0],
+            text="I could not open the comment form just now. Please click the button again.",
+        )
+
+
+def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Store the comment (only its owner's); errors show in the modal."""
+    app_deps = deps(context)
+    view = body["view"]
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        token = str(meta["t"])
+    except (ValueError, KeyError, TypeError):
+        ack(response_action="errors", errors={Ids.COMMENT_BLOCK.value: "This form has expired."})
+        return
+    values = (view.get("state") or {}).get("values") or {}
+    text = str(
+        ((values.get(Ids.COMMENT_BLOCK.value) or {}).get(Ids.COMMENT_BLOCK.value) or {}).get(
+            "value"
+        )
+        or ""
+    )
+    try:
+        # Before the ack (its errors show in the modal): a bounded wait for the request's lock.
+        with app_deps.db.session(wait=PRE_ACK_WAIT) as session:
+            feedback.record_comment(
+                session, token=token, user_id=str(body["user"]["id"]), comment=text
+            )
+    except UserFacingError as error:
+        block = getattr(error, "block_id", None) if isinstance(error, InvalidInput) else None
+        ack(response_action="errors", errors={block or Ids.COMMENT_BLOCK.value: error.message})
+        return
+    except OperationalError:
+        busy = "That took too long just now; please send it again."
+        ack(response_action="errors", errors={Ids.COMMENT_BLOCK.value: busy})
+        return
+    ack()
+    with app_deps.db.session() as session:
+        answer, refs = feedback.answer_and_refs(session, token=token)
+    blocks = render_blocks(
+        "feedback/answered.json.j2", answer=answer, token=token, can_comment=False, commented=True
+    )
+    for channel, ts in refs:
+        if channel and ts:
+            client.chat_update(
+                channel=str(channel), ts=str(ts), text="Thank you for your comment.", blocks=blocks
+            )

@@ -1,0 +1,231 @@
+"""The Slack surface of `/ally forget-me` (SPEC 6): confirm, delete, then tidy Slack up.
+
+The deletion is one transaction (bot.forget). What Slack must then show differently is
+written, in that same transaction, as two durable items (bot.forget.schedule_followups):
+- `forget_followups`: the person's request cards, escalations, introductions and offers
+  DMs, allies to tell, cases a forgetting volunteer held. It runs at once, and the
+  scheduler finishes whatever failed.
+- `forget_case_followups`: the cards of anonymous cases the person asked, their asks to
+  the allies and introductions, and the volunteers and allies to tell. It runs hours later
+  at a random time, so that nobody watching the channels can see a named card and an
+  anonymous case change together.
+Whoever runs an item (the submission or the scheduler), each message is sent under the
+item's row lock and recorded, so it goes once; redraws are idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import forget, jobs
+from bot.deps import Deps, deps
+from bot.privacy import privacy
+from bot.slack import trigger_client
+from handlers import anonymous, requests
+from handlers.commands import Invocation, Routes
+from messages.render import render, render_blocks
+from storage import requests as store
+from storage.models.programme import FORGOTTEN
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One follow-up. A message (`alone`) is sent under the item's row lock, so it goes once;
+    a redraw is idempotent and runs outside it (it opens units of work of its own)."""
+
+    run: Callable[[], Any]
+    alone: bool = False
+
+
+class Ids(StrEnum):
+    """callback_id of this feature."""
+
+    VIEW = "forget_me"
+
+
+class FollowupsPending(RuntimeError):
+    """Some follow-up failed; the scheduled item runs the rest again."""
+
+
+def register(app: App, routes: Routes) -> None:
+    """Add `/ally forget-me`, its confirmation and its scheduled follow-ups."""
+    routes.ally.add(
+        "forget-me",
+        on_forget_me_command,
+        "`/ally forget-me`: delete what the programme holds about you (asks to confirm first)",
+    )
+    app.view(Ids.VIEW.value)(on_forget_me_submitted)
+    routes.due[forget.FOLLOWUPS] = on_followups_due
+    routes.due[forget.CASE_FOLLOWUPS] = on_case_followups_due
+
+
+def on_forget_me_command(call: Invocation) -> None:
+    """`/ally forget-me` opens the confirmation (the trigger is used before the ack)."""
+    try:
+        view = render("forget/modal.json.j2")
+        assert isinstance(view, dict)
+        trigger_client(call.client).views_open(trigger_id=call.command["trigger_id"], view=view)
+    finally:
+        call.ack()
+
+
+def on_forget_me_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Confirmed: delete at once, tell the person, then redraw and notify in Slack."""
+    ack()
+    d = deps(context)
+    user_id = str(body["user"]["id"])
+    # The view id is the same on Slack's retry of this submission: one deletion, told once.
+    key = forget.followups_key(str(body["view"]["id"]))
+    with d.db.session() as session:
+        if not store.claim_event(session, event_id=key):
+            return
+        done = forget.forget(session, privacy(d.settings), user_id=user_id)
+        payload = forget.schedule_followups(session, done, key=key)
+    d.identities.discard(user_id)
+    logger.info("forget-me: a person's data was deleted")
+    client.chat_postMessage(
+        channel=user_id,
+        text="Your data is deleted.",
+        blocks=render_blocks(
+            "forget/done.json.j2", requests=done.own_requests, cases=done.own_cases
+        ),
+    )
+    if any(payload.values()):
+        # A failed step was logged; the scheduled item finishes the rest.
+        with contextlib.suppress(FollowupsPending):
+            run_steps(d, key=key, steps=_request_steps(client, d, payload))
+
+
+def on_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
+    """The safety net of the request side: finish whatever the submission could not."""
+    steps = _request_steps(client, app_deps, dict(item.payload or {}))
+    run_steps(app_deps, key=str(item.key), steps=steps)
+
+
+def on_case_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
+    """The case side, later: redraw the cases' cards, tell the volunteers who held them."""
+    payload = dict(item.payload or {})
+    steps = [_redraw_case(client, app_deps, int(c)) for c in payload.get("case_cards", [])]
+    steps += [_redraw_request(client, app_deps, int(r)) for r in payload.get("case_asks", [])]
+    for volunteer, handle in payload.get("volunteers_told", []):
+        text = _WITHDRAWN_FOR_VOLUNTEER.format(handle=handle)
+        steps.append(_tell(client, str(volunteer), text))
+    for ally in payload.get("case_allies_told", []):
+        steps.append(_tell(client, str(ally), _WITHDRAWN_FOR_ALLY))
+    run_steps(app_deps, key=str(item.key), steps=steps)
+
+
+def run_steps(d: Deps, *, key: str, steps: list[Step]) -> None:
+    """Run each step once, whoever runs the item; then empty and retire the item.
+
+    Steps are named by their place in the item's fixed payload, so the record of what ran
+    holds no ids. A failing step does not hold up the others; FollowupsPending is raised
+    at the end, and the scheduler runs the item again.
+    """
+    failed = 0
+    for index, step in enumerate(steps):
+        try:
+            _run_once(d, key, str(index), step)
+        except Exception as error:  # the other steps still run; the item retries this one
+            logger.warning(
+                "forget-me follow-up failed (%s); it will be retried", type(error).__name__
+            )
+            failed += 1
+    if failed:
+        raise FollowupsPending(f"{failed} forget-me follow-up(s) failed")
+    with d.db.session() as session:
+        jobs.clear_payload(session, key=key)
+        jobs.cancel(session, key=key)
+
+
+def _run_once(d: Deps, key: str, name: str, step: Step) -> None:
+    if step.alone:
+        with d.db.session() as session:
+            item = jobs.find(session, key=key, lock=True)
+            if item is None or name in (item.sent or {}):
+                return
+            step.run()
+            jobs.record_sent(session, key=key, name=name, value=True)
+        return
+    with d.db.read() as session:
+        item = jobs.find(session, key=key)
+        if item is None or name in (item.sent or {}):
+            return
+    step.run()
+    with d.db.session() as session:
+        jobs.find(session, key=key, lock=True)
+        jobs.record_sent(session, key=key, name=name, value=True)
+
+
+_WITHDRAWN_FOR_ALLY = (
+    "A request you offered to help with was withdrawn by the person who asked. Thank you!"
+)
+_WITHDRAWN_FOR_VOLUNTEER = (
+    "{handle} was withdrawn by the person who asked. The case is closed and its text has "
+    "been deleted. Thank you for looking after it."
+)
+_RELEASED = (
+    "A volunteer has left the programme, so these cases need someone to take them again: {handles}."
+)
+
+
+def _request_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[Step]:
+    steps = [_redraw_request(client, d, int(r)) for r in payload.get("request_cards", [])]
+    steps += [_tell(client, str(a), _WITHDRAWN_FOR_ALLY) for a in payload.get("allies_told", [])]
+    steps += [_redraw_case(client, d, int(c)) for c in payload.get("held_cards", [])]
+    if payload.get("released"):
+        steps.append(_announce_released(client, d, [int(c) for c in payload["released"]]))
+    return steps
+
+
+def _redraw_request(client: WebClient, d: Deps, request_id: int) -> Step:
+    def redraw() -> None:
+        anonymous.redraw_or_gone(lambda: requests.refresh_card(client, d, request_id))
+        anonymous.redraw_or_gone(
+            lambda: requests.refresh_escalation(client, d, request_id=request_id)
+        )
+        anonymous.redraw_or_gone(lambda: requests.refresh_intro(client, d, request_id=request_id))
+        with d.db.session() as session:
+            forget.forget_conversation(session, request_id=request_id)
+        requests.refresh_offers(client, d, request_id)
+
+    return Step(redraw)
+
+
+def _redraw_case(client: WebClient, d: Deps, case_id: int) -> Step:
+    return Step(
+        lambda: anonymous.redraw_or_gone(lambda: anonymous.refresh_card(client, d, case_id))
+    )
+
+
+def _announce_released(client: WebClient, d: Deps, case_ids: list[int]) -> Step:
+    def announce() -> None:
+        with d.db.read() as session:
+            handles = forget.handles(session, case_ids=case_ids)
+        text = _RELEASED.format(handles=", ".join(handles))
+        _tell(client, d.settings.volunteers_channel, text).run()
+
+    return Step(announce, alone=True)
+
+
+def _tell(client: WebClient, channel: str, text: str) -> Step:
+    def tell() -> None:
+        if channel == FORGOTTEN:
+            return  # they asked to be forgotten since
+        client.chat_postMessage(
+            channel=channel,
+            text=text,
+            blocks=render_blocks("requests/notice.json.j2", text=text, join=False),
+        )
+
+    return Step(tell, alone=True)

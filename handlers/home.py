@@ -1,0 +1,77 @@
+"""The App Home tab and `/ally status`: the programme, the person's requests, their ally profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.allies import profile
+from bot.deps import Deps, deps
+from handlers.commands import Invocation, Routes
+from handlers.points import home_standings_blocks
+from messages.render import render
+from storage import requests as store
+
+
+@dataclass(frozen=True)
+class HomeRequest:
+    """One of the person's requests as the home shows it."""
+
+    id: int
+    status: str
+    category_label: str
+    details: str
+
+
+def register(app: App, routes: Routes) -> None:
+    """Publish the home when it is opened; add `/ally status`."""
+    app.event("app_home_opened")(on_app_home_opened)
+    routes.ally.add(
+        "status", on_status_command, "`/ally status`: your requests and your ally profile"
+    )
+
+
+def home_view(d: Deps, user_id: str, *, standings: bool = True) -> dict[str, Any]:
+    """The home view for this person."""
+    with d.db.session() as session:
+        requests = [
+            HomeRequest(
+                id=r.id or 0,
+                status=r.status,
+                category_label=(c.label if (c := d.content.category(r.category)) else r.category),
+                details=r.details or "",
+            )
+            for r in store.requests_of(session, requester_id=user_id)
+        ]
+        ally = profile(session, user_id=user_id)
+    view = render(
+        "home/home.json.j2",
+        purpose=d.content.purpose,
+        requests=requests,
+        profile=ally,
+        standings=home_standings_blocks(d) if standings else [],
+    )
+    assert isinstance(view, dict)
+    return view
+
+
+def publish_home(client: WebClient, d: Deps, *, user_id: str) -> None:
+    """Publish (or refresh) this person's Home tab."""
+    client.views_publish(user_id=user_id, view=home_view(d, user_id))
+
+
+def on_app_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Opening the Home tab shows the person's current state."""
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    publish_home(client, deps(context), user_id=str(event["user"]))
+
+
+def on_status_command(call: Invocation) -> None:
+    """`/ally status` shows the person's requests and ally profile privately."""
+    call.ack()
+    blocks = home_view(call.deps, call.user_id, standings=False)["blocks"]
+    call.reply("Your requests and ally profile", blocks[3:])

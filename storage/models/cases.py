@@ -1,0 +1,73 @@
+"""Tables of anonymous cases: the case, the requester's sealed draft, and paused requesters.
+
+No column ever holds a requester's plain Slack ID or DM channel ID: those are Fernet tokens
+(`*_sealed`) and a keyed marker (`requester_marker`, HMAC-SHA256) for equality checks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Column, Field, SQLModel, Text
+
+from storage.types import UTCDateTime, utcnow
+
+
+class AnonymousCase(SQLModel, table=True):
+    """An anonymous request as volunteers broker it, under a case handle."""
+
+    __tablename__ = "anonymous_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(max_length=16, unique=True)
+    category: str = Field(max_length=64)
+    # The redacted text volunteers see; deleted when the case is purged.
+    details: str | None = Field(default=None, max_length=3000)
+    timing: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="open", max_length=16, index=True)
+    # The link to the requester: sealed ids and a keyed marker; all deleted by the purge.
+    requester_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    requester_marker: str | None = Field(default=None, max_length=64, index=True)
+    dm_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    thread_ts: str | None = Field(default=None, max_length=32, index=True)
+    volunteer_id: str | None = Field(default=None, max_length=32)
+    card_channel: str | None = Field(default=None, max_length=32)
+    card_ts: str | None = Field(default=None, max_length=32)
+    ask_request_id: int | None = Field(default=None, foreign_key="ally_request.id", index=True)
+    outcome: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    taken_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    ally_found_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    revealed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class CaseDraft(SQLModel, table=True):
+    """An anonymous request between the modal and its confirmation, sealed as a whole."""
+
+    __tablename__ = "case_draft"
+
+    id: str = Field(primary_key=True, max_length=43)
+    owner_marker: str = Field(max_length=64)
+    sealed: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class CasePause(SQLModel, table=True):
+    """A requester volunteers paused from anonymous requests, known only by their marker."""
+
+    __tablename__ = "case_pause"
+
+    requester_marker: str = Field(primary_key=True, max_length=64)
+    case_id: int | None = Field(default=None, foreign_key="anonymous_case.id")
+    paused_by: str = Field(max_length=32)
+    paused_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

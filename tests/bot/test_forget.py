@@ -1,0 +1,98 @@
+"""The forget-me rules on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlmodel import select
+
+from bot import cases, feedback, forget, jobs
+from bot.errors import Conflict
+from bot.privacy import Identity, Privacy
+from bot.sandbox import DEFAULT_WORKSPACE, sandbox_settings
+from storage.db import Database
+from storage.models.cases import AnonymousCase, CasePause
+from storage.models.feedback import Feedback
+from storage.types import utcnow
+from tests.bot.points_support import ALLY, REQUESTER, make_match
+
+ASKER = "U0ASKER"
+VERA = "U0VOL1"
+PRIVACY = Privacy(Fernet.generate_key().decode())
+DRAFT = cases.Draft(category="career_advice", details="my manager talks over me", timing=None)
+
+
+def _misused_case(db: Database) -> int:
+    """A case of ASKER, taken by Vera and closed as misuse with a pause."""
+    with db.session() as session:
+        case = cases.open_case(
+            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
+        )
+        assert case.id is not None
+        case_id = case.id
+    with db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
+    with db.session() as session:
+        cases.close_case(
+            session,
+            case_id=case_id,
+            volunteer_id=VERA,
+            outcome=cases.MISUSE,
+            pause=True,
+            retention_days=180,
+        )
+    return case_id
+
+
+def test_a_paused_requester_who_forgets_stays_paused_until_the_retention_purge(
+    db: Database,
+) -> None:
+    """Forget-me deletes the case's text and link now but cannot be used to lift a pause."""
+    case_id = _misused_case(db)
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=ASKER)
+    assert done.own_cases == 1 and done.case_cards == [case_id]
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.details is None and case.requester_sealed is None
+        assert cases.refusal_for(session, PRIVACY, user_id=ASKER) is not None
+    # The retention purge scheduled at the close still runs later, and lifts the pause then.
+    with db.session() as session:
+        item = jobs.find(session, key=cases.purge_key(case_id))
+        assert item is not None and item.status == jobs.PENDING
+        assert cases.purge_case(session, case_id=case_id)
+    with db.session() as session:
+        assert session.exec(select(CasePause)).all() == []
+        assert cases.refusal_for(session, PRIVACY, user_id=ASKER) is None
+
+
+def test_forgetting_twice_finds_nothing_the_second_time(db: Database) -> None:
+    """Idempotent: a second run changes nothing and has nothing to tell Slack."""
+    _misused_case(db)
+    with db.session() as session:
+        assert forget.forget(session, PRIVACY, user_id=ASKER).own_cases == 1
+    with db.session() as session:
+        again = forget.forget(session, PRIVACY, user_id=ASKER)
+    assert not any(again.payload().values()) and not any(again.case_payload().values())
+    assert again.own_cases == 0 and again.own_requests == 0
+
+
+def test_no_comment_about_a_forgotten_ally_is_taken_afterwards(db: Database) -> None:
+    """The requester's old "Add a comment" cannot store words about someone forgotten."""
+    settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
+    match_id = make_match(db, settings, matched_at=utcnow())
+    with db.session() as session:
+        feedback.ensure_rows(session, match_id=match_id)
+    with db.session() as session:
+        token = session.exec(
+            select(Feedback.token).where(
+                Feedback.match_id == match_id, Feedback.role == "requester"
+            )
+        ).one()
+        feedback.record_answer(
+            session, token=token, user_id=REQUESTER, answer="worked", settings=settings
+        )
+    with db.session() as session:
+        forget.forget(session, PRIVACY, user_id=ALLY)
+    with db.session() as session, pytest.raises(Conflict, match="deleted"):
+        feedback.record_comment(session, token=token, user_id=REQUESTER, comment="about them")

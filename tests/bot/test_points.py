@@ -1,0 +1,272 @@
+"""The points ledger: each source counted once, pair cooldown, self-dealing, standings."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot import points
+from bot.charts import bar_chart_png
+from bot.config import Settings
+from bot.errors import InvalidInput
+from bot.sandbox import DEFAULT_WORKSPACE, sandbox_settings
+from storage.db import Database
+from storage.models.points import PointsEntry
+from storage.models.requests import Match
+from tests.bot.points_support import ALLY, REQUESTER, business_unit, make_match, member
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(db: Database) -> Settings:
+    return sandbox_settings(db.url, DEFAULT_WORKSPACE)
+
+
+def _rows(db: Database) -> list[PointsEntry]:
+    with db.session() as s:
+        return list(s.execute(select(PointsEntry).order_by(PointsEntry.id)).scalars())
+
+
+def _worked(db: Database, match_id: int, when: datetime) -> None:
+    with db.session() as s:
+        match = s.get(Match, match_id)
+        assert match is not None
+        match.outcome, match.closed_at = "worked", when
+        s.add(match)
+
+
+def test_defaults_follow_the_spec_in_one_place() -> None:
+    """10 allyship, 5 case, 5 story, 15 event."""
+    assert points.PointRules(10, 5, 5, 15) == points.RULES
+
+
+def test_a_successful_allyship_is_counted_once_however_often_awarded(
+    db: Database, settings: Settings
+) -> None:
+    """Awarding the same match twice adds one row of 10 to the ally's BU."""
+    match_id = make_match(db, settings, matched_at=NOW)
+    for _ in range(2):
+        with db.session() as s:
+            points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+    [row] = _rows(db)
+    assert (row.amount, row.kind, row.source) == (10, "allyship", f"match:{match_id}:ally")
+    assert row.business_unit_id == business_unit(db, "Engineering")
+
+
+def test_concurrent_awards_count_once(db: Database, settings: Settings) -> None:
+    """Eight threads awarding one match at the same moment add one row."""
+    match_id = make_match(db, settings, matched_at=NOW)
+    start = threading.Barrier(8)
+
+    def award(_: int) -> bool:
+        start.wait()
+        with db.session() as s:
+            return points.award_allyship(s, match_id=match_id, settings=settings, now=NOW).awarded
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(award, range(8)))
+    assert results.count(True) == 1
+    assert len(_rows(db)) == 1
+
+
+def test_the_same_pair_earns_once_per_cooldown(db: Database, settings: Settings) -> None:
+    """A second success of the same ally and requester within the cooldown earns nothing."""
+    first = make_match(db, settings, matched_at=NOW)
+    _worked(db, first, NOW)
+    with db.session() as s:
+        assert points.award_allyship(s, match_id=first, settings=settings, now=NOW).awarded
+    second = make_match(db, settings, matched_at=NOW)
+    with db.session() as s:
+        award = points.award_allyship(
+            s, match_id=second, settings=settings, now=NOW + timedelta(days=30)
+        )
+    assert not award.awarded and "cooldown" in award.reason
+    other = make_match(db, settings, matched_at=NOW, requester="U0COLLEAGUE")
+    with db.session() as s:
+        assert points.award_allyship(s, match_id=other, settings=settings, now=NOW).awarded
+    later = NOW + settings.pair_cooldown + timedelta(days=1)
+    with db.session() as s:
+        assert points.award_allyship(s, match_id=second, settings=settings, now=later).awarded
+
+
+def test_nobody_earns_from_their_own_request(db: Database, settings: Settings) -> None:
+    """An ally matched on their own request earns nothing."""
+    match_id = make_match(db, settings, matched_at=NOW, requester=ALLY)
+    with db.session() as s:
+        award = points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+    assert not award.awarded and "self" in award.reason
+    assert _rows(db) == []
+
+
+def _case_match(db: Database, settings: Settings, requester: str | None, handle: str) -> int:
+    """A matched ask made on behalf of `requester`'s anonymous case (None: a purged case)."""
+    from bot.privacy import privacy
+    from storage.models.cases import AnonymousCase
+
+    match_id = make_match(
+        db,
+        settings,
+        matched_at=NOW,
+        requester=None,
+        kind="anonymous",
+        on_behalf_of=handle,
+        chooser_id="U0VOL1",
+    )
+    with db.session() as s:
+        match = s.get(Match, match_id)
+        assert match is not None
+        marker = privacy(settings).marker(requester) if requester else None
+        s.add(
+            AnonymousCase(
+                handle=handle,
+                category="career_advice",
+                requester_marker=marker,
+                ask_request_id=match.request_id,
+                status="taken",
+            )
+        )
+    return match_id
+
+
+def test_the_pair_cooldown_applies_to_anonymous_cases(db: Database, settings: Settings) -> None:
+    """The same anonymous requester and ally earn once per cooldown, also across named asks."""
+    first = _case_match(db, settings, REQUESTER, "Case AAAA")
+    _worked(db, first, NOW)
+    with db.session() as s:
+        award = points.award_allyship(s, match_id=first, settings=settings, now=NOW)
+    assert award.awarded and "anonymous" in _rows(db)[0].reason
+    second = _case_match(db, settings, REQUESTER, "Case BBBB")
+    with db.session() as s:
+        award = points.award_allyship(s, match_id=second, settings=settings, now=NOW)
+    assert not award.awarded and "cooldown" in award.reason
+    named = make_match(db, settings, matched_at=NOW, requester=REQUESTER)
+    with db.session() as s:
+        award = points.award_allyship(s, match_id=named, settings=settings, now=NOW)
+    assert not award.awarded and "cooldown" in award.reason
+    someone_else = _case_match(db, settings, "U0COLLEAGUE", "Case CCCC")
+    with db.session() as s:
+        assert points.award_allyship(s, match_id=someone_else, settings=settings, now=NOW).awarded
+
+
+def test_a_purged_case_without_a_requester_key_skips_only_the_pair_rule(
+    db: Database, settings: Settings
+) -> None:
+    """With no keyed marker left to compare, the pair rule cannot apply; the award happens once."""
+    match_id = _case_match(db, settings, None, "Case DDDD")
+    for _ in range(2):
+        with db.session() as s:
+            points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+    [row] = _rows(db)
+    assert "anonymous" in row.reason
+
+
+def test_a_handled_case_earns_the_volunteers_bu_once(db: Database, settings: Settings) -> None:
+    """award_case adds 5 to the volunteer's BU, once per case."""
+    member(db, "U0VOL1", "People")
+    for _ in range(2):
+        with db.session() as s:
+            points.award_case(s, case_id=7, volunteer_id="U0VOL1")
+    [row] = _rows(db)
+    assert (row.amount, row.source, row.kind) == (5, "case:7:volunteer", "case")
+    with db.session() as s:
+        assert not points.award_case(s, case_id=8, volunteer_id="U0NOBU").awarded
+
+
+def test_stories_and_events(db: Database) -> None:
+    """A story earns 5 (never for oneself); an event 15 to its BU."""
+    member(db, ALLY, "Sales")
+    people = business_unit(db, "People")
+    with db.session() as s:
+        assert not points.award_story(s, story_id=1, ally_id=ALLY, reporter_id=ALLY).awarded
+        assert points.award_story(s, story_id=1, ally_id=ALLY, reporter_id=REQUESTER).awarded
+        assert points.award_event(s, event_id=3, business_unit_id=people).awarded
+    assert [r.amount for r in _rows(db)] == [5, 15]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("adjust Engineering five reason", "whole number"),
+        ("adjust Engineering 0 reason", "non-zero"),
+        ("adjust -5 reason", "business unit"),
+        ("adjust Engineering -5", "reason"),
+        ("remove Engineering -5 x", "adjust"),
+    ],
+)
+def test_malformed_adjustments_are_explained(text: str, problem: str) -> None:
+    """Each malformed adjustment says what is wrong."""
+    with pytest.raises(InvalidInput, match=problem):
+        points.parse_adjustment(text)
+
+
+def test_adjustments_append_and_are_idempotent_per_command(db: Database) -> None:
+    """An adjustment adds a signed row; the same command delivery never adds two."""
+    business_unit(db, "People Ops")
+    adjustment = points.parse_adjustment("adjust people ops -5 double counted event")
+    assert adjustment == points.Adjustment("people ops", -5, "double counted event")
+    for _ in range(2):
+        with db.session() as s:
+            points.adjust(s, adjustment=adjustment, actor="U0ADMIN", request_key="trigger-1")
+    with db.session() as s:
+        points.adjust(s, adjustment=adjustment, actor="U0ADMIN", request_key="trigger-2")
+    assert [r.amount for r in _rows(db)] == [-5, -5]
+    with db.session() as s, pytest.raises(InvalidInput, match="no business unit"):
+        points.adjust(s, adjustment=points.Adjustment("Nope", 1, "x"), actor="U0ADMIN")
+
+
+def test_standings_count_by_period_in_the_programmes_time_zone(db: Database) -> None:
+    """An entry at 23:30 UTC on 31 December is next year's in Paris."""
+    zone = ZoneInfo("Europe/Paris")
+    eng, sales = business_unit(db, "Engineering"), business_unit(db, "Sales")
+    with db.session() as s:
+        points.add_entry(
+            s,
+            business_unit_id=eng,
+            amount=10,
+            kind="allyship",
+            reason="r",
+            source="a",
+            now=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+        )
+        points.add_entry(
+            s,
+            business_unit_id=sales,
+            amount=5,
+            kind="case",
+            reason="r",
+            source="b",
+            now=datetime(2026, 12, 31, 22, 30, tzinfo=UTC),
+        )
+    with db.session() as s:
+        in_2026 = points.standings(s, period=points.year_period(2026, zone))
+        in_2027 = points.standings(s, period=points.year_period(2027, zone))
+    assert in_2026 == [points.Standing("Sales", 5, 0, 1), points.Standing("Engineering", 0, 0, 0)]
+    assert in_2027[0] == points.Standing("Engineering", 10, 1, 0)
+
+
+def test_periods() -> None:
+    """month, quarter, year, YYYY; anything else is refused."""
+    zone = ZoneInfo("Europe/Paris")
+    now = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # 1 December in Paris
+    month = points.parse_period("month", now=now, zone=zone)
+    assert month.label == "December 2026" and month.start == datetime(2026, 12, 1, tzinfo=zone)
+    assert month.end == datetime(2027, 1, 1, tzinfo=zone)
+    quarter = points.parse_period("quarter", now=now, zone=zone)
+    assert quarter.label == "Q4 2026" and quarter.end == datetime(2027, 1, 1, tzinfo=zone)
+    assert points.parse_period("", now=now, zone=zone).label == "2026"
+    assert points.parse_period("2024", now=now, zone=zone).start.year == 2024
+    for bad in ("week", "26", "1999", "2026-01"):
+        with pytest.raises(InvalidInput):
+            points.parse_period(bad, now=now, zone=zone)
+
+
+def test_the_chart_is_a_png() -> None:
+    """The bar chart renders in memory as PNG bytes."""
+    png = bar_chart_png(["Engineering", "Sales"], [10, 0], title="Standings 2026")
+    assert png.startswith(b"\x89PNG") and len(png) > 1000

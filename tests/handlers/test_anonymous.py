@@ -1,0 +1,1151 @@
+"""Anonymous requests through the real app and the fake Slack: preview, case, relay, close."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+import bot.volunteers
+import handlers.anonymous
+from bot import allies, cases
+from bot.fakeslack import Call, Response
+from bot.privacy import Identity, IdentityCache, privacy
+from bot.sandbox import Person, Sandbox
+from storage.models.cases import AnonymousCase, CaseDraft
+from storage.models.requests import Match
+from storage.types import utcnow
+from tests.helpers import settle
+
+# Production waits this long for users.info before the preview's ack when the names were not
+# fetched as the modal opened (the slow test uses it).
+PRODUCTION_QUICK_LOOKUP = handlers.anonymous.QUICK_LOOKUP
+# Elsewhere a loaded CI machine gets all the room Bolt's 3 s ack allows: the previews made
+# without a prefetch must still come out complete (redacted with the names).
+ROOMY_QUICK_LOOKUP = 2.5
+
+DETAILS = (
+    "Hi, I'm Priya Raman (priya on Slack, priya@example.com, +44 7700 900123). "
+    "My lead <@U0COLLEAGUE> talks over me; see https://wiki.example.com/me"
+)
+
+
+# helpers shared with tests/test_privacy_adversarial.py
+
+
+def with_bot_in_volunteers(box: Sandbox) -> Sandbox:
+    """The bot must be invited to the private volunteers channel, as in a real workspace."""
+    ws = box.workspace
+    box.fake.set_members(
+        ws.volunteers_channel, [*(v.id for v in ws.volunteers), box.fake.bot_user_id]
+    )
+    return box
+
+
+@pytest.fixture(autouse=True)
+def roomy_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback users.info before a preview's ack may take ROOMY_QUICK_LOOKUP s here.
+
+    open_preview waits for the prefetch, so only previews made with a cold cache (a failed
+    prefetch, a modal opened by another replica) call users.info before the ack.
+    """
+    monkeypatch.setattr(handlers.anonymous, "QUICK_LOOKUP", ROOMY_QUICK_LOOKUP)
+
+
+@pytest.fixture
+def box(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The sandbox on both databases, bot invited to the volunteers channel."""
+    yield with_bot_in_volunteers(sandbox)
+
+
+@pytest.fixture
+def sbox(sqlite_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The sandbox on SQLite, bot invited to the volunteers channel."""
+    yield with_bot_in_volunteers(sqlite_sandbox)
+
+
+def open_preview(
+    box: Sandbox, person: Person, details: str = DETAILS, timing: str | None = None
+) -> dict[str, Any]:
+    """Open the request modal, let it fetch the person's names, submit it as anonymous.
+
+    Returns the completed preview.
+    """
+    before = len(identity_lookups(box, person, ok=True))
+    box.slack.slash("/ally", "", user_id=person.id, channel_id=box.workspace.general_channel)
+    box.fake.wait_for("views.open", predicate=lambda c: _opened_for(box, c, person))
+    modal = box.fake.current_view(person.id)
+    assert modal is not None and modal["callback_id"] == "allyship_request"
+    wait_prefetched(box, person, before)
+    answer = submit_anonymously(box, person, modal, details, timing)
+    assert answer.status == 200
+    assert answer.json()["response_action"] == "update"
+    preview = box.fake.current_view(person.id)
+    assert preview is not None and preview["callback_id"] == "anonymous_preview"
+    assert preview.get("submit"), "the preview is complete (redacted with the names)"
+    return preview
+
+
+def submit_anonymously(
+    box: Sandbox,
+    person: Person,
+    modal: dict[str, Any],
+    details: str = DETAILS,
+    timing: str | None = None,
+) -> Response:
+    """Submit the request modal with kind anonymous; returns the app's answer (the ack)."""
+    return box.slack.submit_view(
+        person.id,
+        modal,
+        values={
+            "kind": "anonymous",
+            "category": "career_advice",
+            "details": details,
+            "timing": timing,
+            "consent": True,
+        },
+    )
+
+
+def identity_lookups(box: Sandbox, person: Person, ok: bool | None = None) -> list[Call]:
+    """The users.info calls about the person (successful or failed unless ok is given)."""
+    return [
+        c
+        for c in box.fake.calls_to("users.info")
+        if c.args.get("user") == person.id and (ok is None or c.ok == ok)
+    ]
+
+
+def wait_prefetched(box: Sandbox, person: Person, before: int) -> None:
+    """Wait until the modal's opening fetched the person's names and the app keeps them."""
+    box.fake.wait_for(
+        "users.info", count=before + 1, predicate=lambda c: c.args.get("user") == person.id
+    )
+    # The answer is stored just after the fake records the call: wait for it, do not race it.
+    waited = 0.0
+    while box.deps.identities.get(person.id) is None and waited < 15.0:
+        threading.Event().wait(0.02)
+        waited += 0.02
+    assert box.deps.identities.get(person.id) is not None, "the names were not kept"
+
+
+def _opened_for(box: Sandbox, call: Any, person: Person) -> bool:
+    return box.fake.current_view(person.id) is not None
+
+
+def send(box: Sandbox, person: Person, details: str = DETAILS, timing: str | None = None) -> int:
+    """Ask anonymously and confirm; return the case id once its card and thread are posted."""
+    preview = open_preview(box, person, details, timing)
+    box.slack.submit_view(person.id, preview)
+    vol = box.workspace.volunteers_channel
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") == vol)
+    box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: str(c.args.get("channel", "")).startswith("D")
+    )
+    case_id = int(card(box)["blocks"][-2]["elements"][0]["value"])
+    eventually(box, lambda s: (s.get(AnonymousCase, case_id) or AnonymousCase()).thread_ts)
+    return case_id
+
+
+def eventually(box: Sandbox, check: Any, timeout: float = 15.0) -> Any:
+    """Wait until check(session) is truthy (the app commits after its Web API calls)."""
+    waited = 0.0
+    while True:
+        with box.db.session() as session:
+            found = check(session)
+        if found or waited >= timeout:
+            assert found, "the app did not record it in time"
+            return found
+        threading.Event().wait(0.05)
+        waited += 0.05
+
+
+def card(box: Sandbox, case_id: int | None = None) -> dict[str, Any]:
+    """The latest case card in the volunteers channel."""
+    cards = [
+        m
+        for m in box.fake.messages(box.workspace.volunteers_channel)
+        if m.get("blocks") and m["blocks"][0].get("type") == "header"
+    ]
+    assert cards, "no case card posted"
+    return cards[-1]
+
+
+def _told(words: str, channel: str | None = None) -> Any:
+    """Matches a chat.postMessage carrying `words` (to `channel` if given)."""
+    return lambda c: (channel is None or c.args.get("channel") == channel) and words in str(c.args)
+
+
+def _count(box: Sandbox, predicate: Any) -> int:
+    return len([c for c in box.fake.calls_to("chat.postMessage") if c.ok and predicate(c)])
+
+
+def _wait_one_more(box: Sandbox, predicate: Any, before: int) -> None:
+    box.fake.wait_for("chat.postMessage", count=before + 1, predicate=predicate)
+
+
+def take(box: Sandbox, volunteer: Person) -> None:
+    """A volunteer takes the latest case; returns once the take's work is done.
+
+    That is when the requester is told (after the card update): any other chat.update (a
+    close still being drawn, say) must not pass for this take's.
+    """
+    told = _told("has taken")
+    before = _count(box, told)
+    box.slack.click(volunteer.id, "take_case", message=card(box))
+    _wait_one_more(box, told, before)
+
+
+def relay_to_requester_via_modal(box: Sandbox, volunteer: Person, text: str) -> None:
+    """The holding volunteer writes to the requester through the relay_message modal.
+
+    Returns once the volunteer is told it was passed on (the relay's last step).
+    """
+    opened = len(box.fake.calls_to("views.open"))
+    box.slack.click(volunteer.id, "message_requester", message=card(box))
+    box.fake.wait_for("views.open", count=opened + 1)
+    modal = box.fake.current_view(volunteer.id)
+    assert modal is not None and modal["callback_id"] == "relay_message"
+    passed_on = _told("was passed on", volunteer.id)
+    before = _count(box, passed_on)
+    box.slack.submit_view(volunteer.id, modal, values={"message": text})
+    _wait_one_more(box, passed_on, before)
+
+
+def thread_root(box: Sandbox, person: Person) -> dict[str, Any]:
+    """The root message of the person's (latest) case thread in their DM."""
+    roots = [m for m in box.fake.dm_messages(person.id) if "sent as" in m.get("text", "")]
+    assert roots
+    return roots[-1]
+
+
+def make_ally(box: Sandbox, person: Person) -> None:
+    """Sign a person up as an available ally."""
+    with box.db.session() as session:
+        allies.seed_business_units(session, ["Engineering"])
+    with box.db.session() as session:
+        allies.join(session, user_id=person.id, business_unit="Engineering", available=True)
+
+
+def texts(calls: list[Any]) -> str:
+    """Everything the given calls carried, as one string."""
+    return " ".join(str(c.args) for c in calls)
+
+
+# 1. asking anonymously
+
+
+def test_preview_shows_exactly_the_redacted_text(sbox: Sandbox) -> None:
+    """The preview has mentions, names, e-mail, phone and links removed, with Send and Edit."""
+    box = sbox
+    preview = open_preview(box, box.workspace.requester, timing="before Priya's review")
+    shown = str(preview["blocks"])
+    for secret in ("Priya", "Raman", "priya", "7700", "U0COLLEAGUE", "wiki.example", "@example"):
+        assert secret not in shown
+    for marker in (
+        "[name removed]",
+        "[phone number removed]",
+        "[mention removed]",
+        "[link removed]",
+    ):
+        assert marker in shown
+    assert "talks over me" in shown
+    assert any(
+        e.get("action_id") == "edit_anonymous_request"
+        for b in preview["blocks"]
+        for e in b.get("elements", [])
+    )
+    assert "private_metadata" in preview and "Priya" not in preview["private_metadata"]
+    assert len(preview["private_metadata"]) < 200
+
+
+def test_edit_goes_back_to_the_request_modal_with_the_text_kept(sbox: Sandbox) -> None:
+    """Edit shows the request modal again, prefilled with what the requester wrote."""
+    box = sbox
+    asker = box.workspace.requester
+    preview = open_preview(box, asker, timing="soon")
+    before = len(box.fake.calls_to("views.update"))
+    box.slack.click(asker.id, "edit_anonymous_request", view=preview)
+    box.fake.wait_for("views.update", count=before + 1)
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None and modal["callback_id"] == "allyship_request"
+    details = next(b for b in modal["blocks"] if b.get("block_id") == "details")
+    assert details["element"]["initial_value"] == DETAILS
+    # The draft is taken just after the view is updated.
+    eventually(box, lambda session: session.exec(select(CaseDraft)).all() == [])
+
+
+def _assert_redacted(view: dict[str, Any]) -> None:
+    shown = str(view["blocks"])
+    for secret in ("Priya", "Raman", "priya", "7700", "U0COLLEAGUE"):
+        assert secret not in shown
+    assert "[name removed]" in shown and "talks over me" in shown
+    assert view.get("submit"), "complete: redacted with the requester's names"
+
+
+def test_names_are_fetched_as_the_modal_opens_not_before_the_preview_ack(sbox: Sandbox) -> None:
+    """users.info runs after views.open; the anonymous submission is answered without it."""
+    box = sbox
+    asker = box.workspace.requester
+    box.slack.slash("/ally", "", user_id=asker.id, channel_id=box.workspace.general_channel)
+    wait_prefetched(box, asker, 0)
+    methods = [c.method for c in box.fake.calls]
+    assert methods.index("views.open") < methods.index("users.info")
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None and modal["callback_id"] == "allyship_request"
+    before = len(box.fake.calls_to("users.info"))
+    answer = submit_anonymously(box, asker, modal)
+    assert len(box.fake.calls_to("users.info")) == before, "no users.info before the ack"
+    assert answer.json()["response_action"] == "update"
+    _assert_redacted(answer.json()["view"])
+
+
+def test_a_failed_prefetch_keeps_the_modal_and_the_preview_is_still_redacted(
+    sbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """users.info failing as the modal opens: the modal opens, and the submission looks it up."""
+    box = sbox
+    caplog.set_level(logging.INFO, logger="handlers.anonymous")
+    asker = box.workspace.requester
+    box.fake.fail_next("users.info", status=500, times=3)
+    answer = box.slack.slash(
+        "/ally", "", user_id=asker.id, channel_id=box.workspace.general_channel
+    )
+    assert answer.status == 200
+    box.fake.wait_for("users.info", count=3, ok=False, timeout=15)
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None and modal["callback_id"] == "allyship_request"
+    eventually(box, lambda _: "prefetch" in caplog.text)
+    assert asker.id not in caplog.text and "Priya" not in caplog.text
+    assert not box.fake.calls_to("chat.postEphemeral") and not box.fake.calls_to("chat.postMessage")
+    answer = submit_anonymously(box, asker, modal)
+    assert len(identity_lookups(box, asker, ok=True)) == 1, "looked up before the ack"
+    _assert_redacted(answer.json()["view"])
+
+
+def test_a_submission_from_a_modal_this_process_did_not_open_falls_back(sbox: Sandbox) -> None:
+    """A cold cache (the modal opened on another replica) still gives a redacted preview."""
+    box = sbox
+    asker = box.workspace.requester
+    box.slack.slash("/ally", "", user_id=asker.id, channel_id=box.workspace.general_channel)
+    wait_prefetched(box, asker, 0)
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None
+    box.deps.identities.clear()  # as if another replica had opened the modal
+    answer = submit_anonymously(box, asker, modal)
+    assert len(identity_lookups(box, asker)) == 2
+    _assert_redacted(answer.json()["view"])
+
+
+def test_edit_fetches_the_names_again_after_showing_the_modal(sbox: Sandbox) -> None:
+    """Edit: views.update first, then users.info; the resubmission is answered without it."""
+    box = sbox
+    asker = box.workspace.requester
+    preview = open_preview(box, asker)
+    box.deps.identities.clear()
+    updates = len(box.fake.calls_to("views.update"))
+    box.slack.click(asker.id, "edit_anonymous_request", view=preview)
+    box.fake.wait_for("views.update", count=updates + 1)
+    wait_prefetched(box, asker, 1)
+    methods = [c.method for c in box.fake.calls]
+    last = {m: i for i, m in enumerate(methods)}
+    assert last["views.update"] < last["users.info"]
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None and modal["callback_id"] == "allyship_request"
+    answer = submit_anonymously(box, asker, modal)
+    assert len(identity_lookups(box, asker)) == 2, "no users.info before the ack"
+    _assert_redacted(answer.json()["view"])
+
+
+def test_identity_cache_keeps_few_identities_briefly_and_never_shows_them() -> None:
+    """At most `size` people, each for `ttl` seconds; its repr names nobody."""
+    now = [0.0]
+    cache = IdentityCache(ttl=900, size=2, clock=lambda: now[0])
+    priya, tom, amara = (Identity(names=(n,)) for n in ("priya", "tom", "amara"))
+    cache.put("U1", priya)
+    cache.put("U2", tom)
+    cache.put("U3", amara)
+    assert cache.get("U1") is None, "the oldest is dropped beyond the bound"
+    assert cache.get("U2") == tom and cache.get("U3") == amara
+    now[0] = 899.0
+    assert cache.get("U3") == amara
+    now[0] = 900.0
+    assert cache.get("U2") is None and cache.get("U3") is None
+    cache.put("U2", tom)
+    assert "tom" not in repr(cache) and "U2" not in repr(cache)
+    cache.clear()
+    assert cache.get("U2") is None
+
+
+def test_cancelling_the_preview_deletes_the_draft(sbox: Sandbox) -> None:
+    """Closing the preview deletes the sealed draft at once."""
+    box = sbox
+    asker = box.workspace.requester
+    preview = open_preview(box, asker)
+    box.slack.close_view(asker.id, preview)
+    eventually(box, lambda s: not s.exec(select(CaseDraft)).all())
+
+
+def test_confirm_posts_one_case_card_and_opens_the_requester_thread(box: Sandbox) -> None:
+    """Send posts the card (handle, category, redacted text, Take) and the requester's root."""
+    asker = box.workspace.requester
+    case_id = send(box, asker)
+    posted = card(box)
+    assert posted["blocks"][0]["text"]["text"].startswith("Case ")
+    assert "talks over me" in str(posted["blocks"]) and "Priya" not in str(posted["blocks"])
+    root = thread_root(box, asker)
+    assert posted["blocks"][0]["text"]["text"] in root["text"]
+    with box.db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.thread_ts == root["ts"] and case.card_ts == posted["ts"]
+
+
+def test_double_confirm_files_one_case(box: Sandbox) -> None:
+    """Two submissions of the same preview at once file one case and post one card."""
+    asker = box.workspace.requester
+    preview = open_preview(box, asker)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: box.slack.submit_view(asker.id, preview), range(2)))
+    vol = box.workspace.volunteers_channel
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") == vol)
+    box.fake.wait_for("conversations.open")
+    settle(box)  # both submissions' work is done: a second case would be posted by now
+    with box.db.session() as session:
+        assert len(session.exec(select(AnonymousCase)).all()) == 1
+    assert len([c for c in box.fake.calls_to("chat.postMessage") if c.args["channel"] == vol]) == 1
+
+
+def test_paused_requester_is_told_privately_at_submission(sbox: Sandbox) -> None:
+    """A paused requester gets a modal error on the kind field; nothing is posted."""
+    box = sbox
+    asker = box.workspace.requester
+    with box.db.session() as session:
+        cases.pause_requester(
+            session, marker=privacy(box.settings).marker(asker.id), case_id=None, by="U0VOL1"
+        )  # type: ignore[arg-type]
+    box.slack.slash("/ally", "", user_id=asker.id, channel_id=box.workspace.general_channel)
+    box.fake.wait_for("views.open")
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None
+    answer = box.slack.submit_view(
+        asker.id,
+        modal,
+        values={"kind": "anonymous", "category": "career_advice", "details": "x", "consent": True},
+    )
+    body = answer.json()
+    assert body["response_action"] == "errors" and "can't send anonymous" in body["errors"]["kind"]
+
+
+# 3. taking the case
+
+
+def test_exactly_one_volunteer_takes_a_case_when_two_click_at_once(box: Sandbox) -> None:
+    """Two volunteers click Take together: one holds it, the other is told who has it."""
+    vera, wale = box.workspace.volunteers
+    send(box, box.workspace.requester)
+    message = card(box)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda v: box.slack.click(v.id, "take_case", message=message), (vera, wale)))
+    box.fake.wait_for("chat.update")
+    told = box.fake.wait_for(
+        "chat.postEphemeral", predicate=lambda c: "already taken" in c.args.get("text", "")
+    )
+    settle(box)
+    assert len(box.fake.calls_to("chat.update")) == 1
+    with box.db.session() as session:
+        holder = session.exec(select(AnonymousCase)).one().volunteer_id
+    assert holder in (vera.id, wale.id)
+    loser = wale.id if holder == vera.id else vera.id
+    assert told[0].args["user"] == loser and f"<@{holder}>" in told[0].args["text"]
+    updated = card(box)
+    assert f"<@{holder}>" in str(updated["blocks"])
+    assert "message_requester" in str(updated["blocks"])
+
+
+def test_non_volunteer_cannot_take_and_removed_volunteer_loses_the_role(
+    sbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Membership is checked on the server; removal counts within the 60 s cache."""
+    box = sbox
+    now = [1000.0]
+    monkeypatch.setattr(bot.volunteers, "monotonic", lambda: now[0])
+    vera, wale = box.workspace.volunteers
+    send(box, box.workspace.requester)
+    message = card(box)
+    outsider = box.workspace.colleague
+    box.slack.click_raw(
+        outsider.id,
+        "take_case",
+        message["blocks"][-2]["elements"][0]["value"],
+        message=message,
+        channel=box.workspace.volunteers_channel,
+    )
+    box.fake.wait_for("response_url", predicate=lambda c: "Only the programme" in str(c.args))
+    # Wale is seen as a volunteer (cached), then removed; after 61 s the cache is refreshed.
+    members_calls = len(box.fake.calls_to("conversations.members"))
+    box.fake.set_members(box.workspace.volunteers_channel, [vera.id, box.fake.bot_user_id])
+    now[0] += 61
+    box.slack.click(wale.id, "take_case", message=message)
+    box.fake.wait_for("conversations.members", count=members_calls + 1)
+    box.fake.wait_for(
+        "response_url", count=2, predicate=lambda c: "Only the programme" in str(c.args)
+    )
+    assert not box.fake.calls_to("chat.update")
+
+
+def test_roster_pages_through_members_and_caches_at_most_60s(sbox: Sandbox) -> None:
+    """conversations.members is paginated and asked again once the cache is 60 s old."""
+    box = sbox
+    now = [0.0]
+    many = [f"U{i:06d}" for i in range(450)]
+    box.fake.set_members(box.workspace.volunteers_channel, [*many, box.fake.bot_user_id])
+    roster = bot.volunteers.VolunteerRoster(box.workspace.volunteers_channel, clock=lambda: now[0])
+    assert roster.is_volunteer(box.client, "U000449")
+    pages = len(box.fake.calls_to("conversations.members"))
+    assert pages == 3
+    now[0] = 59
+    assert roster.is_volunteer(box.client, "U000449")
+    assert len(box.fake.calls_to("conversations.members")) == pages
+    box.fake.set_members(box.workspace.volunteers_channel, [box.fake.bot_user_id])
+    now[0] = 60
+    assert not roster.is_volunteer(box.client, "U000449")
+
+
+# 4. the relay
+
+
+def test_relay_both_ways_under_the_case_handle(box: Sandbox) -> None:
+    """The volunteer's words reach the requester's thread; the reply reaches the volunteer."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    relay_to_requester_via_modal(box, vera, "Hello, I'm Vera. How can I help?")
+    root = thread_root(box, asker)
+    [from_vera] = box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "How can I help" in str(c.args.get("blocks"))
+    )
+    assert from_vera.args["thread_ts"] == root["ts"]
+    assert from_vera.args["channel"] == box.fake.im_channel(asker.id)
+    box.slack.dm_message(asker.id, None, "Thanks! I'm Priya, text me on 07700 900123", root["ts"])
+    [relayed] = box.fake.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: (
+            c.args.get("channel") == vera.id and "writes" in str(c.args.get("blocks"))
+        ),
+    )
+    shown = str(relayed.args)
+    handle = card(box)["blocks"][0]["text"]["text"]
+    assert handle in shown and "Thanks!" in shown
+    assert "Priya" not in shown and "07700" not in shown and asker.id not in shown
+
+
+def test_requester_reply_retry_is_relayed_once(sbox: Sandbox) -> None:
+    """A Slack retry of the same message.im event relays nothing twice."""
+    box = sbox
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    root = thread_root(box, asker)
+    event_id = box.slack.new_event_id()
+    stored = box.fake.add_user_message(
+        box.fake.im_channel(asker.id), asker.id, "one message", thread_ts=root["ts"]
+    )
+    event = {
+        "type": "message",
+        "channel": box.fake.im_channel(asker.id),
+        "user": asker.id,
+        "text": "one message",
+        "ts": stored["ts"],
+        "thread_ts": root["ts"],
+        "channel_type": "im",
+    }
+    box.slack.event(event, event_id=event_id)
+    box.slack.event(event, event_id=event_id, retry_num=1)
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") == vera.id)
+    settle(box)
+    to_vera = [c for c in box.fake.calls_to("chat.postMessage") if c.args["channel"] == vera.id]
+    assert len([c for c in to_vera if "one message" in str(c.args)]) == 1
+
+
+def test_files_are_not_relayed_and_the_requester_is_told(sbox: Sandbox) -> None:
+    """A file in the case thread never reaches the volunteer; the requester learns why."""
+    box = sbox
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    root = thread_root(box, asker)
+    files = [{"id": "F1", "name": "me.jpg", "url_private": "https://files.example/me.jpg"}]
+    box.slack.dm_message(asker.id, None, "", root["ts"], files=files)
+    box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "never passed on" in str(c.args.get("text"))
+    )
+    settle(box)
+    assert "me.jpg" not in texts(box.fake.calls)
+    assert not [
+        c
+        for c in box.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == vera.id and "writes" in str(c.args)
+    ]
+
+
+def test_message_outside_the_case_thread_gets_help(sbox: Sandbox) -> None:
+    """A requester writing outside the thread is told to reply in it; nothing is relayed."""
+    box = sbox
+    asker = box.workspace.requester
+    send(box, asker)
+    box.slack.dm_message(asker.id, None, "hello?")
+    [helped] = box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "reply in the thread" in str(c.args.get("text"))
+    )
+    assert helped.args["channel"] == box.fake.im_channel(asker.id)
+
+
+def test_forged_actions_from_other_volunteers_and_outsiders_are_refused(box: Sandbox) -> None:
+    """message_requester, find_ally_for_case, close_case and relay_message need the holder."""
+    asker = box.workspace.requester
+    vera, wale = box.workspace.volunteers
+    case_id = send(box, asker)
+    take(box, vera)
+    message = card(box)
+    vol = box.workspace.volunteers_channel
+    for action in ("message_requester", "find_ally_for_case", "close_case"):
+        box.slack.click_raw(wale.id, action, str(case_id), message=message, channel=vol)
+        box.slack.click_raw(
+            box.workspace.colleague.id, action, str(case_id), message=message, channel=vol
+        )
+    fake_modal = {
+        "id": "VFORGED",
+        "type": "modal",
+        "callback_id": "relay_message",
+        "private_metadata": f'{{"case":{case_id}}}',
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "message",
+                "label": {"type": "plain_text", "text": "Message"},
+                "element": {"type": "plain_text_input", "action_id": "message"},
+            }
+        ],
+    }
+    payload = box.slack._base("view_submission", wale.id)
+    payload["view"] = {
+        **fake_modal,
+        "state": {
+            "values": {"message": {"message": {"type": "plain_text_input", "value": "forged"}}}
+        },
+    }
+    box.slack.post_payload(payload)
+    refusals = box.fake.wait_for(
+        "chat.postEphemeral",
+        count=1,
+        predicate=lambda c: "Only" in c.args.get("text", ""),
+        ok=None,
+    )
+    settle(box)
+    assert refusals
+    opened = [c.args["view"].get("callback_id") for c in box.fake.calls_to("views.open")]
+    assert "relay_message" not in opened and "case_close" not in opened
+    assert "forged" not in texts(box.fake.calls_to("chat.postMessage"))
+    assert not [
+        c
+        for c in box.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == box.workspace.allies_channel
+    ]
+    with box.db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.status == "taken" and case.ask_request_id is None
+
+
+# 5. finding an ally, the match and the reveal
+
+
+def find_and_match_ally(box: Sandbox, volunteer: Person, ally: Person) -> None:
+    """The volunteer posts an ask for the case, the ally offers, the volunteer chooses."""
+    make_ally(box, ally)
+    box.slack.click(volunteer.id, "find_ally_for_case", message=card(box))
+    allies_channel = box.workspace.allies_channel
+    box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: c.args.get("channel") == allies_channel
+    )
+    ask = box.fake.messages(allies_channel)[-1]
+    box.slack.click(ally.id, "offer_help", message=ask)
+    [offers] = box.fake.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: (
+            c.args.get("channel") == volunteer.id and "choose_ally" in str(c.args.get("blocks"))
+        ),
+    )
+    offers_message = box.fake.message(offers.response["channel"], offers.response["ts"])
+    box.slack.click(volunteer.id, "choose_ally", message=offers_message)
+    box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "ally has been found" in str(c.args.get("text"))
+    )
+
+
+def test_find_ally_match_and_reveal(box: Sandbox) -> None:
+    """Ask on behalf of the case; the ally meets the volunteer; the requester may reveal once."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    amara = box.workspace.allies[0]
+    case_id = send(box, asker)
+    take(box, vera)
+    find_and_match_ally(box, vera, amara)
+    ask = box.fake.messages(box.workspace.allies_channel)[0]
+    assert "Case " in str(ask["blocks"]) and asker.id not in str(ask)
+    [pair] = [c for c in box.fake.calls_to("conversations.open") if "," in str(c.args["users"])]
+    assert set(str(pair.args["users"]).split(",")) == {vera.id, amara.id}
+    found = next(
+        m for m in box.fake.dm_messages(asker.id) if "ally has been found" in m.get("text", "")
+    )
+    assert found["thread_ts"] == thread_root(box, asker)["ts"]
+    reveal_button = next(
+        e
+        for b in found["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "reveal_to_ally"
+    )
+    assert "confirm" in reveal_button
+    # Nobody but the requester can reveal; the requester's double click reveals once.
+    box.slack.click(vera.id, "reveal_to_ally", message=found)
+    box.fake.wait_for(
+        "chat.postEphemeral", ok=None, predicate=lambda c: "Only the person" in str(c.args)
+    )
+    with ThreadPoolExecutor(2) as pool:
+        list(
+            pool.map(lambda _: box.slack.click(asker.id, "reveal_to_ally", message=found), range(2))
+        )
+    box.fake.wait_for(
+        "conversations.open",
+        predicate=lambda c: set(str(c.args["users"]).split(",")) == {asker.id, amara.id},
+    )
+    settle(box)  # the reveal is recorded after its messages are sent
+    reveals = [
+        c
+        for c in box.fake.calls_to("conversations.open")
+        if asker.id in str(c.args["users"]) and "," in str(c.args["users"])
+    ]
+    assert len(reveals) == 1
+    with box.db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.revealed_at is not None
+
+
+def test_relay_to_requester_reaches_the_case_thread(sbox: Sandbox) -> None:
+    """relay_to_requester (used for feedback) posts in the requester's case thread."""
+    from handlers.anonymous import relay_to_requester
+
+    box = sbox
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    take(box, vera)
+    find_and_match_ally(box, vera, box.workspace.allies[0])
+    with box.db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.ask_request_id is not None
+        request_id = case.ask_request_id
+    relay_to_requester(box.client, box.deps, request_id=request_id, text="How did it go?")
+    [call] = box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: c.args.get("text") == "How did it go?"
+    )
+    assert call.args["channel"] == box.fake.im_channel(asker.id)
+    assert call.args["thread_ts"] == thread_root(box, asker)["ts"]
+
+
+# 6. closing and the purge
+
+
+def close(box: Sandbox, volunteer: Person, outcome: str, pause: bool = False) -> dict[str, Any]:
+    """The holder closes the latest case through the close modal.
+
+    A close that is accepted returns once the volunteer is told (its last step): by then the
+    case is closed, its purge scheduled and the requester told.
+    """
+    opened = len(box.fake.calls_to("views.open"))
+    box.slack.click(volunteer.id, "close_case", message=card(box))
+    box.fake.wait_for("views.open", count=opened + 1)
+    modal = box.fake.current_view(volunteer.id)
+    assert modal is not None
+    values: dict[str, Any] = {"outcome": outcome}
+    if pause:
+        values["pause"] = ["pause"]
+    closed = _told("You closed", volunteer.id)
+    before = _count(box, closed)
+    answer = box.slack.submit_view(volunteer.id, modal, values=values).json() or {}
+    if answer.get("response_action") != "errors":
+        _wait_one_more(box, closed, before)
+    return answer
+
+
+def test_close_tells_requester_schedules_purge_and_misuse_pauses(box: Sandbox) -> None:
+    """Close as misuse with pause: requester told in thread, card closed, new asks refused."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    take(box, vera)
+    close(box, vera, "misuse", pause=True)
+    [told] = box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "was closed" in str(c.args.get("text"))
+    )
+    assert told.args["thread_ts"] == thread_root(box, asker)["ts"]
+    box.fake.wait_for("chat.update", count=2)
+    assert "Closed by" in str(card(box)["blocks"]) and "take_case" not in str(card(box)["blocks"])
+    from bot import jobs
+
+    with box.db.session() as session:
+        item = jobs.find(session, key=f"purge_case:{case_id}")
+        assert item is not None and item.kind == "purge_case"
+        assert cases.refusal_for(session, privacy(box.settings), user_id=asker.id)
+
+
+def test_pause_needs_misuse(sbox: Sandbox) -> None:
+    """Pausing with another outcome is a modal error; the case stays open."""
+    box = sbox
+    vera = box.workspace.volunteers[0]
+    send(box, box.workspace.requester)
+    take(box, vera)
+    answer = close(box, vera, "helped", pause=True)
+    assert answer["response_action"] == "errors" and "pause" in answer["errors"]
+
+
+def test_purge_due_handler_deletes_text_and_link_and_updates_card(box: Sandbox) -> None:
+    """routes.due["purge_case"] deletes the case's text and link; the card says so."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    take(box, vera)
+    close(box, vera, "helped")
+    box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "was closed" in str(c.args.get("text"))
+    )
+    handler = box.deps.due_handlers["purge_case"]
+
+    class Item:
+        kind = "purge_case"
+        key = f"purge_case:{case_id}"
+        payload = {"case_id": case_id}
+
+    handler(box.deps, box.client, Item())
+    with box.db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.details is None and case.requester_sealed is None
+        assert case.outcome == "helped"
+    assert "The text of this case has been deleted" in str(card(box)["blocks"])
+
+
+def test_the_retention_purge_clears_the_introduction_of_volunteer_and_ally(sbox: Sandbox) -> None:
+    """The introduction showed the case's text: after the purge, its message no longer does."""
+    box = sbox
+    vera, amara = box.workspace.volunteers[0], box.workspace.allies[0]
+    case_id = send(box, box.workspace.requester, details="words only the purge may remove")
+    take(box, vera)
+    find_and_match_ally(box, vera, amara)
+    [match] = eventually(box, lambda s: s.exec(select(Match).where(Match.intro_ts != None)).all())  # noqa: E711
+
+    def intro() -> str:
+        return json.dumps(box.fake.message(match.conversation_id, match.intro_ts))
+
+    assert "words only the purge may remove" in intro()
+    close(box, vera, "helped")
+    box.run_due(utcnow() + timedelta(days=box.settings.retention_days, hours=1))
+    eventually(box, lambda s: (s.get(AnonymousCase, case_id) or AnonymousCase()).purged_at)
+    assert "words only the purge may remove" not in intro() and "cleared" in intro()
+
+
+def test_slow_users_info_gives_a_preview_that_cannot_be_sent(
+    sbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the prefetch failed and users.info is too slow for the ack, the preview offers Edit."""
+    box = sbox
+    assert PRODUCTION_QUICK_LOOKUP == 1.5
+    monkeypatch.setattr(handlers.anonymous, "QUICK_LOOKUP", PRODUCTION_QUICK_LOOKUP)
+    asker = box.workspace.requester
+    box.fake.fail_next("users.info", status=500, times=3)
+    box.slack.slash("/ally", "", user_id=asker.id, channel_id=box.workspace.general_channel)
+    box.fake.wait_for("users.info", count=3, ok=False, timeout=15)
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None
+    box.fake.delay("users.info", 2.5)
+    answer = submit_anonymously(box, asker, modal)
+    view = answer.json()["view"]
+    assert view["callback_id"] == "anonymous_preview" and "submit" not in view
+    assert "Priya" not in str(view) and "edit_anonymous_request" in str(view)
+
+
+def test_a_busy_sqlite_writer_gets_a_try_again_not_a_missed_ack(sbox: Sandbox) -> None:
+    """While another unit of work holds SQLite's write lock, the preview answers at once."""
+    box = sbox
+    asker = box.workspace.requester
+    box.slack.slash("/ally", "", user_id=asker.id, channel_id=box.workspace.general_channel)
+    box.fake.wait_for("views.open")
+    modal = box.fake.current_view(asker.id)
+    assert modal is not None
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with box.db.session() as session:  # BEGIN IMMEDIATE: the write lock, until released
+            session.exec(select(CaseDraft)).all()
+            held.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    try:
+        assert held.wait(5)
+        answer = submit_anonymously(box, asker, modal)
+        still_held = not release.is_set()
+    finally:
+        release.set()
+        holder.join()
+    assert still_held, "answered while the lock was still held"
+    assert answer.status == 200 and answer.json()["response_action"] == "errors"
+    assert "try again" in str(answer.json()["errors"])
+
+
+# review findings: durability, retries, purge, reads before the ack
+
+
+def _queued_notice(box: Sandbox, person: Person) -> Any:
+    dm = box.fake.im_channel(person.id)
+    return box.fake.wait_for(
+        "chat.postMessage",
+        timeout=15,
+        predicate=lambda c: c.args.get("channel") == dm and "queued" in str(c.args),
+    )
+
+
+def test_failed_case_card_is_queued_then_posted_once_by_the_sweep(box: Sandbox) -> None:
+    """R1: the card's post failing leaves a due item; the sweep posts it once, not the user."""
+    from bot import jobs
+    from storage.types import utcnow
+
+    asker = box.workspace.requester
+    vol = box.workspace.volunteers_channel
+    preview = open_preview(box, asker)
+    box.fake.fail_next("chat.postMessage", status=500, times=3)
+    box.slack.submit_view(asker.id, preview)
+    box.fake.wait_for(
+        "chat.postMessage",
+        count=3,
+        ok=False,
+        timeout=15,
+        predicate=lambda c: c.args["channel"] == vol,
+    )
+    _queued_notice(box, asker)
+    assert "try again" not in str(box.fake.dm_messages(asker.id)).lower()
+    with box.db.session() as session:
+        [case] = session.exec(select(AnonymousCase)).all()
+        assert case.card_ts is None
+        item = jobs.find(session, key=f"case_card:{case.id}")
+        assert item is not None and item.status == jobs.PENDING
+    assert box.run_due(utcnow() + timedelta(hours=1)) >= 1
+    posted = card(box)
+    assert posted["blocks"][0]["text"]["text"] == case.handle
+    with box.db.session() as session:
+        stored = session.get(AnonymousCase, case.id)
+        assert stored is not None and stored.card_ts == posted["ts"]
+    box.run_due(utcnow() + timedelta(days=1))
+    assert len([m for m in box.fake.messages(vol) if m.get("blocks")]) == 1
+    # The card works: a volunteer can take the case.
+    take(box, box.workspace.volunteers[0])
+
+
+def test_the_sweep_finds_an_immediately_posted_card_and_posts_nothing(box: Sandbox) -> None:
+    """R1: the due item of a card posted at once never posts a second card."""
+    from storage.types import utcnow
+
+    send(box, box.workspace.requester)
+    box.run_due(utcnow() + timedelta(days=1))
+    vol = box.workspace.volunteers_channel
+    assert len([c for c in box.fake.calls_to("chat.postMessage") if c.args["channel"] == vol]) == 1
+
+
+def test_concurrent_card_posts_make_one_card(box: Sandbox) -> None:
+    """R1: the immediate attempt and sweeps racing on one case post one card."""
+    from handlers.anonymous import post_case_card
+
+    asker = box.workspace.requester
+    vol = box.workspace.volunteers_channel
+    preview = open_preview(box, asker)
+    box.fake.fail_next("chat.postMessage", status=500, times=3)
+    box.slack.submit_view(asker.id, preview)
+    _queued_notice(box, asker)
+    with box.db.session() as session:
+        [case] = session.exec(select(AnonymousCase)).all()
+    assert case.id is not None
+    case_id = case.id
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: post_case_card(box.client, box.deps, case_id), range(4)))
+    assert results.count(True) == 1
+    assert (
+        len(
+            [
+                c
+                for c in box.fake.calls_to(
+                    "chat.postMessage",
+                )
+                if c.args["channel"] == vol and c.ok
+            ]
+        )
+        == 1
+    )
+
+
+def test_find_ally_retries_an_ask_card_that_failed_to_post(box: Sandbox) -> None:
+    """R3: a failed ask card post does not strand the case; Find an ally posts it again."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    take(box, vera)
+    allies_channel = box.workspace.allies_channel
+    box.fake.fail_next("chat.postMessage", status=500, times=3)
+    box.slack.click(vera.id, "find_ally_for_case", message=card(box))
+    box.fake.wait_for(
+        "chat.postMessage",
+        count=3,
+        ok=False,
+        timeout=15,
+        predicate=lambda c: c.args["channel"] == allies_channel,
+    )
+    box.fake.wait_for("chat.postEphemeral", ok=None, predicate=lambda c: c.args["user"] == vera.id)
+    eventually(box, lambda s: (s.get(AnonymousCase, case_id) or AnonymousCase()).ask_request_id)
+    box.slack.click(vera.id, "find_ally_for_case", message=card(box))
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args["channel"] == allies_channel)
+    box.fake.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: c.args["channel"] == vera.id and "allies channel" in str(c.args),
+    )
+    asks = [m for m in box.fake.messages(allies_channel) if m.get("blocks")]
+    assert len(asks) == 1 and "Case " in str(asks[0]["blocks"])
+    from storage.models.requests import AllyRequest
+
+    with box.db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.ask_request_id is not None
+        ask = session.get(AllyRequest, case.ask_request_id)
+        assert ask is not None and ask.card_ts == asks[0]["ts"]
+
+
+def test_requester_reply_is_relayed_on_the_retry_after_a_failed_send(box: Sandbox) -> None:
+    """R4: a relay that failed is redone by Slack's retry of the event, once."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    root = thread_root(box, asker)
+    dm = box.fake.im_channel(asker.id)
+    stored = box.fake.add_user_message(dm, asker.id, "please pass this on", thread_ts=root["ts"])
+    event = {
+        "type": "message",
+        "channel": dm,
+        "user": asker.id,
+        "text": "please pass this on",
+        "ts": stored["ts"],
+        "thread_ts": root["ts"],
+        "channel_type": "im",
+    }
+    event_id = box.slack.new_event_id()
+    box.fake.fail_next("users.info", status=500, times=3)
+    box.slack.event(event, event_id=event_id)
+    box.fake.wait_for("users.info", count=3, ok=False, timeout=15)
+    box.slack.event(event, event_id=event_id, retry_num=1)
+    box.fake.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: c.args["channel"] == vera.id and "pass this on" in str(c.args),
+    )
+    box.slack.event(event, event_id=event_id, retry_num=2)
+    settle(box)
+    relayed = [
+        c
+        for c in box.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == vera.id and "pass this on" in str(c.args)
+    ]
+    assert len(relayed) == 1
+
+
+def test_purge_also_clears_the_ask_card_in_the_allies_channel(box: Sandbox) -> None:
+    """P2: after the purge the allies channel no longer shows the case's text."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    take(box, vera)
+    find_and_match_ally(box, vera, box.workspace.allies[0])
+    allies_channel = box.workspace.allies_channel
+    ask = box.fake.messages(allies_channel)[0]
+    assert "talks over me" in str(ask["blocks"])
+    close(box, vera, "helped")
+    box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "was closed" in str(c.args.get("text"))
+    )
+
+    class Item:
+        kind = "purge_case"
+        key = f"purge_case:{case_id}"
+        payload = {"case_id": case_id}
+
+    box.deps.due_handlers["purge_case"](box.deps, box.client, Item())
+    purged = box.fake.message(allies_channel, ask["ts"])
+    assert purged is not None and "talks over me" not in str(purged)
+
+
+def _hold_sqlite_writer(box: Sandbox) -> Any:
+    import sqlite3
+
+    database = box.db.engine.url.database
+    assert database
+    holder = sqlite3.connect(database, timeout=30, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_checks_before_the_ack_never_wait_for_the_sqlite_writer(sbox: Sandbox) -> None:
+    """A-reads: the relay modal opens and a DM event is answered while a writer holds SQLite."""
+    box = sbox
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    root = thread_root(box, asker)
+    opened = len(box.fake.calls_to("views.open"))
+    holder = _hold_sqlite_writer(box)
+    try:
+        box.slack.click(vera.id, "message_requester", message=card(box))
+        box.fake.wait_for("views.open", count=opened + 1)
+        answer = box.slack.dm_message(asker.id, None, "are you there?", root["ts"])
+        assert answer.status == 200
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    box.fake.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: c.args["channel"] == vera.id and "are you there" in str(c.args),
+    )
+
+
+def test_a_malformed_preview_submission_is_still_acknowledged(sbox: Sandbox) -> None:
+    """An exception before the ack (bad private_metadata) still acks the submission."""
+    box = sbox
+    asker = box.workspace.requester
+    payload = box.slack._base("view_submission", asker.id)
+    payload["view"] = {
+        "id": "VBROKEN",
+        "type": "modal",
+        "callback_id": "anonymous_preview",
+        "private_metadata": "{not json",
+        "blocks": [],
+        "state": {"values": {}},
+    }
+    answer = box.slack.post_payload(payload)
+    assert answer.status == 200
+    assert answer.json()["response_action"] == "update"
+    assert "no longer works" in str(answer.json()["view"])

@@ -1,0 +1,44 @@
+"""Values shared by tests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cryptography.fernet import Fernet
+
+if TYPE_CHECKING:
+    from bot.sandbox import Sandbox
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+SECRET_KEY = Fernet.generate_key().decode()
+ALLIES = "C0ALLIES"
+VOLUNTEERS = "G0VOLUNTEERS"
+ANNOUNCEMENTS = "C0ANNOUNCE"
+ADMIN = "U0ADMIN"
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    """A complete, valid environment as SPEC section 5 names it."""
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "ALLYBOT_ALLIES_CHANNEL": ALLIES,
+        "ALLYBOT_VOLUNTEERS_CHANNEL": VOLUNTEERS,
+        "ALLYBOT_ANNOUNCEMENTS_CHANNEL": ANNOUNCEMENTS,
+        "ALLYBOT_ADMINS": ADMIN,
+        "ALLYBOT_SECRET_KEY": SECRET_KEY,
+        "ALLYBOT_BUSINESS_UNITS": "Engineering,Sales,People",
+    }
+    env.update(overrides)
+    return env
+
+
+def settle(box: Sandbox) -> None:
+    """Let every listener the app has started finish (the work after each ack).
+
+    For checks that something did *not* happen, or happened once: made after this, they
+    cannot pass or fail merely because that work has not run yet. The app runs no listener
+    after this, so only the sandbox's direct calls (run_due, the fake) may follow.
+    """
+    box.listeners.shutdown(wait=True)

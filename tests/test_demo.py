@@ -1,0 +1,46 @@
+"""`allybot demo` plays the whole programme and exits 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_prints_the_transcript_and_saves_the_chart(tmp_path: Path) -> None:
+    """The demo runs every scene, names the saved chart, and keeps the anonymous asker hidden."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    transcript = result.stdout
+    for scene in (
+        "Finding out about the programme",
+        "A named request",
+        "An anonymous request",
+        "Time passes",
+    ):
+        assert scene in transcript
+    chart = tmp_path / "demo-output" / "leaderboard.png"
+    assert str(chart) in transcript
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    anonymous = transcript[
+        transcript.index("An anonymous request") : transcript.index("Time passes")
+    ]
+    seen_by: dict[str, list[str]] = {}
+    who = ""
+    for line in anonymous.splitlines():
+        if line.startswith("  ") and not line.startswith("    ") and " sees" in line:
+            who = line.strip().split(" sees")[0].split(" privately")[0]
+        elif line.startswith("    | ") and who:
+            seen_by.setdefault(who, []).append(line)
+    others = {w: lines for w, lines in seen_by.items() if not w.startswith("Priya")}
+    assert {"#ally-volunteers (private)", "Vera", "#allies"} <= set(others)
+    for lines in others.values():
+        text = "\n".join(lines)
+        assert "Priya" not in text and "Raman" not in text and "7700" not in text
