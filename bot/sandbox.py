@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -9,7 +14,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from bot.app import create_app, new_listener_executor
+from bot.app import LISTENER_THREADS, create_app
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.fakeslack import FakeSlack, SignedClient
@@ -20,6 +25,39 @@ from storage.db import Database
 
 SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105 (a fake workspace's secret)
 BOT_TOKEN = "xoxb-sandbox"  # noqa: S105
+
+
+class ListenerPool(ThreadPoolExecutor):
+    """Bolt's listener pool, which can tell when every listener it was given has finished."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=LISTENER_THREADS, thread_name_prefix="allybot-listener")
+        self._lock = threading.Lock()
+        self._running: set[Future[Any]] = set()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self._running.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._running.discard(future)
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Return once no listener runs or waits, including any a finishing one started."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                running = set(self._running)
+            remaining = deadline - time.monotonic()
+            if not running:
+                return
+            if remaining <= 0:
+                raise TimeoutError(f"{len(running)} listeners still running after {timeout}s")
+            wait_futures(running, timeout=remaining)
 
 
 @dataclass(frozen=True)
@@ -133,7 +171,7 @@ class Sandbox:
         self.deps: Deps = build_deps(self.settings, db)
         prepare_database(self.deps.db, self.settings)
         self.client = make_client(self.settings)
-        self.listeners = new_listener_executor()
+        self.listeners = ListenerPool()
         self.app = create_app(self.deps, client=self.client, listener_executor=self.listeners)
         self.server = BackgroundServer(self.app, self.deps.db).start()
         self.slack = SignedClient(self.server.url, SIGNING_SECRET, self.fake)
@@ -148,6 +186,10 @@ class Sandbox:
         from bot.scheduler import Sweeper
 
         return Sweeper(self.deps, self.client).run_due(now)
+
+    def idle(self) -> None:
+        """Wait until the work the app started after each ack so far has finished."""
+        self.listeners.wait_idle()
 
     def close(self) -> None:
         """Stop the server, let listeners finish, stop the fake (the database is the caller's)."""

@@ -37,8 +37,8 @@ def base_env(**overrides: str) -> dict[str, str]:
 def settle(box: Sandbox) -> None:
     """Let every listener the app has started finish (the work after each ack).
 
-    For checks that something did *not* happen, or happened once: made after this, they
-    cannot pass or fail merely because that work has not run yet. The app runs no listener
-    after this, so only the sandbox's direct calls (run_due, the fake) may follow.
+    For checks that something did *not* happen, or happened once, and for counts taken
+    before a step: made after this, they cannot pass or fail merely because earlier work
+    has not run yet. The app keeps serving afterwards.
     """
-    box.listeners.shutdown(wait=True)
+    box.idle()

@@ -208,6 +208,7 @@ def relay_to_requester_via_modal(box: Sandbox, volunteer: Person, text: str) -> 
 
     Returns once the volunteer is told it was passed on (the relay's last step).
     """
+    settle(box)
     opened = len(box.fake.calls_to("views.open"))
     box.slack.click(volunteer.id, "message_requester", message=card(box))
     box.fake.wait_for("views.open", count=opened + 1)
@@ -271,6 +272,7 @@ def test_edit_goes_back_to_the_request_modal_with_the_text_kept(sbox: Sandbox) -
     box = sbox
     asker = box.workspace.requester
     preview = open_preview(box, asker, timing="soon")
+    settle(box)
     before = len(box.fake.calls_to("views.update"))
     box.slack.click(asker.id, "edit_anonymous_request", view=preview)
     box.fake.wait_for("views.update", count=before + 1)
@@ -300,6 +302,7 @@ def test_names_are_fetched_as_the_modal_opens_not_before_the_preview_ack(sbox: S
     assert methods.index("views.open") < methods.index("users.info")
     modal = box.fake.current_view(asker.id)
     assert modal is not None and modal["callback_id"] == "allyship_request"
+    settle(box)
     before = len(box.fake.calls_to("users.info"))
     answer = submit_anonymously(box, asker, modal)
     assert len(box.fake.calls_to("users.info")) == before, "no users.info before the ack"
@@ -350,6 +353,7 @@ def test_edit_fetches_the_names_again_after_showing_the_modal(sbox: Sandbox) -> 
     asker = box.workspace.requester
     preview = open_preview(box, asker)
     box.deps.identities.clear()
+    settle(box)
     updates = len(box.fake.calls_to("views.update"))
     box.slack.click(asker.id, "edit_anonymous_request", view=preview)
     box.fake.wait_for("views.update", count=updates + 1)
@@ -489,6 +493,7 @@ def test_non_volunteer_cannot_take_and_removed_volunteer_loses_the_role(
     )
     box.fake.wait_for("response_url", predicate=lambda c: "Only the programme" in str(c.args))
     # Wale is seen as a volunteer (cached), then removed; after 61 s the cache is refreshed.
+    settle(box)
     members_calls = len(box.fake.calls_to("conversations.members"))
     box.fake.set_members(box.workspace.volunteers_channel, [vera.id, box.fake.bot_user_id])
     now[0] += 61
@@ -771,6 +776,7 @@ def close(box: Sandbox, volunteer: Person, outcome: str, pause: bool = False) ->
     A close that is accepted returns once the volunteer is told (its last step): by then the
     case is closed, its purge scheduled and the requester told.
     """
+    settle(box)
     opened = len(box.fake.calls_to("views.open"))
     box.slack.click(volunteer.id, "close_case", message=card(box))
     box.fake.wait_for("views.open", count=opened + 1)
@@ -1116,6 +1122,7 @@ def test_checks_before_the_ack_never_wait_for_the_sqlite_writer(sbox: Sandbox) -
     send(box, asker)
     take(box, vera)
     root = thread_root(box, asker)
+    settle(box)
     opened = len(box.fake.calls_to("views.open"))
     holder = _hold_sqlite_writer(box)
     try:

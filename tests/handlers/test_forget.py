@@ -39,6 +39,7 @@ NAMED_TEXT = "Help me prepare for my promotion panel."
 
 def _forget(box: Sandbox, user_id: str) -> dict[str, Any]:
     """Run `/ally forget-me` and confirm it; returns the confirmation modal."""
+    settle(box)
     opened = len(box.fake.calls_to("views.open"))
     box.slack.slash("/ally", "forget-me", user_id=user_id, channel_id="C0GENERAL")
     box.fake.wait_for("views.open", count=opened + 1)
@@ -79,6 +80,7 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
     marker = privacy(box.settings).marker(priya.id)
     assert priya.id in _database_text(box) and marker in _database_text(box)
 
+    settle(box)
     before = len(box.fake.calls)
     modal = _forget(box, priya.id)
 
@@ -118,6 +120,7 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
             assert priya.id not in json.dumps(call.args, default=str), (call.method, call.args)
 
     # The same confirmation again (a retry, a double submit) deletes and sends nothing more.
+    settle(box)
     sent = len(box.fake.calls_to("chat.postMessage"))
     box.slack.submit_view(priya.id, modal)
     settle(box)  # its work is done
@@ -306,6 +309,7 @@ def test_a_case_asker_is_forgotten_and_the_allies_side_changes_only_later(
         ]
 
     assert shows_text() == [True, True]
+    settle(box)  # the match's own card updates are done before counting
     updates = len(box.fake.calls_to("chat.update"))
     _forget(box, priya.id)
     settle(box)  # whatever the confirmation does at once is done

@@ -17,6 +17,7 @@ from storage.models.cases import AnonymousCase
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow
 from tests.handlers.test_requests import _ask, _card, _make_allies, _offers_dm, _until
+from tests.helpers import settle
 
 HANDLE = "Case K3F9"
 
@@ -123,6 +124,7 @@ def test_the_anonymous_requester_cannot_offer_on_their_cases_ask(sandbox: Sandbo
     priya, vera = box.workspace.requester.id, box.workspace.volunteers[0].id
     _volunteers(box, vera)
     _, _, card = _case_ask(box)
+    settle(box)
     before = len(box.fake.calls)
     box.slack.click(priya, "offer_help", message=card)
     box.slack.reaction_added(priya, "raised_hand", card["channel"], card["ts"])
