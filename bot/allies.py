@@ -98,11 +98,18 @@ def add_business_unit(session: Session, name: str) -> BusinessUnit:
     return unit
 
 
-def join(session: Session, *, user_id: str, business_unit: str, available: bool) -> Ally:
-    """Sign up as an ally, or change business unit and availability (joining again is fine)."""
-    unit = business_unit_named(session, business_unit)
+def require_business_unit(session: Session, name: str) -> BusinessUnit:
+    """The business unit chosen at sign-up; InvalidInput if it is not in the list (a read)."""
+    unit = business_unit_named(session, name)
     if unit is None or unit.id is None:
         raise InvalidInput("Choose one of the business units in the list.", "business_unit")
+    return unit
+
+
+def join(session: Session, *, user_id: str, business_unit: str, available: bool) -> Ally:
+    """Sign up as an ally, or change business unit and availability (joining again is fine)."""
+    unit = require_business_unit(session, business_unit)
+    assert unit.id is not None
     _set_member(session, user_id=user_id, unit_id=unit.id, source="signup")
     ally = session.exec(select(Ally).where(Ally.user_id == user_id)).first()
     now = utcnow()
@@ -151,29 +158,32 @@ class ImportRow:
 
 
 def parse_import(text: str, unit_names: Iterable[str]) -> list[ImportRow]:
-    """Check a pasted CSV of `email or user ID, business unit`; InvalidInput names bad lines."""
+    """Check a pasted CSV of `email or user ID, business unit`; InvalidInput names bad lines.
+
+    Lines are the pasted text's own (blank lines and line breaks inside quotes count), and
+    a record is named by the line it starts on. A leading byte order mark is ignored.
+    """
     canonical = {name.casefold(): name for name in unit_names}
     rows: list[ImportRow] = []
     problems: list[str] = []
-    lines = list(csv.reader(io.StringIO(text.strip())))
-    if len(lines) > IMPORT_MAX_ROWS:
-        raise InvalidInput(f"Import at most {IMPORT_MAX_ROWS} lines at a time.", "csv")
-    for number, fields in enumerate(lines, start=1):
-        cells = [cell.strip() for cell in fields]
-        if not any(cells):
-            continue
-        if number == 1 and cells[0].casefold() in _HEADER_WORDS:
-            continue
-        if len(cells) != 2:
-            problems.append(f"line {number}: expected `email or user ID, business unit`")
-            continue
-        identifier, unit = cells
-        if not (_USER_ID.match(identifier) or _EMAIL.match(identifier)):
-            problems.append(f"line {number}: {identifier[:60]!r} is not an e-mail or a user ID")
-        elif unit.casefold() not in canonical:
-            problems.append(f"line {number}: no business unit called {unit[:60]!r}")
-        else:
-            rows.append(ImportRow(number, identifier, canonical[unit.casefold()]))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    first_line, records = 1, 0
+    try:
+        for fields in reader:
+            number, first_line = first_line, reader.line_num + 1
+            cells = [cell.strip() for cell in fields]
+            if not any(cells):
+                continue
+            records += 1
+            if records > IMPORT_MAX_ROWS:
+                raise InvalidInput(f"Import at most {IMPORT_MAX_ROWS} lines at a time.", "csv")
+            if records == 1 and cells[0].casefold() in _HEADER_WORDS:
+                continue
+            problem = _check_row(number, cells, canonical, rows)
+            if problem:
+                problems.append(problem)
+    except csv.Error as error:
+        raise InvalidInput(f"Nothing was imported. line {first_line}: {error}", "csv") from error
     if problems:
         shown = problems[:10] + (
             [f"... and {len(problems) - 10} more"] if len(problems) > 10 else []
@@ -184,8 +194,26 @@ def parse_import(text: str, unit_names: Iterable[str]) -> list[ImportRow]:
     return rows
 
 
+def _check_row(
+    number: int, cells: list[str], canonical: dict[str, str], rows: list[ImportRow]
+) -> str | None:
+    """Add a valid line to rows, or return what is wrong with it."""
+    if len(cells) != 2:
+        return f"line {number}: expected `email or user ID, business unit`"
+    identifier, unit = cells
+    if not (_USER_ID.match(identifier) or _EMAIL.match(identifier)):
+        return f"line {number}: {identifier[:60]!r} is not an e-mail or a user ID"
+    if unit.casefold() not in canonical:
+        return f"line {number}: no business unit called {unit[:60]!r}"
+    rows.append(ImportRow(number, identifier, canonical[unit.casefold()]))
+    return None
+
+
 def apply_import(session: Session, assignments: list[tuple[str, str]]) -> int:
-    """Assign people (user ID, BU name) to business units; all or nothing with the session."""
+    """Assign people (user ID, BU name) to business units; all or nothing with the session.
+
+    Returns how many different people were assigned (a later line for the same person wins).
+    """
     units = {bu.name: bu for bu in business_units(session)}
     for user_id, unit_name in assignments:
         unit = units.get(unit_name)
@@ -193,4 +221,4 @@ def apply_import(session: Session, assignments: list[tuple[str, str]]) -> int:
             raise InvalidInput(f"No business unit called {unit_name!r}; nothing was imported.")
         _set_member(session, user_id=user_id, unit_id=unit.id, source="import")
         session.flush()
-    return len(assignments)
+    return len({user_id for user_id, _ in assignments})

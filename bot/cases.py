@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import jobs, points
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.privacy import Identity, Privacy, redact
-from storage.models.cases import AnonymousCase, CaseDraft, CasePause
+from storage.models.cases import AnonymousCase, CaseDraft, CasePause, CaseRelay
 from storage.models.feedback import Feedback
 from storage.models.requests import AllyRequest, Match
 from storage.types import utcnow
@@ -44,6 +44,18 @@ PURGE = "purge_case"
 CARD = "post_case_card"
 # The sweep posts a case's card if the attempt right after the confirmation did not.
 CARD_GRACE = timedelta(minutes=1)
+# A requester's reply (or its edit or deletion) reaching the volunteer's copy; the sweep
+# syncs it if the attempt right after the event did not.
+RELAY = "case_relay"
+RELAY_GRACE = timedelta(minutes=1)
+# After the purge: every relayed copy blanked, then its record deleted.
+RELAYS_PURGE = "case_relays_purge"
+# A case released because its holder left the volunteers channel: card, channel, requester.
+RELEASED = "case_released"
+# The requester's introduction to the ally, once they chose to reveal themselves.
+REVEAL = "case_reveal"
+# A draft nobody confirmed, edited or cancelled is deleted once it is a day old.
+DRAFT_EXPIRY = "case_draft_expiry"
 _HANDLE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
 
@@ -54,6 +66,14 @@ class Draft:
     category: str
     details: str
     timing: str | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A requester's reply as written (redacted only as it is sent), and whether it had files."""
+
+    text: str
+    files: bool = False
 
 
 def _rowcount(result: Any) -> int:
@@ -73,6 +93,21 @@ def purge_key(case_id: int) -> str:
 def card_key(case_id: int) -> str:
     """The scheduled-work key of a case's card post (the safety net of the first attempt)."""
     return f"case_card:{case_id}"
+
+
+def relay_key(relay_id: int, version: int) -> str:
+    """The scheduled-work key of one version of a reply's copy (the safety net of its sync)."""
+    return f"{RELAY}:{relay_id}:{version}"
+
+
+def reveal_key(case_id: int) -> str:
+    """The scheduled-work key of a case's introduction of the requester to the ally."""
+    return f"{REVEAL}:{case_id}"
+
+
+def draft_key(token: str) -> str:
+    """The scheduled-work key of a draft's expiry."""
+    return f"{DRAFT_EXPIRY}:{token}"
 
 
 def new_handle() -> str:
@@ -128,6 +163,19 @@ def save_draft(
     session.add(
         CaseDraft(id=token, owner_marker=privacy.marker(user_id), sealed=privacy.seal(payload))
     )
+    # Deleted by the sweep if it is still there in a day (a closed tab sends no view_closed).
+    jobs.schedule(
+        session,
+        kind=DRAFT_EXPIRY,
+        key=draft_key(token),
+        due_at=utcnow() + DRAFT_MAX_AGE,
+        payload={"draft": token},
+    )
+
+
+def expire_draft(session: Session, *, token: str) -> bool:
+    """Delete a draft that is still there (its day is up); True if one was deleted."""
+    return _rowcount(session.execute(delete(CaseDraft).where(col(CaseDraft.id) == token))) == 1
 
 
 def _load_draft(privacy: Privacy, row: CaseDraft) -> Draft:
@@ -154,7 +202,10 @@ def take_draft(session: Session, privacy: Privacy, *, token: str, user_id: str) 
             col(CaseDraft.id) == token, col(CaseDraft.owner_marker) == row.owner_marker
         )
     )
-    return draft if _rowcount(claimed) == 1 else None
+    if _rowcount(claimed) != 1:
+        return None
+    jobs.cancel(session, key=draft_key(token))
+    return draft
 
 
 # the case
@@ -242,8 +293,22 @@ def is_requester(privacy: Privacy, case: AnonymousCase, user_id: str) -> bool:
     )
 
 
-def take_case(session: Session, *, case_id: int, volunteer_id: str) -> AnonymousCase:
-    """A volunteer takes an open case: exactly one wins, whatever the clicks."""
+def take_case(
+    session: Session, *, case_id: int, volunteer_id: str, privacy: Privacy | None = None
+) -> AnonymousCase:
+    """A volunteer takes an open case: exactly one wins, whatever the clicks.
+
+    With `privacy` (the app always passes it), the case's own requester is refused: a
+    volunteer who asked anonymously cannot broker, and earn points on, their own case. The
+    refusal goes to them alone, so it tells nobody else anything. Replies kept while the case
+    waited get their due delivery to the new holder in the same unit of work.
+    """
+    if privacy is not None and is_requester(
+        privacy, get_case(session, case_id=case_id), volunteer_id
+    ):
+        raise NotAllowed(
+            "You cannot take this case: it is one you asked yourself. Another volunteer will."
+        )
     result = session.execute(
         update(AnonymousCase)
         .where(
@@ -256,6 +321,15 @@ def take_case(session: Session, *, case_id: int, volunteer_id: str) -> Anonymous
     case = get_case(session, case_id=case_id)
     session.refresh(case)
     if _rowcount(result) == 1:
+        if pending_relays(session, case_id=case_id):
+            # One item per take (the key must be new each time; only the winner gets here).
+            jobs.schedule(
+                session,
+                kind=RELAY,
+                key=f"{RELAY}:case:{case_id}:{secrets.token_hex(6)}",
+                due_at=utcnow() + RELAY_GRACE,
+                payload={"case_id": case_id},
+            )
         return case
     if case.volunteer_id == volunteer_id:
         raise Conflict(f"You have already taken {case.handle}.")
@@ -315,6 +389,14 @@ def reveal(session: Session, privacy: Privacy, *, case_id: int, user_id: str) ->
     )
     if _rowcount(result) != 1:
         raise Conflict("You have already been introduced to your ally.")
+    # Recorded with its due introduction: sent after the commit, by whoever comes first.
+    jobs.schedule(
+        session,
+        kind=REVEAL,
+        key=reveal_key(case_id),
+        due_at=utcnow() + RELAY_GRACE,
+        payload={"case_id": case_id},
+    )
     session.refresh(case)
     return case
 
@@ -365,30 +447,15 @@ def pause_requester(session: Session, *, marker: str, case_id: int, by: str) -> 
             pass  # paused by a concurrent close: the same outcome
 
 
-def purge_case(session: Session, *, case_id: int, keep_pause: bool = False) -> bool:
-    """Delete the case's text and its link to the requester; counts and outcome stay.
-
-    A misuse pause lapses with its case's purge, unless `keep_pause` (an early purge by
-    forget-me must not lift it: the scheduled retention purge does, later).
-    """
-    case = session.get(AnonymousCase, case_id)
-    if case is None or case.status != CLOSED:
-        return False
-    case.details = None
-    case.timing = None
+def unlink_requester(session: Session, case: AnonymousCase) -> None:
+    """Cut the case from its requester: sealed link, marker, DM and thread go, and so do
+    the comments on its match (free text that may describe them; the answers stay)."""
     case.requester_sealed = None
     case.requester_marker = None
     case.dm_sealed = None
     case.thread_ts = None
-    case.purged_at = case.purged_at or utcnow()
     session.add(case)
     if case.ask_request_id is not None:
-        ask = session.get(AllyRequest, case.ask_request_id)
-        if ask is not None:
-            ask.details = None
-            ask.timing = None
-            session.add(ask)
-        # Comments on the case's match are free text too; the answers (the counts) stay.
         session.execute(
             update(Feedback)
             .where(
@@ -398,6 +465,46 @@ def purge_case(session: Session, *, case_id: int, keep_pause: bool = False) -> b
             )
             .values(comment=None)
         )
+
+
+def purge_case(
+    session: Session,
+    *,
+    case_id: int,
+    keep_pause: bool = False,
+    relays_due_at: datetime | None = None,
+) -> bool:
+    """Delete the case's text and its link to the requester; counts and outcome stay.
+
+    A misuse pause lapses with its case's purge, unless `keep_pause` (an early purge by
+    forget-me must not lift it: the scheduled retention purge does, later). The replies
+    relayed to volunteers lose their words now; their copies in Slack are blanked and their
+    records deleted by a due item (RELAYS_PURGE, at `relays_due_at`, default now).
+    """
+    # The case row is locked before its relays: the order every unit of work here keeps.
+    case = session.exec(
+        select(AnonymousCase).where(AnonymousCase.id == case_id).with_for_update()
+    ).first()
+    if case is None or case.status != CLOSED:
+        return False
+    if _purge_relays(session, case_id=case_id):
+        jobs.schedule(
+            session,
+            kind=RELAYS_PURGE,
+            key=f"{RELAYS_PURGE}:{case_id}",
+            due_at=relays_due_at or utcnow(),
+            payload={"case_id": case_id},
+        )
+    case.details = None
+    case.timing = None
+    case.purged_at = case.purged_at or utcnow()
+    unlink_requester(session, case)
+    if case.ask_request_id is not None:
+        ask = session.get(AllyRequest, case.ask_request_id)
+        if ask is not None:
+            ask.details = None
+            ask.timing = None
+            session.add(ask)
     if not keep_pause:
         session.execute(delete(CasePause).where(col(CasePause.case_id) == case_id))
     return True
@@ -447,3 +554,220 @@ def detach_ask(session: Session, *, request_id: int) -> None:
         .where(col(AnonymousCase.ask_request_id) == request_id)
         .values(ask_request_id=None)
     )
+
+
+# replies relayed to the volunteer (the requester's message known by a keyed hash only)
+
+
+def _source_marker(privacy: Privacy, *, case_id: int, ts: str) -> str:
+    # Keyed like the requester marker, and scoped: a message ts alone would point into a DM.
+    return privacy.marker(f"case-relay:{case_id}:{ts}")
+
+
+def _seal_reply(privacy: Privacy, reply: Reply) -> str:
+    return privacy.seal(json.dumps({"text": reply.text, "files": reply.files}))
+
+
+def pending_reply(privacy: Privacy, relay: CaseRelay) -> Reply | None:
+    """The words the relay's copy must show next, or None if it shows them already."""
+    if relay.pending_sealed is None:
+        return None
+    data = json.loads(privacy.unseal(relay.pending_sealed))
+    return Reply(text=str(data["text"]), files=bool(data.get("files")))
+
+
+def _schedule_sync(session: Session, relay: CaseRelay) -> None:
+    relay_id = relay.id
+    assert relay_id is not None
+    jobs.schedule(
+        session,
+        kind=RELAY,
+        key=relay_key(relay_id, relay.version),
+        due_at=utcnow() + RELAY_GRACE,
+        payload={"relay_id": relay_id},
+    )
+
+
+def record_reply(
+    session: Session, privacy: Privacy, *, case_id: int, ts: str, reply: Reply
+) -> int | None:
+    """Keep a new reply (sealed) until its copy is sent, with the sync's due safety net.
+
+    None if this message was already kept (the same message delivered twice).
+    """
+    relay = CaseRelay(
+        case_id=case_id,
+        source_marker=_source_marker(privacy, case_id=case_id, ts=ts),
+        pending_sealed=_seal_reply(privacy, reply),
+    )
+    try:
+        with session.begin_nested():
+            session.add(relay)
+    except IntegrityError:
+        return None
+    _schedule_sync(session, relay)
+    return relay.id
+
+
+def change_reply(
+    session: Session, privacy: Privacy, *, case_id: int, ts: str, reply: Reply | None
+) -> int | None:
+    """The requester edited (`reply`) or deleted (None) a kept reply: its copy must follow.
+
+    Returns the relay to sync, or None if the message was never relayed.
+    """
+    marker = _source_marker(privacy, case_id=case_id, ts=ts)
+    relay = session.exec(
+        select(CaseRelay).where(CaseRelay.source_marker == marker).with_for_update()
+    ).first()
+    if relay is None or relay.withdrawn:
+        return None
+    if reply is None:
+        relay.withdrawn = True
+        relay.pending_sealed = None
+    else:
+        relay.pending_sealed = _seal_reply(privacy, reply)
+    relay.version += 1
+    session.add(relay)
+    session.flush()
+    _schedule_sync(session, relay)
+    return relay.id
+
+
+def get_relay(session: Session, *, relay_id: int, lock: bool = False) -> CaseRelay | None:
+    """One relay record; with lock=True it is locked until the unit of work ends."""
+    statement = select(CaseRelay).where(CaseRelay.id == relay_id)
+    if lock:
+        statement = statement.with_for_update()
+    relay = session.exec(statement).first()
+    if relay is not None:
+        session.refresh(relay)
+    return relay
+
+
+def record_copy(session: Session, *, relay_id: int, channel: str, ts: str) -> None:
+    """The copy now shows the relay's words: remember where it is; the sealed words go."""
+    relay = get_relay(session, relay_id=relay_id)
+    if relay is None:
+        return
+    relay.copy_channel, relay.copy_ts = channel, ts
+    relay.pending_sealed = None
+    session.add(relay)
+    jobs.cancel(session, key=relay_key(relay_id, relay.version))
+
+
+def drop_relay(session: Session, *, relay_id: int) -> None:
+    """Delete a relay record (its copy was blanked, or never sent); its due sync goes too."""
+    relay = get_relay(session, relay_id=relay_id)
+    if relay is None:
+        return
+    jobs.cancel(session, key=relay_key(relay_id, relay.version))
+    session.delete(relay)
+
+
+def pending_relays(session: Session, *, case_id: int) -> list[int]:
+    """The case's replies still waiting for a copy (or for their copy to change), oldest first."""
+    return [
+        r.id
+        for r in session.exec(
+            select(CaseRelay)
+            .where(
+                CaseRelay.case_id == case_id,
+                or_(col(CaseRelay.pending_sealed).is_not(None), col(CaseRelay.withdrawn)),
+            )
+            .order_by(col(CaseRelay.id))
+        ).all()
+        if r.id is not None
+    ]
+
+
+def relays_of(session: Session, *, case_id: int) -> list[int]:
+    """Every relay record of the case, oldest first."""
+    return [
+        r.id
+        for r in session.exec(
+            select(CaseRelay).where(CaseRelay.case_id == case_id).order_by(col(CaseRelay.id))
+        ).all()
+        if r.id is not None
+    ]
+
+
+def blank_copies_later(session: Session, *, case_id: int) -> None:
+    """The copies of the case's replies shown so far are blanked (and their records deleted)
+    by a due item: for a volunteer who is forgotten, whose DM holds them. Replies still
+    waiting for a copy stay, for the case's next holder."""
+    shown = select(CaseRelay.id).where(
+        col(CaseRelay.case_id) == case_id, col(CaseRelay.copy_ts).is_not(None)
+    )
+    if session.exec(shown).first() is not None:
+        jobs.schedule(
+            session,
+            kind=RELAYS_PURGE,
+            key=f"{RELAYS_PURGE}:{case_id}:{secrets.token_hex(6)}",
+            due_at=utcnow(),
+            payload={"case_id": case_id},
+        )
+
+
+def _purge_relays(session: Session, *, case_id: int) -> bool:
+    """The case's replies lose their words now; those never copied go. True if copies remain."""
+    session.execute(
+        update(CaseRelay).where(col(CaseRelay.case_id) == case_id).values(pending_sealed=None)
+    )
+    session.execute(
+        delete(CaseRelay).where(col(CaseRelay.case_id) == case_id, col(CaseRelay.copy_ts).is_(None))
+    )
+    return bool(relays_of(session, case_id=case_id))
+
+
+def release_case(session: Session, *, case_id: int, volunteer_id: str) -> str | None:
+    """The holder left the volunteers channel: the case goes back to it, for another volunteer.
+
+    As when a holder is forgotten (bot.forget): the case is open again, and an ask still open
+    in the allies channel is withdrawn and unlinked, so the next holder asks again (an ask
+    already matched stays: its ally was found). Only one caller releases (conditional UPDATE);
+    it schedules the follow-ups (RELEASED: card, note in the channel, the requester told)
+    and gets their key; anyone else gets None.
+    """
+    from bot import requests as request_rules
+    from storage import requests as request_store
+
+    result = session.execute(
+        update(AnonymousCase)
+        .where(
+            col(AnonymousCase.id) == case_id,
+            col(AnonymousCase.volunteer_id) == volunteer_id,
+            col(AnonymousCase.status) == TAKEN,
+        )
+        .values(volunteer_id=None, status=OPEN, taken_at=None)
+    )
+    if _rowcount(result) != 1:
+        return None
+    case = get_case(session, case_id=case_id)
+    session.refresh(case)
+    withdrawn: int | None = None
+    ask_id = case.ask_request_id
+    if ask_id is not None and request_store.change_status(
+        session, request_id=ask_id, old=request_rules.OPEN, new=request_rules.WITHDRAWN
+    ):
+        jobs.cancel(session, key=request_rules.escalation_key(ask_id))
+        ask = session.get(AllyRequest, ask_id)
+        if ask is not None:
+            # Unlinked from the case, so the case's purge would miss its text: it goes now.
+            ask.submission_key = None
+            ask.details = None
+            ask.timing = None
+            session.add(ask)
+        case.ask_request_id = None
+        case.ally_found_at = None
+        session.add(case)
+        withdrawn = ask_id
+    key = f"{RELEASED}:{case_id}:{secrets.token_hex(6)}"
+    jobs.schedule(
+        session,
+        kind=RELEASED,
+        key=key,
+        due_at=utcnow() + RELAY_GRACE,
+        payload={"case_id": case_id, "ask_id": withdrawn},
+    )
+    return key

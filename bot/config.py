@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from cryptography.fernet import Fernet
 from pydantic import (
@@ -19,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "messages" / "content"
 
@@ -26,6 +30,15 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# The length of business_unit.name (storage.models.programme).
+BU_NAME_MAX = 75
+# Slack's emoji names, as reaction events carry them: letters, digits, _ - + and '.
+_EMOJI_NAME = re.compile(r"^[\w+'-]+$")
+# The databases allybot runs on, and the driver it ships for PostgreSQL.
+_POSTGRES_DRIVER = "postgresql+psycopg"
+_DATABASES = ("sqlite", "postgresql")
+# crontab numbers the days of the week from Sunday (0, and 7 again); APScheduler from Monday.
+_CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 class ConfigError(Exception):
@@ -43,6 +56,130 @@ def parse_duration(value: object) -> timedelta:
         )
     amount, unit = match.groups()
     return timedelta(**{_UNITS[unit]: int(amount)})
+
+
+def crontab_trigger(expression: str, zone: tzinfo) -> BaseTrigger:
+    """The trigger for a standard 5-field crontab line, in `zone`; ValueError if malformed.
+
+    APScheduler's own `CronTrigger.from_crontab` counts day 0 of the week as Monday and
+    ANDs the two day fields; crontab counts 0 (and 7) as Sunday and, when both day fields
+    are restricted, fires on either. This follows crontab.
+    """
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"has {len(fields)} fields, not 5 (minute hour day month weekday)")
+    minute, hour, day, month, weekday = fields
+    weekdays = _cron_weekdays(weekday)
+
+    def cron(days_of_month: str, days_of_week: str) -> CronTrigger:
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=days_of_month,
+            month=month,
+            day_of_week=days_of_week,
+            timezone=zone,
+        )
+
+    if day.startswith("*") or weekday.startswith("*"):
+        return cron(day, weekdays)
+    return OrTrigger([cron(day, "*"), cron("*", weekdays)])
+
+
+def _cron_weekdays(field: str) -> str:
+    """A crontab day-of-week field (0-7, sun-sat, ranges, lists, steps) as APScheduler names."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for item in field.lower().split(","):
+        part, slash, step_text = item.partition("/")
+        step = _cron_number(step_text, field) if slash else 1
+        if step < 1:
+            raise ValueError(f"the weekday step in {field!r} must be at least 1")
+        if part == "*":
+            first, last = 0, 6
+        elif "-" in part:
+            start, _, end = part.partition("-")
+            first, last = _cron_weekday(start, field), _cron_weekday(end, field, end=True)
+        else:
+            first = _cron_weekday(part, field)
+            last = 6 if slash else first  # `5/2` is `5-6/2` (cronie)
+        if first > last:
+            raise ValueError(f"the weekday range in {field!r} runs backwards")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_CRON_WEEKDAYS[day] for day in sorted(days))
+
+
+def _cron_weekday(text: str, field: str, *, end: bool = False) -> int:
+    """One crontab weekday: 0-7 or sun-sat (`sun` ending a range is 7, as in `fri-sun`)."""
+    if text in _CRON_WEEKDAYS:
+        index = _CRON_WEEKDAYS.index(text)
+        return 7 if end and index == 0 else index
+    day = _cron_number(text, field)
+    if day > 7:
+        raise ValueError(f"weekdays in {field!r} run from 0 to 7 (0 and 7 are Sunday)")
+    return day
+
+
+def _cron_number(text: str, field: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{text!r} in {field!r} is not a weekday (0-7 or sun-sat)")
+    return int(text)
+
+
+def _database_url(value: object) -> str:
+    """DATABASE_URL for the installed drivers: `postgres://` and `postgresql://` use psycopg."""
+    text = str(value).strip()
+    for scheme in ("postgres://", "postgresql://"):
+        if text.startswith(scheme):
+            text = f"{_POSTGRES_DRIVER}://" + text.removeprefix(scheme)
+    usage = "use sqlite:///allybot.db or postgresql://user:password@host/database"
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        # The value may hold a password: it is not repeated.
+        raise ValueError(f"is not a database URL; {usage}") from None
+    if url.get_backend_name() not in _DATABASES:
+        raise ValueError(f"{url.get_backend_name()!r} is not supported; {usage}")
+    try:
+        url.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise ValueError(f"the driver {url.drivername!r} is not installed; {usage}") from None
+    _check_sqlite_directory(url)
+    return text
+
+
+def _check_sqlite_directory(url: URL) -> None:
+    """A SQLite file can be created only in a directory that exists."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return
+    if database.startswith("file:"):
+        return  # a URI filename: SQLite reads its options itself
+    folder = Path(database).expanduser().parent
+    if not folder.is_dir():
+        raise ValueError(f"the SQLite file's directory {str(folder)!r} does not exist")
+
+
+def _business_units(value: object) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    names = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    for name in names:
+        if len(name) > BU_NAME_MAX:
+            raise ValueError(
+                f"{name[:30]!r}… has {len(name)} characters; "
+                f"business unit names are at most {BU_NAME_MAX}"
+            )
+    return names
+
+
+def _emoji_name(value: object) -> str:
+    """An emoji's name as reaction events carry it: `:raised_hand:` is `raised_hand`."""
+    text = str(value).strip()
+    name = text.removeprefix(":").removesuffix(":")
+    if not _EMOJI_NAME.match(name) or name != name.lower():
+        raise ValueError(f"{text!r} is not an emoji name such as raised_hand (or :raised_hand:)")
+    return name
 
 
 def _channel_id(value: object) -> str:
@@ -63,15 +200,12 @@ def _user_ids(value: object) -> tuple[str, ...]:
     return ids
 
 
-def _names(value: object) -> tuple[str, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
-    return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
-
-
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 ChannelId = Annotated[str, BeforeValidator(_channel_id)]
 UserIds = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_user_ids)]
-Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_names)]
+BusinessUnits = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_business_units)]
+DatabaseUrl = Annotated[str, BeforeValidator(_database_url)]
+EmojiName = Annotated[str, BeforeValidator(_emoji_name)]
 
 
 def _env(name: str) -> Any:
@@ -93,7 +227,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL")
     )
-    database_url: str = Field(
+    database_url: DatabaseUrl = Field(
         default="sqlite:///allybot.db", validation_alias=AliasChoices("DATABASE_URL")
     )
     allies_channel: ChannelId = _env("ALLYBOT_ALLIES_CHANNEL")
@@ -101,7 +235,7 @@ class Settings(BaseSettings):
     announcements_channel: ChannelId = _env("ALLYBOT_ANNOUNCEMENTS_CHANNEL")
     admins: UserIds = Field(default=(), validation_alias=AliasChoices("ALLYBOT_ADMINS"))
     secret_key: SecretStr = _env("ALLYBOT_SECRET_KEY")
-    interest_emoji: str = Field(
+    interest_emoji: EmojiName = Field(
         default="raised_hand", validation_alias=AliasChoices("ALLYBOT_INTEREST_EMOJI")
     )
     feedback_after: Duration = Field(
@@ -124,7 +258,7 @@ class Settings(BaseSettings):
         default=DEFAULT_CONTENT_DIR, validation_alias=AliasChoices("ALLYBOT_CONTENT_DIR")
     )
     min_group: int = Field(default=5, ge=2, validation_alias=AliasChoices("ALLYBOT_MIN_GROUP"))
-    business_units: Names = Field(
+    business_units: BusinessUnits = Field(
         default=(), validation_alias=AliasChoices("ALLYBOT_BUSINESS_UNITS")
     )
     retention_days: int = Field(
@@ -174,9 +308,11 @@ class Settings(BaseSettings):
     @classmethod
     def _cron(cls, value: str) -> str:
         try:
-            CronTrigger.from_crontab(value)
+            trigger = crontab_trigger(value, UTC)
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a crontab expression ({exc})") from None
+        if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+            raise ValueError(f"{value!r} is not a date that ever comes")
         return value
 
     @field_validator("timezone")
@@ -199,6 +335,10 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The programme's time zone."""
         return ZoneInfo(self.timezone)
+
+    def leaderboard_trigger(self) -> BaseTrigger:
+        """When the leaderboard is posted: ALLYBOT_LEADERBOARD_CRON in the programme's zone."""
+        return crontab_trigger(self.leaderboard_cron, self.zone)
 
     def is_admin(self, user_id: str) -> bool:
         """Whether the Slack user is a programme admin."""

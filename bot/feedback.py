@@ -8,7 +8,9 @@ decides the outcome; "worked" earns the ally's BU points (bot.points).
 
 Each person's feedback is one row with a random token: the token is the only value on the
 buttons, the row says who may answer, and the answer is recorded with a conditional UPDATE,
-so a second click, a retry or a race changes nothing.
+so a second click, a retry or a race changes nothing. An anonymous requester's comment is
+stored only redacted with their names, as their request was (bot.privacy.redact). Comments
+are shown to nobody in Slack; forget-me and the case purge delete them.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from bot import jobs, points
+from bot import cases, jobs, points
 from bot.config import Settings
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.jobs import changed
+from bot.privacy import Identity, redact
 from storage.models.feedback import Feedback
 from storage.models.programme import FORGOTTEN
 from storage.models.requests import AllyRequest, Match
@@ -230,6 +233,31 @@ def close_without_feedback(session: Session, *, match_id: int, now: datetime) ->
     return changed(result) == 1
 
 
+def prompts_to_retire(session: Session, *, match_id: int) -> list[tuple[str, str, str]]:
+    """The prompts and reminders still showing buttons once a match closed as "no feedback".
+
+    Each is (name, channel, ts); the name (feedback row and message) lets the close record
+    what it updated, so a retry updates the rest, and it holds no one's id.
+    """
+    match = session.get(Match, match_id)
+    if match is None or match.outcome != NO_FEEDBACK:
+        return []
+    rows = session.execute(
+        select(Feedback)
+        .where(col(Feedback.match_id) == match_id, col(Feedback.answer).is_(None))
+        .order_by(col(Feedback.id))
+    ).scalars()
+    shown: list[tuple[str, str, str]] = []
+    for row in rows:
+        for what, channel, ts in (
+            ("prompt", row.prompt_channel, row.prompt_ts),
+            ("reminder", row.reminder_channel, row.reminder_ts),
+        ):
+            if channel and ts:
+                shown.append((f"{row.id}:{what}", channel, ts))
+    return shown
+
+
 def _check_owner(session: Session, row: Feedback, user_id: str) -> Match:
     match = session.get(Match, row.match_id)
     if match is None:
@@ -310,33 +338,89 @@ def record_answer(
     return AnswerResult(True, answer, row.role, decided, awarded, refs)
 
 
-def record_comment(session: Session, *, token: str, user_id: str, comment: str) -> None:
-    """Store the optional comment that follows an answer (once)."""
+def _comment_text(comment: str) -> str:
     text = comment.strip()
     if not text:
         raise InvalidInput("Write a comment, or close this window.", "comment")
     if len(text) > MAX_COMMENT:
         raise InvalidInput(f"Keep the comment under {MAX_COMMENT} characters.", "comment")
+    return text
+
+
+def _records_deleted(session: Session, request: AllyRequest) -> bool:
+    """Whether the request's text is gone for good (purged, or its requester forgotten).
+
+    An anonymous case's ask loses its text as soon as its requester is forgotten, but the
+    case is closed and purged only hours later (bot.forget): until then a comment is taken
+    as on any case, and that purge deletes it, so a refusal cannot give the forgetting away.
+    """
+    if request.details is not None:
+        return False
+    assert request.id is not None
+    case = cases.case_for_request(session, request_id=request.id)
+    return case is None or case.purged_at is not None
+
+
+def _comment_row(session: Session, *, token: str, user_id: str, lock: bool) -> Feedback:
+    """The feedback row a comment is for, if its owner may still comment on it."""
     row = session.execute(select(Feedback).where(col(Feedback.token) == token)).scalars().first()
     if row is None:
         raise NotFound("That feedback request no longer exists.")
     match = _check_owner(session, row, user_id)
     if row.answer is None:
         raise Conflict("Answer first, then add a comment.")
+    if row.comment is not None:
+        raise Conflict("You have already added a comment. Thank you!")
     # Locked: forget-me (which locks it too) cannot delete the text between check and write.
-    request = session.get(AllyRequest, match.request_id, with_for_update=True)
-    match = session.get(Match, match.id, populate_existing=True) or match
+    request = session.get(AllyRequest, match.request_id, with_for_update=lock or None)
+    if lock:
+        match = session.get(Match, match.id, populate_existing=True) or match
     if (
         request is None
-        or request.details is None
-        or FORGOTTEN
-        in (
-            match.ally_user_id,
-            request.chooser_id,
-        )
+        or _records_deleted(session, request)
+        or FORGOTTEN in (match.ally_user_id, request.chooser_id)
     ):
         # Purged after retention, or someone was forgotten: no new free text joins them.
         raise Conflict("The records of this allyship were deleted, so comments are closed.")
+    return row
+
+
+def is_anonymous_requester(session: Session, *, token: str) -> bool:
+    """Whether this feedback is an anonymous requester's (their comment is redacted)."""
+    row = session.execute(select(Feedback).where(col(Feedback.token) == token)).scalars().first()
+    return row is not None and row.role == REQUESTER and row.user_id is None
+
+
+def check_comment(session: Session, *, token: str, user_id: str, comment: str) -> bool:
+    """Refuse, before the ack, a comment that would not be stored (read-only).
+
+    True when it is an anonymous requester's: it must be redacted with their names, which
+    are looked up only after the ack.
+    """
+    _comment_text(comment)
+    row = _comment_row(session, token=token, user_id=user_id, lock=False)
+    return row.user_id is None
+
+
+def record_comment(
+    session: Session,
+    *,
+    token: str,
+    user_id: str,
+    comment: str,
+    identity: Identity | None = None,
+) -> None:
+    """Store the optional comment that follows an answer (once).
+
+    An anonymous requester's comment is redacted first, as their request was (bot.privacy):
+    without `identity` (their names) it is not stored at all.
+    """
+    text = _comment_text(comment)
+    row = _comment_row(session, token=token, user_id=user_id, lock=True)
+    if row.user_id is None:
+        if identity is None:
+            raise Conflict("I could not save your comment just now. Please send it again.")
+        text = redact(text, identity).strip()[:MAX_COMMENT]
     result = session.execute(
         update(Feedback)
         .where(col(Feedback.id) == row.id, col(Feedback.comment).is_(None))

@@ -5,8 +5,9 @@ work and returns what Slack must be told (cards to redraw, people to notify), as
 
 What goes: the person's ally profile and business unit; the text of their requests, their
 name on them and every comment on their matches (open requests are withdrawn); their
-feedback comments; every anonymous case they asked (closed now if still open, then purged
-at once: text and sealed link); their unsent anonymous drafts; the channel ids of their DMs
+feedback comments; every anonymous case they asked (text, sealed link and marker deleted
+at once; one still open that volunteers can see closes as withdrawn only in the later
+case-side step, `close_cases_later`); their unsent anonymous drafts; the channel ids of their DMs
 and conversations; their ID in scheduled work. Unmatched offers they made are deleted.
 Where a row must stay for the counts (a matched offer, matches, feedback answers, cases they
 handled as a volunteer), their Slack ID is replaced by FORGOTTEN.
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
@@ -44,6 +46,8 @@ FOLLOWUPS_GRACE = timedelta(minutes=1)
 # The case side is shown in Slack at a random time in this window after the deletion.
 CASE_DELAY_MIN = timedelta(hours=1)
 CASE_DELAY_SPREAD = timedelta(hours=5)
+# The case side's record that its cases were closed and its people to tell were added.
+CLOSED_LATER = "closed"
 
 
 @dataclass
@@ -67,12 +71,17 @@ class Forgotten:
     # of those that were still held by someone, who is told; their asks to the allies (to
     # redraw, with their introductions), and allies whose offer on such an ask stood.
     case_cards: list[int] = field(default_factory=list)
+    # Cases still open, left as they are (without link or text) until the case side closes
+    # them: before that, nothing a volunteer does on them shows that anything changed.
+    case_closing: list[int] = field(default_factory=list)
     volunteers_told: list[tuple[str, str]] = field(default_factory=list)
     case_asks: list[int] = field(default_factory=list)
     case_allies_told: list[str] = field(default_factory=list)
     # How many of their own requests and anonymous cases were deleted (told to them only).
     own_requests: int = 0
     own_cases: int = 0
+    # When the case side shows in Slack: a random time in the window, drawn once.
+    case_due_at: datetime = field(default_factory=lambda: _case_side_time(utcnow()))
 
     def payload(self) -> dict[str, object]:
         """The request side's follow-ups as a due item's payload (ids of others only)."""
@@ -86,11 +95,17 @@ class Forgotten:
     def case_payload(self) -> dict[str, object]:
         """The case side's follow-ups, for a separate, later due item."""
         return {
+            "closing": sorted(set(self.case_closing)),
             "case_cards": sorted(set(self.case_cards)),
             "volunteers_told": sorted({(v, h) for v, h in self.volunteers_told}),
             "case_asks": sorted(set(self.case_asks)),
             "case_allies_told": sorted(set(self.case_allies_told)),
         }
+
+
+def _case_side_time(now: datetime) -> datetime:
+    spread = secrets.randbelow(int(CASE_DELAY_SPREAD.total_seconds()))
+    return now + CASE_DELAY_MIN + timedelta(seconds=spread)
 
 
 def followups_key(reference: str) -> str:
@@ -231,26 +246,86 @@ def _forget_offers(session: Session, user_id: str, done: Forgotten) -> None:
 
 
 def _forget_cases_asked(session: Session, marker: str, done: Forgotten) -> None:
-    """Their anonymous cases: withdrawn if still open, then purged now; drafts deleted.
-    What Slack shows of them (case cards, asks, introductions) goes to the later side."""
+    """Their anonymous cases: link and marker deleted now; drafts deleted.
+
+    A case the volunteers can see that is still open keeps its state (taken, its buttons
+    working, as for any requester who cannot be reached) until the case-side step closes it
+    hours later: a volunteer told "closed" at once would see it change together with the
+    person's named cards. A case never shown (its card not yet posted) closes now. What
+    Slack shows of them (case cards, asks, introductions) goes to the later side.
+    """
     session.execute(delete(CaseDraft).where(col(CaseDraft.owner_marker) == marker))
     asked = select(AnonymousCase).where(AnonymousCase.requester_marker == marker)
     for case in session.exec(asked.with_for_update()).all():
         assert case.id is not None
-        if case.status != cases.CLOSED:
-            if case.volunteer_id:
-                done.volunteers_told.append((case.volunteer_id, case.handle))
-            case.status = cases.CLOSED
-            case.outcome = cases.WITHDRAWN
-            case.closed_at = utcnow()
-            session.add(case)
-            session.flush()
-            _withdraw_case_ask(session, case, done.case_allies_told)
         if case.ask_request_id is not None:
             done.case_asks.append(case.ask_request_id)
-        cases.purge_case(session, case_id=case.id, keep_pause=True)
         done.case_cards.append(case.id)
         done.own_cases += 1
+        if case.status != cases.CLOSED and case.card_ts is not None:
+            # Its redacted text and state stay for the case side, hours later: changed now,
+            # the next redraw of its card would show it together with the named cards.
+            cases.unlink_requester(session, case)
+            session.flush()
+            done.case_closing.append(case.id)
+            continue
+        _close_as_withdrawn(session, case, done.case_allies_told)
+        # Its relayed copies are blanked with the rest of the case side, not now.
+        cases.purge_case(session, case_id=case.id, keep_pause=True, relays_due_at=done.case_due_at)
+
+
+def close_cases_later(session: Session, *, key: str, case_ids: list[int]) -> dict[str, Any]:
+    """The case side's first step: the cases left open close as withdrawn, all are purged.
+
+    Idempotent. Who must be told (the volunteers holding a case it closed, the allies whose
+    offer stood on its ask) is added to the item's payload once, so that the later steps,
+    named by their place in it, stay the same on a retry. Returns that payload.
+    """
+    # Requests first, then cases, then the item: the order forget() locks them in.
+    asks = select(AnonymousCase.ask_request_id).where(col(AnonymousCase.id).in_(case_ids))
+    session.exec(
+        select(AllyRequest.id)
+        .where(col(AllyRequest.id).in_(asks))
+        .order_by(col(AllyRequest.id))
+        .with_for_update()
+    ).all()
+    closing = select(AnonymousCase).where(col(AnonymousCase.id).in_(case_ids))
+    found = session.exec(closing.order_by(col(AnonymousCase.id)).with_for_update()).all()
+    for case in found:
+        assert case.id is not None
+        _close_as_withdrawn(session, case, [])
+        cases.purge_case(session, case_id=case.id, keep_pause=True)
+    item = jobs.find(session, key=key, lock=True)
+    if item is None:
+        return {}
+    payload = dict(item.payload or {})
+    if CLOSED_LATER in (item.sent or {}):
+        return payload
+    # Closed as withdrawn only by forget-me, and these by this step (their volunteer could
+    # close them meanwhile, with an outcome of their own: then there is nothing to tell).
+    withdrawn = [c for c in found if c.outcome == cases.WITHDRAWN]
+    volunteers = {
+        (c.volunteer_id, c.handle) for c in withdrawn if c.volunteer_id not in (None, FORGOTTEN)
+    }
+    allies = {
+        o.ally_user_id
+        for c in withdrawn
+        if c.ask_request_id is not None and _withdrawn(session, c.ask_request_id)
+        for o in _active_offers(session, c.ask_request_id)
+        if o.ally_user_id != FORGOTTEN
+    }
+    told = {(str(v), str(h)) for v, h in payload.get("volunteers_told", [])}
+    payload["volunteers_told"] = [list(pair) for pair in sorted(told | volunteers)]
+    payload["case_allies_told"] = sorted({*payload.get("case_allies_told", []), *allies})
+    item.payload = payload
+    session.add(item)
+    jobs.record_sent(session, key=key, name=CLOSED_LATER, value=True)
+    return payload
+
+
+def _withdrawn(session: Session, request_id: int) -> bool:
+    request = session.get(AllyRequest, request_id)
+    return request is not None and request.status == rules.WITHDRAWN
 
 
 def _forget_cases_held(session: Session, user_id: str, done: Forgotten) -> None:
@@ -274,7 +349,22 @@ def _forget_cases_held(session: Session, user_id: str, done: Forgotten) -> None:
             done.released.append(case.id)
         done.held_cards.append(case.id)
         session.add(case)
+        # The requester's replies shown in their DM are blanked, and with them the records
+        # of where they are (their DM); replies not yet shown wait for the next holder.
+        cases.blank_copies_later(session, case_id=case.id)
     session.flush()
+
+
+def _close_as_withdrawn(session: Session, case: AnonymousCase, allies_told: list[str]) -> None:
+    """A case still open closes as withdrawn by the person who asked, with its ask."""
+    if case.status == cases.CLOSED:
+        return
+    case.status = cases.CLOSED
+    case.outcome = cases.WITHDRAWN
+    case.closed_at = utcnow()
+    session.add(case)
+    session.flush()
+    _withdraw_case_ask(session, case, allies_told)
 
 
 def _withdraw_case_ask(session: Session, case: AnonymousCase, allies_told: list[str]) -> None:
@@ -306,12 +396,11 @@ def schedule_followups(session: Session, done: Forgotten, *, key: str) -> dict[s
             session, kind=FOLLOWUPS, key=key, due_at=utcnow() + FOLLOWUPS_GRACE, payload=payload
         )
     if any(case_payload.values()):
-        spread = secrets.randbelow(int(CASE_DELAY_SPREAD.total_seconds()))
         jobs.schedule(
             session,
             kind=CASE_FOLLOWUPS,
             key=case_followups_key(secrets.token_urlsafe(12)),
-            due_at=utcnow() + CASE_DELAY_MIN + timedelta(seconds=spread),
+            due_at=done.case_due_at,
             payload=case_payload,
         )
     return payload

@@ -8,14 +8,16 @@ Corrections are signed adjustments, never deletions.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -52,6 +54,9 @@ ADJUSTMENT = "adjustment"
 WORKED = "worked"
 LEADERBOARD_POST = "leaderboard_post"
 MAX_ADJUSTMENT = 100_000
+# A public leaderboard names the top units only (the rest are counted), so it stays readable
+# and within one Slack message; admins see every unit.
+PUBLIC_TOP = 20
 MAX_REASON = 300
 
 
@@ -172,28 +177,58 @@ def award_allyship(
     chooser = getattr(request, "chooser_id", None)
     if ally in (request.requester_id, chooser):
         return Award(False, "self-dealing: the ally made (or chose for) this request")
+    source = f"match:{match_id}:ally"
+    reason = "successful allyship" + (" (anonymous case)" if _is_anonymous(request) else "")
+    unit = _unit_of(session, ally, role="ally", source=source)
     requester = _requester_key(session, request, settings)
     if requester is None:
         # A purged anonymous case has no marker left to compare: the pair rule cannot apply.
         logger.info("match %s: no requester key to compare; pair cooldown skipped", match_id)
-    elif _recent_pair_award(
-        session,
-        match=match,
-        requester=requester,
-        since=now - settings.pair_cooldown,
-        settings=settings,
-    ):
-        return Award(False, "pair cooldown: this ally and requester already earned points")
-    reason = "successful allyship" + (" (anonymous case)" if _is_anonymous(request) else "")
+    else:
+        _lock_pair(session, ally=ally, requester=requester)
+        if _recent_pair_award(
+            session,
+            match=match,
+            requester=requester,
+            since=now - settings.pair_cooldown,
+            settings=settings,
+        ):
+            # Still a successful allyship (SPEC 2.4.4): a row of 0 counts it for the BU and
+            # records why it earned nothing.
+            _award(
+                session,
+                unit=unit,
+                amount=0,
+                kind=ALLYSHIP,
+                reason=f"{reason}, no points: pair cooldown",
+                source=source,
+                now=now,
+            )
+            return Award(False, "pair cooldown: this ally and requester already earned points")
     return _award(
         session,
-        unit=_unit_of(session, ally, role="ally", source=f"match:{match_id}:ally"),
+        unit=unit,
         amount=rules.successful_allyship,
         kind=ALLYSHIP,
         reason=reason,
-        source=f"match:{match_id}:ally",
+        source=source,
         now=now,
     )
+
+
+def _lock_pair(session: Session, *, ally: str, requester: str) -> None:
+    """On PostgreSQL, hold the pair's lock until this unit of work ends.
+
+    Under READ COMMITTED two "worked" answers on two matches of one pair could both find no
+    recent award and both earn; holding the lock, the second waits for the first to commit and
+    its check then sees the first's row. SQLite needs none: a unit of work takes the one write
+    lock as it begins (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    pair = f"allybot:pair:{ally}:{requester}".encode()
+    key = int.from_bytes(hashlib.blake2b(pair, digest_size=8).digest(), "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _unit_of(session: Session, user_id: str, *, role: str, source: str) -> int | str:
@@ -249,8 +284,10 @@ def _recent_pair_award(
     ]
     if not sources:
         return False
+    # Rows of 0 (successes within a cooldown) do not restart it.
     counted = select(func.count()).where(
         col(PointsEntry.source).in_(sources),
+        col(PointsEntry.amount) > 0,
         col(PointsEntry.created_at) >= since,
     )
     return bool(session.execute(counted).scalar())
@@ -339,28 +376,74 @@ class Adjustment:
     reason: str
 
 
-def parse_adjustment(text: str) -> Adjustment:
-    """Parse `adjust BU AMOUNT REASON` (a BU name may have spaces); InvalidInput if malformed."""
+def parse_adjustment(text: str, *, units: Iterable[str]) -> Adjustment:
+    """Parse `adjust BU AMOUNT REASON`; InvalidInput saying what is wrong.
+
+    BU is the longest of the known unit names (any case) that starts the text and is
+    followed by a whole number, so names holding numbers ("Region 1", "2030 Vision") work.
+    """
     words = text.split()
     if not words or words[0].lower() != "adjust":
         raise InvalidInput(f"Use {ADJUST_USAGE}.")
-    index = next((i for i, word in enumerate(words[1:], 1) if _INTEGER.match(word)), None)
-    if index is None:
+    rest, known = words[1:], list(units)
+    matches = _starting_units(rest, known)
+    if not matches:
+        named = " ".join(_until_integer(rest))
+        if not named:
+            raise InvalidInput(f"Name the business unit first. Use {ADJUST_USAGE}.")
         raise InvalidInput(
-            f"AMOUNT must be a whole number of points such as `-5` or `10`. Use {ADJUST_USAGE}."
+            f"There is no business unit called “{named[:80]}”. "
+            f"Known business units: {_listing(known)}."
         )
-    unit = " ".join(words[1:index])
-    if not unit:
-        raise InvalidInput(f"Name the business unit first. Use {ADJUST_USAGE}.")
-    amount = int(words[index])
+    followed = [(n, size) for n, size in matches if size < len(rest) and _INTEGER.match(rest[size])]
+    if not followed:
+        raise InvalidInput(
+            "AMOUNT must be a whole number of points such as `-5` or `10`, "
+            f"after “{matches[0][0]}”. Use {ADJUST_USAGE}."
+        )
+    name, size = followed[0]
+    amount = int(rest[size])
     if amount == 0 or abs(amount) > MAX_ADJUSTMENT:
         raise InvalidInput(f"AMOUNT must be a non-zero whole number up to {MAX_ADJUSTMENT:,}.")
-    reason = " ".join(words[index + 1 :]).strip()
+    reason = " ".join(rest[size + 1 :]).strip()
     if not reason:
         raise InvalidInput(f"Give a reason after the amount. Use {ADJUST_USAGE}.")
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"Keep the reason under {MAX_REASON} characters.")
-    return Adjustment(unit, amount, reason)
+    return Adjustment(name, amount, reason)
+
+
+def _starting_units(words: list[str], units: list[str]) -> list[tuple[str, int]]:
+    """The known unit names the words start with (any case), longest first, with their sizes."""
+    start = [word.casefold() for word in words]
+    found = []
+    for name in units:
+        parts = [part.casefold() for part in name.split()]
+        if parts and start[: len(parts)] == parts:
+            found.append((name, len(parts)))
+    return sorted(found, key=lambda item: -item[1])
+
+
+def _until_integer(words: list[str]) -> list[str]:
+    """The words before the first whole number (what was probably meant as the unit)."""
+    for index, word in enumerate(words):
+        if _INTEGER.match(word):
+            return words[:index]
+    return words
+
+
+def _listing(units: list[str], limit: int = 20) -> str:
+    """Known unit names for a message: sorted, the first `limit` of them."""
+    names = sorted(units, key=str.casefold)
+    if not names:
+        return "none yet"
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def unit_names(session: Session) -> list[str]:
+    """Every business unit's name."""
+    return list(session.execute(select(col(BusinessUnit.name))).scalars())
 
 
 def adjust(
@@ -374,10 +457,9 @@ def adjust(
     """Append a signed adjustment by an admin; the same request_key never adds a second row."""
     unit = find_business_unit(session, adjustment.business_unit)
     if unit is None or unit.id is None:
-        known = ", ".join(sorted(session.execute(select(col(BusinessUnit.name))).scalars()))
         raise InvalidInput(
             f"There is no business unit called “{adjustment.business_unit}”. "
-            f"Known business units: {known or 'none yet'}."
+            f"Known business units: {_listing(unit_names(session))}."
         )
     key = uuid.uuid5(uuid.NAMESPACE_URL, request_key) if request_key else uuid.uuid4()
     add_entry(
@@ -460,6 +542,13 @@ def standings(session: Session, *, period: Period) -> list[Standing]:
 
 
 # the leaderboard post
+
+
+def programme_started(session: Session) -> datetime | None:
+    """When the programme got its first business unit (before it there was nothing to rank)."""
+    first = select(func.min(col(BusinessUnit.created_at)))
+    value: datetime | None = session.execute(first).scalar()
+    return value
 
 
 def schedule_leaderboard_post(session: Session, *, fire_time: datetime, settings: Settings) -> str:

@@ -81,17 +81,38 @@ def privacy(settings: Settings) -> Privacy:
 # Redaction
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Identity:
-    """What identifies the requester in words: names and e-mail addresses."""
+    """What identifies the requester in words: names, e-mail addresses, Slack user IDs.
+
+    Its repr counts entries and names nobody, so a log line or a failed assertion cannot show
+    it.
+    """
 
     names: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Identity: {len(self.names)} names, {len(self.emails)} e-mails, "
+            f"{len(self.user_ids)} IDs>"
+        )
+
+
+_NAME_SEPARATORS = re.compile(r"[\s._\-]+")
 
 
 def identity_from_user(user: dict[str, Any]) -> Identity:
-    """The requester's names and e-mail from a users.info `user` object."""
+    """The requester's names, e-mail and user ID from a users.info `user` object.
+
+    Names are the profile's names and their parts ("Priya Raman" is also "Priya" and "Raman"),
+    the e-mail's local part and its parts ("zoe.mueller"), and the first initial or first name
+    with a surname ("zmuller", "z.muller", "Z. Muller", "zoemuller"): the forms user names,
+    handles and personal domains are made of.
+    """
     profile = user.get("profile") or {}
+    email = _normalise(str(profile.get("email") or "")).strip()
     candidates = [
         user.get("name"),
         user.get("real_name"),
@@ -101,18 +122,47 @@ def identity_from_user(user: dict[str, Any]) -> Identity:
         profile.get("display_name_normalized"),
         profile.get("first_name"),
         profile.get("last_name"),
+        " ".join(str(profile.get(k) or "") for k in ("first_name", "last_name")),
+        email.partition("@")[0] if "@" in email else None,
     ]
-    names: list[str] = []
+    names: set[str] = set()
     for value in candidates:
-        if not value:
+        full = _normalise(str(value or "")).strip()
+        if not full:
             continue
-        full = _normalise(str(value)).strip()
-        names.append(full)
-        # "Priya Raman" also appears as "Priya" or "Raman"; "priya.raman" as its parts.
-        names.extend(part for part in re.split(r"[\s._\-]+", full) if part)
-    emails = [_normalise(str(profile["email"]))] if profile.get("email") else []
-    words = {n for n in names if len(n) >= 2}
-    return Identity(names=tuple(sorted(words, key=len, reverse=True)), emails=tuple(emails))
+        parts = [part for part in _NAME_SEPARATORS.split(full) if part]
+        names.add(full)
+        names.update(parts)
+        names.update(_initial_forms(parts))
+    words = sorted((n for n in names if len(n) >= 2), key=lambda n: (-len(n), n))
+    user_id = str(user.get("id") or "").strip()
+    return Identity(
+        names=tuple(words),
+        emails=(email,) if email else (),
+        user_ids=(user_id,) if user_id else (),
+    )
+
+
+def _initial_forms(parts: list[str]) -> Iterable[str]:
+    """ "Zoë Müller" as a user name: zmüller, z.müller, z_müller, Z. Müller, Z Müller, zoemüller.
+
+    Only with a distinctive surname: "An Do" gives no "ado", "Grace May" no "gmay".
+    """
+    if len(parts) < 2:
+        return
+    first = parts[0]
+    for surname in parts[1:]:
+        if _is_common(_fold(surname, german=False).text):
+            continue
+        initial = first[0]
+        yield from (
+            f"{initial}{surname}".lower(),
+            f"{initial}.{surname}".lower(),
+            f"{initial}_{surname}".lower(),
+            f"{initial.upper()}. {surname}",
+            f"{initial.upper()} {surname}",
+            f"{first}{surname}".lower(),
+        )
 
 
 # How long a fetched identity is used, and for how many people at most (per process).
@@ -180,8 +230,17 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 # Anything in angle brackets is Slack markup: <@U…>, <#C…|x>, <!here>, <!subteam^…>, <url|label>.
 _MARKUP = re.compile(r"<[^<>\n]*>")
 _BROADCAST = re.compile(r"(?<!\w)@(?:here|channel|everyone)\b", re.IGNORECASE)
+# An e-mail address, also written around filters: "a.b @ c.com", "a (at) c (dot) com",
+# "a dot b at c dot com". "at" as a plain word needs another sign of an address (see
+# _email_spans), or "I work at corp.com" would go.
+_EMAIL_WORD = r"[\w!#$%&'*+/=?^`{|}~-]+"
+_AT_WORD = r"\s+at\s+"
+_DOT_WORD = r"\s*[(\[]\s*dot\s*[)\]]\s*|\s+dot\s+"
+_AT = rf"(?:\s*@\s*|\s*[(\[]\s*at\s*[)\]]\s*|{_AT_WORD})"
+_DOT = rf"(?:\.|{_DOT_WORD})"
 _EMAIL = re.compile(
-    r"[\w.!#$%&'*+/=?^`{|}~-]+(?:@|\s*(?:\(at\)|\[at\])\s*)[\w-]+(?:(?:\.|\s*(?:\(dot\)|\[dot\])\s*)[\w-]+)+",
+    rf"{_EMAIL_WORD}(?:{_DOT}{_EMAIL_WORD})*{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}[a-z]{{2,}}"
+    r"(?![\w-])",
     re.IGNORECASE,
 )
 _URL = re.compile(
@@ -191,14 +250,51 @@ _URL = re.compile(
     r"|(?:\b(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d+)?/\S*)",  # host/path
     re.IGNORECASE,
 )
+# A bare domain ("josegarcia.dev", "example.co.uk"): any alphabetic top-level label, except
+# the file name extensions people mention ("notes.txt", "node.js"). "ok.thanks" typed without
+# a space goes too: a small loss next to a personal site.
+_BARE_DOMAIN = re.compile(
+    r"(?<![\w@.\-])(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+([a-z]{2,24})(?::\d{2,5})?"
+    r"(?![\w\-]|\.[a-z0-9])",
+    re.IGNORECASE,
+)
+_FILE_EXTENSIONS = frozenset(
+    """
+    avi bat bmp cfg cpp cs csv db dll doc docx eml exe gif go gz h heic hpp htm html ics ini
+    ipynb java jpeg jpg js json jsx key log md mkv mov mp3 mp4 msg pdf php png ppt pptx py rar
+    rb rs rst sh sql svg tar tgz tif tiff toml ts tsx txt vcf wav webp xls xlsx xml yaml yml zip
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+# Abbreviations typed without their space: "Dr.Smith", "St.Louis", "e.g.this".
+_NOT_A_HOST = frozenset(
+    {"mr", "mrs", "ms", "mx", "dr", "prof", "st", "vs", "etc", "eg", "ie", "no"}
+)
 _HANDLE = re.compile(r"(?<![\w@])@[\w.\-]{2,}")
+# A Slack user ID typed as text: U or W, then 8 to 11 capitals and digits, at least one digit
+# (so "UNDERSTAND" stays). The requester's own ID goes in any case and of any length.
+_SLACK_USER_ID = re.compile(r"(?<![^\W_])[UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,11}(?![^\W_])")
 # PhoneNumberMatcher misses numbers without a country code outside its region, numbers split
-# by unusual separators and long digit runs; any run of 7+ digits is treated as a number.
-_DIGIT_RUN = re.compile(r"(?<![\w])\+?\(?\d(?:[\s().\-/\\]{0,3}\d){6,}(?![\w])")
+# by unusual separators (dashes, dots, underscores) and long digit runs; any run of 7+ digits
+# is treated as a number. Leniency.VALID: POSSIBLE also takes years, amounts and versions
+# ("2019-2021", "45 000", "3.11.4") in free text.
+_PHONE_SEPARATOR = r"[\s().\-/\\_~\u00b7\u2022\u2010-\u2015\u2212]"  # also dots, dashes, minus
+_DIGIT_RUN = re.compile(
+    rf"(?<![\w+])(?:\(\s*)?(?:\+\s?)?\(?\d(?:{_PHONE_SEPARATOR}{{0,3}}\d){{6,}}(?![\w])"
+)
 _PHONE_REGIONS = ("GB", "US", "FR", "DE", "IN", "NL", "ES", "IT", "AU", "CA")
 _LENIENCY = phonenumbers.Leniency.VALID
-# A date is not a phone number (2024-05-01, 01/05/2024, 1.5.2024).
-_DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+# A date or a span of years is not a phone number (2024-05-01, 01/05/2024, 1.5.2024, 2019-2021).
+_DATE = re.compile(
+    r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    r"|(?:19|20)\d\d\s*[-/\u2013\u2014]\s*(?:19|20)\d\d)$"
+)
+# An extension on its own: "ext 4567", "ext. 123", "extension 123456", "x4567" (not a year
+# after "extension": "contract extension 2025").
+_EXTENSION = re.compile(
+    r"(?<![^\W_])(?:(?:extn?|extension(?!\W*(?:19|20)\d\d(?!\d)))\.?\s*[:#.]?\s*\d{3,6}"
+    r"|x[.:#]?\d{4,6})(?!\d)",
+    re.IGNORECASE,
+)
 _TRAILING = ".,;:!?)]}'\""
 
 
@@ -211,12 +307,47 @@ def _spans(pattern: re.Pattern[str], text: str, label: str) -> Iterable[tuple[in
         yield match.start(), match.end(), label
 
 
+def _markup_spans(text: str) -> Iterable[tuple[int, int, str]]:
+    """Slack markup, labelled by what it hides: <mailto:…> an e-mail, <https://…> a link."""
+    for match in _MARKUP.finditer(text):
+        inner = match.group()[1:].lower()
+        if inner.startswith("mailto:"):
+            label = EMAIL
+        elif inner.startswith("tel:"):
+            label = PHONE
+        elif re.match(r"[a-z][a-z0-9+.\-]*://", inner):
+            label = LINK
+        else:
+            label = MENTION
+        yield match.start(), match.end(), label
+
+
+def _email_spans(text: str) -> Iterable[tuple[int, int, str]]:
+    position = 0
+    while match := _EMAIL.search(text, position):
+        found = match.group()
+        at_word = re.search(_AT_WORD, found, re.IGNORECASE)
+        if at_word and "@" not in found and not re.search(r"[(\[]\s*at", found, re.IGNORECASE):
+            # "at" as a word: only with "dot" as a word too, or a dot in the local part. If not,
+            # an address may still start after it ("me at zoe.m at corp dot com").
+            local = found[: at_word.start()]
+            if "." not in local and not re.search(_DOT_WORD, found, re.IGNORECASE):
+                position = match.start() + at_word.end()
+                continue
+        yield match.start(), match.end(), EMAIL
+        position = match.end()
+
+
 def _url_spans(text: str) -> Iterable[tuple[int, int, str]]:
     for match in _URL.finditer(text):
         end = match.end()
         while end > match.start() and text[end - 1] in _TRAILING:
             end -= 1
         yield match.start(), end, LINK
+    for match in _BARE_DOMAIN.finditer(text):
+        first = match.group().partition(".")[0].lower()
+        if match.group(1).lower() not in _FILE_EXTENSIONS and first not in _NOT_A_HOST:
+            yield match.start(), match.end(), LINK
 
 
 def _phone_spans(text: str) -> Iterable[tuple[int, int, str]]:
@@ -226,35 +357,265 @@ def _phone_spans(text: str) -> Iterable[tuple[int, int, str]]:
     for run in _DIGIT_RUN.finditer(text):
         if not _DATE.match(run.group()):
             yield run.start(), run.end(), PHONE
+    yield from _spans(_EXTENSION, text, PHONE)
+
+
+def _user_id_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]:
+    yield from _spans(_SLACK_USER_ID, text, MENTION)
+    for user_id in identity.user_ids:
+        own = re.compile(r"(?<![^\W_])" + re.escape(user_id) + r"(?![^\W_])", re.IGNORECASE)
+        yield from _spans(own, text, MENTION)
+
+
+# Names are matched on folded text: accents stripped (NFKD without combining marks), letters
+# NFKD keeps whole spelled out, and, in a second view, German umlauts transliterated
+# ("Müller" is found as "Muller" and "Mueller"). Each folded character remembers the index of
+# the character it came from, so the right characters of the original text are replaced.
+_FOLD_LETTERS = {
+    "ß": "ss",
+    "ẞ": "SS",
+    "Æ": "AE",
+    "æ": "ae",
+    "Œ": "OE",
+    "œ": "oe",
+    "Ø": "O",
+    "ø": "o",
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "Ð": "D",
+    "ð": "d",
+    "Þ": "Th",
+    "þ": "th",
+    "Ħ": "H",
+    "ħ": "h",
+    "\u0131": "i",  # dotless i
+}
+_GERMAN = {"Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ä": "ae", "ö": "oe", "ü": "ue"}
+# "Mueller" (from an e-mail address) is also written "Muller"; only for longer results, as
+# "Joel" is not "Jol".
+_UMLAUT_DIGRAPH = re.compile(r"(?<=[^\W\d_])([aouAOU])[eE](?=[^\W\d_])")
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """A text folded one way; index[i] is where folded character i came from (plus the end)."""
+
+    text: str
+    index: tuple[int, ...]
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that folded into text[start:end]."""
+        return self.index[start], max(self.index[end - 1] + 1, self.index[end])
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str, german: bool) -> str:
+    if char.isascii():
+        return char
+    if german and char in _GERMAN:
+        return _GERMAN[char]
+    if char in _FOLD_LETTERS:
+        return _FOLD_LETTERS[char]
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _fold(text: str, *, german: bool) -> _Folded:
+    pieces: list[str] = []
+    index: list[int] = []
+    for position, char in enumerate(text):
+        piece = _fold_char(char, german)
+        pieces.append(piece)
+        index.extend([position] * len(piece))
+    index.append(len(text))
+    return _Folded("".join(pieces), tuple(index))
+
+
+def _name_variants(name: str) -> set[str]:
+    plain = _fold(name, german=False).text
+    variants = {plain, _fold(name, german=True).text}
+    undone = _UMLAUT_DIGRAPH.sub(r"\1", plain)
+    if len(undone) >= 5:
+        variants.add(undone)
+    return variants
+
+
+# Common words. A name part that is also an ordinary word ("Will", "May", "Grace", "Bill") or
+# has at most two letters ("An", "Do", "Li") is matched only where it is used as a name:
+# - written as a name (capital first, the rest small: "Will", not "will" or "WILL"), and at the
+#   start of a sentence (where every word has a capital) only if a name's sign follows: the
+#   end, punctuation, "'s", "here"/"again"/..., or a capitalised word ("Will Smith", not
+#   "Will I"); a month name not in a date ("in May", "5 May", "May 12");
+# - or, in any case, introduced ("I'm will", "my name is WILL"; three letters or more, so
+#   "I'm an engineer" stays), or alone on its line or after a sign-off ("thanks, will").
+# Otherwise "I will call" would become "I [name removed] call", which gives the name away.
+# Distinctive parts ("Zoe", "Muller", "Sunflower") are matched in any case, anywhere. A name
+# of two words is common if both are ("Do An"); one of three or more words, or joined by dots
+# or underscores ("an.do"), never is. The list: English words in everyday use that are also
+# given names, surnames or name particles, and the most frequent English words.
+_COMMON_WORDS = frozenset(
+    """
+    ace ado all amber and angel any april are art ash august autumn baker ban bang bank banks
+    basil bay bean bee bell ben berry best bill bin bird bishop black blaze blessing bob bold
+    bond booth boy bright brook brooks brown buck bud bush but butler can candy carol case cash
+    chance chapel charity chase cherry chin chip church cliff cole comfort cook cooper crane
+    cross crystal daisy dale dan das dawn day dean del della den der dev did don dos dot dove
+    drake drew duke dung dusty earl earnest east english fair faith fan farmer favor favour
+    field finch fisher ford forest fox frank french frost gale gang gay gene german gift ginger
+    glen gold good grace gray green grey guy had hail hale hall happy hardy harmony hart has
+    hawk hay hazel heath heather her him his holly honey honor honour hope house how hung hunt
+    hunter ibn irish ivy jack jade jay jet jewel jimmy jolly joy june justice keen kin king kit
+    knight lake lamb lance lane lark law lee lemon let liberty lily little long los love low
+    major man march mark marsh mason max may melody mercy miles miller misty money moon moore
+    more moss new nick noble norman north not now oak old olive one our out page pan park pat
+    patience peace pearl penny pepper pierce pool poppy porter potter power precious price
+    prince princess promise prosper put rain raj ram raven ray reed rice rich river rob robin
+    rock rod rose rosemary row royal ruby rue rusty sage said salt sandy say see shah she
+    shepherd short silver singer sky small smart snow sol song sonny south spring star sterling
+    stone storm strong sugar summer sun sunny swan sweet swift tan temple ten ter the too tower
+    trust turner two use van von wade walker wan ward waters way well wells west white will
+    willow wing winter wise wolf wood woods worth wren yang young
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+_MONTHS = frozenset({"april", "may", "june", "august", "march"})
+_INTRODUCED = re.compile(
+    r"(?:\bi\s*['\u2019]?\s*m|\bi\s+am|\bmy\s+name\s+is|\b(?:my\s+)?name['\u2019]s|\bname\s+is"
+    r"|\bthis\s+is|\bcall\s+me|\bknown\s+as|\bsigned)[\s,:\-\u2013\u2014]*$",
+    re.IGNORECASE,
+)
+_IT_IS = re.compile(r"\bit['\u2019]?s[\s,:\-\u2013\u2014]*$", re.IGNORECASE)  # not for "It's May"
+_ALONE_BEFORE = re.compile(
+    r"(?:\n|\b(?:thanks|thank\s+you|thx|cheers|regards|best|love|sincerely|yours|ta)"
+    r"[\s,.!]*)[\s\-\u2013\u2014~*_>\"'\u201c\u2018(]*$",
+    re.IGNORECASE,
+)
+_ALONE_AFTER = re.compile(r"[\s.!)\"'\u201d\u2019*_~]*(?:\n|$)")
+_OPENERS = " \t\r\n-\u2013\u2014\u2022*_~>\"'\u201c\u2018(["
+_HONORIFIC = re.compile(r"\b(?:mr|mrs|ms|mx|dr|prof)\.?$", re.IGNORECASE)
+# Capitalised words that do not make "May ..." at a sentence start a name ("I" is too short).
+_NOT_A_SURNAME = (
+    r"Monday|Tuesday|Wednesday|Thursday|Friday"
+    r"|Saturday|Sunday|January|February|March|April|May|June|July|August|September"
+    r"|October|November|December"
+)
+_NAME_FOLLOWS = re.compile(
+    r"\s*(?:$|\n|[,;:!?.)\]]|['\u2019]s\b)"
+    r"|\s+[\-\u2013\u2014]"
+    r"|\s+(?i:here|again|speaking|writing|back|from)\b"
+    rf"|\s+(?!(?:{_NOT_A_SURNAME})\b)[A-Z][a-z]+\b"
+)
+_DATE_BEFORE = re.compile(
+    r"(?:\b(?:in|by|since|until|till|before|after|during|early|late|mid|last|next|this|of"
+    r"|every|each|through)\s+|\bmid-|\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?)$",
+    re.IGNORECASE,
+)
+_DATE_AFTER = re.compile(r"\s*\d")
+_LETTER = re.compile(r"[^\W\d_]")
+_CONTEXT = 60
+
+
+def _is_common(folded_name: str) -> bool:
+    """A name only ordinary words make up ("Will", "Do An"), see _COMMON_WORDS."""
+    words = folded_name.split()
+    if not words or len(words) > 2:
+        return False
+    return all(len(w) <= 2 or w.lower() in _COMMON_WORDS for w in words)
+
+
+def _written_as_name(word: str) -> bool:
+    return all(w[:1].isupper() and w[1:] == w[1:].lower() for w in word.split())
+
+
+def _starts_sentence(before: str) -> bool:
+    stripped = before.rstrip(_OPENERS)
+    if not stripped or "\n" in before[len(stripped) :]:
+        return True
+    return stripped[-1] in ".!?…:" and not _HONORIFIC.search(stripped)
+
+
+def _used_as_name(text: str, start: int, end: int) -> bool:
+    """Whether a common-word name part at text[start:end] is a name here (see _COMMON_WORDS)."""
+    word = text[start:end]
+    # What a word's reading depends on is close by; the text's start counts as a line's.
+    before = ("\n" if start <= _CONTEXT else "") + text[max(0, start - _CONTEXT) : start]
+    after = text[end : end + _CONTEXT]
+    month = word.lower() in _MONTHS
+    if month and (_DATE_BEFORE.search(before) or _DATE_AFTER.match(after)):
+        return False
+    letters = len(_LETTER.findall(word))
+    if letters >= 3 and (_INTRODUCED.search(before) or (_IT_IS.search(before) and not month)):
+        return True
+    if _ALONE_BEFORE.search(before) and _ALONE_AFTER.match(after):
+        return True
+    if not _written_as_name(word):
+        return False
+    if month or _starts_sentence(before):
+        return _NAME_FOLLOWS.match(after) is not None
+    return True
+
+
+def _name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    alternatives = sorted(set(names), key=lambda n: (-len(n), n))
+    if not alternatives:
+        return None
+    body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in alternatives)
+    return re.compile(rf"(?<![^\W\d_])(?:{body})(?![^\W\d_])", re.IGNORECASE)
 
 
 def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]:
+    distinctive: set[str] = set()
+    common: set[str] = set()
     for name in identity.names:
-        pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
-        yield from _spans(pattern, text, NAME)
+        for variant in _name_variants(name):
+            (common if _is_common(variant) else distinctive).add(variant.lower())
+    views = (_fold(text, german=False), _fold(text, german=True))
+    found: set[tuple[int, int]] = set()
+    distinctive_pattern, common_pattern = _name_pattern(distinctive), _name_pattern(common)
+    for view in views:
+        if distinctive_pattern is not None:
+            for match in distinctive_pattern.finditer(view.text):
+                found.add(view.original(match.start(), match.end()))
+        if common_pattern is not None:
+            for match in common_pattern.finditer(view.text):
+                if _used_as_name(view.text, match.start(), match.end()):
+                    found.add(view.original(match.start(), match.end()))
+    for start, end in found:
+        yield start, end, NAME
     for email in identity.emails:
         yield from _spans(re.compile(re.escape(email), re.IGNORECASE), text, EMAIL)
+
+
+_JOINER = re.compile(r"[ \t]*[._\-]?[ \t]*")
 
 
 def redact(text: str, identity: Identity = Identity()) -> str:
     """The text with mentions, links, e-mails, phone numbers and the requester's names removed."""
     text = _normalise(text)
+    # Of two equal spans the one listed first wins: "zoe.mueller" is a name, not a link.
     spans = [
-        *_spans(_MARKUP, text, MENTION),
+        *_markup_spans(text),
         *_spans(_BROADCAST, text, MENTION),
-        *_spans(_EMAIL, text, EMAIL),
+        *_email_spans(text),
+        *_name_spans(text, identity),
+        *_user_id_spans(text, identity),
         *_url_spans(text),
         *_phone_spans(text),
-        *_name_spans(text, identity),
         *_spans(_HANDLE, text, MENTION),
     ]
     if not spans:
         return text
-    # Merge overlapping spans (the earliest, longest wins the label) and rebuild the text once.
+    # Merge overlapping spans (the earliest, longest wins the label), and neighbours of one
+    # label with only a space or a dot, dash or underscore between ("José García",
+    # "zoe_mueller": one name, not two), and rebuild the text once.
     spans.sort(key=lambda s: (s[0], -s[1]))
     merged: list[list[Any]] = []
     for start, end, label in spans:
-        if merged and start < merged[-1][1]:
+        if merged and (
+            start < merged[-1][1]
+            or (label == merged[-1][2] and _JOINER.fullmatch(text[merged[-1][1] : start]))
+        ):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end, label])

@@ -39,6 +39,10 @@ TIMING_MAX = 200
 MAX_OPEN_REQUESTS = 3
 ESCALATE = "escalate_request"
 MATCH_FOLLOWUPS = "match_followups"
+CARD = "post_request_card"
+# The submission posts a named request's card at once; the due item is the safety net for a
+# failure (or a crash) there, so it waits a little to avoid running beside the submission.
+CARD_GRACE = timedelta(minutes=1)
 # The click that made the match runs its follow-ups at once; the due item is the safety net
 # for a failure (or a crash) there, so it waits a little to avoid running beside the click.
 FOLLOWUPS_GRACE = timedelta(minutes=1)
@@ -149,6 +153,24 @@ def schedule_escalation(session: Session, *, request: AllyRequest, settings: Set
         due_at=request.created_at + settings.escalate_after,
         payload={"request_id": request.id},
     )
+
+
+def schedule_card(session: Session, *, request: AllyRequest) -> None:
+    """Make the request's card post (and the requester's confirmation) durable: call in the
+    unit of work that creates the request, so a failed first post is retried by the sweep."""
+    assert request.id is not None
+    jobs.schedule(
+        session,
+        kind=CARD,
+        key=card_key(request.id),
+        due_at=utcnow() + CARD_GRACE,
+        payload={"request_id": request.id},
+    )
+
+
+def card_key(request_id: int) -> str:
+    """The scheduled-work key of a named request's card post and confirmation."""
+    return f"request_card:{request_id}"
 
 
 def escalation_key(request_id: int) -> str:

@@ -4,6 +4,11 @@ APScheduler only decides *when to look*; the database decides what is due (bot.j
 in-memory job store is enough and several replicas can run this side by side: the cron job
 only schedules a due item whose key names the cron's fire time, so two replicas firing it
 make one post, and the sweep claims each item before anyone sends it.
+
+On start-up the cron's latest fire time is scheduled too, however long ago it was (but not
+before the programme had a business unit): a post missed while the bot was down is made once
+it is back. Only the latest: it is at most one cron period old, and the standings are read
+when it is sent, so it is never stale; the earlier ones would only repeat it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -33,8 +38,11 @@ LEADERBOARD_JOB = "allybot.leaderboard"
 DEFAULT_INTERVAL = 30.0
 # A small pause between sends in a sweep keeps bulk DMs within Slack's rate limits.
 DEFAULT_PACE = 0.5
-# A leaderboard post missed while the bot was down is still made if it is at most this late.
-LEADERBOARD_CATCH_UP = timedelta(days=1)
+# How far back the cron job looks for the fire time it runs for (it runs at that time, or
+# within its misfire grace time).
+CRON_WINDOW = timedelta(hours=1)
+# Where the backwards search for the latest fire time starts; each step doubles it.
+_FIRST_LOOK_BACK = timedelta(hours=1)
 
 Clock = Callable[[], datetime]
 
@@ -128,11 +136,24 @@ def on_failed_alert_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> No
 
 
 def last_fire_time(
-    settings: Settings, now: datetime, *, within: timedelta = LEADERBOARD_CATCH_UP
+    settings: Settings, now: datetime, *, within: timedelta = CRON_WINDOW
 ) -> datetime | None:
     """The leaderboard cron's latest fire time at or before `now`, if within `within`."""
-    trigger = CronTrigger.from_crontab(settings.leaderboard_cron, timezone=settings.zone)
-    start = (now - within).astimezone(settings.zone)
+    trigger = settings.leaderboard_trigger()
+    limit = now - within
+    # Backwards in doubling windows: as cheap for a cron firing every minute (a short window
+    # holds the latest fire) as for one firing once a year (a few long windows).
+    look_back = min(_FIRST_LOOK_BACK, within)
+    while True:
+        start = max(now - look_back, limit)
+        fire = _latest_fire(trigger, start.astimezone(settings.zone), now)
+        if fire is not None or start <= limit:
+            return fire
+        look_back *= 2
+
+
+def _latest_fire(trigger: BaseTrigger, start: datetime, now: datetime) -> datetime | None:
+    """The trigger's last fire time in [start, now], if any."""
     fire = trigger.get_next_fire_time(None, start)
     last = None
     while fire is not None and fire <= now:
@@ -146,9 +167,19 @@ def schedule_leaderboard(
     settings: Settings,
     now: datetime,
     *,
-    within: timedelta = LEADERBOARD_CATCH_UP,
+    within: timedelta | None = CRON_WINDOW,
 ) -> str | None:
-    """Schedule the post for the cron's latest fire time (one item per fire time); its key."""
+    """Schedule the post for the cron's latest fire time (one item per fire time); its key.
+
+    `within=None` looks back as far as the programme goes (its first business unit): fire
+    times before that were not missed, there was nothing to rank.
+    """
+    if within is None:
+        with db.session() as session:
+            started = points.programme_started(session)
+        if started is None or started > now:
+            return None
+        within = now - started
     fire = last_fire_time(settings, now, within=within)
     if fire is None:
         return None
@@ -189,15 +220,15 @@ class Scheduler:
         )
         self.scheduler.add_job(
             self.leaderboard_tick,
-            CronTrigger.from_crontab(settings.leaderboard_cron, timezone=settings.zone),
+            settings.leaderboard_trigger(),
             id=LEADERBOARD_JOB,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=3600,
         )
-        # A post whose fire time passed while the bot was down is still made, once.
-        self.leaderboard_tick(within=LEADERBOARD_CATCH_UP)
+        # The post whose fire time passed while the bot was down is still made, once.
+        self.leaderboard_tick(within=None)
         self.scheduler.start()
         return self
 
@@ -214,7 +245,7 @@ class Scheduler:
             logger.exception("the sweep of due items failed; it runs again shortly")
             return 0
 
-    def leaderboard_tick(self, within: timedelta = timedelta(hours=1)) -> str | None:
+    def leaderboard_tick(self, within: timedelta | None = CRON_WINDOW) -> str | None:
         """What the cron runs: schedule the post due now (idempotent across replicas)."""
         try:
             return schedule_leaderboard(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -12,9 +14,10 @@ from slack_sdk.errors import SlackApiError
 from bot import allies
 from bot.deps import Deps, deps
 from bot.errors import InvalidInput
+from bot.slack import trigger_client
 from handlers.commands import Invocation, Routes
 from handlers.replies import tell_privately
-from messages.render import render, render_blocks
+from messages.render import escape_mrkdwn, render, render_blocks
 
 
 class Ids(StrEnum):
@@ -27,6 +30,19 @@ class Ids(StrEnum):
     LEAVE = "leave_allies"
     IMPORT_VIEW = "bu_import"
     CSV = "csv"
+
+
+logger = logging.getLogger(__name__)
+
+# Slack's limits for a static select: options, option groups, and options in one group.
+SELECT_MAX = 100
+# Business units listed per `/ally-admin bu` message (two sections of 30; well under 12k).
+LIST_PER_MESSAGE = 60
+NOT_OPENED = "I could not open the form just now. Please try again in a moment."
+SLACK_UNAVAILABLE = (
+    "Nothing was imported: I could not ask Slack who the e-mail addresses belong to just now "
+    "({error}). Please try the import again in a few minutes."
+)
 
 
 def register(app: App, routes: Routes) -> None:
@@ -52,38 +68,107 @@ def _notice(text: str) -> list[dict[str, Any]]:
     return render_blocks("allies/notice.json.j2", text=text)
 
 
+def unit_groups(names: list[str]) -> list[tuple[str, list[str]]] | None:
+    """Option groups for more units than one select lists (None when they fit as options).
+
+    Units are grouped by initial letter, neighbouring letters packed together up to 100
+    options a group ("A-C"); a letter with more than 100 units is split into groups named by
+    their first and last unit. Past 100 such groups (thousands of units) plain runs of 100.
+    """
+    if len(names) <= SELECT_MAX:
+        return None
+    by_initial: dict[str, list[str]] = {}
+    for name in sorted(names, key=str.casefold):
+        by_initial.setdefault(name[:1].upper(), []).append(name)
+    groups: list[tuple[str, list[str]]] = []
+    letters: list[str] = []  # the initials of the last group while it can still take more
+    for initial, units in by_initial.items():
+        if len(units) > SELECT_MAX:
+            letters = []
+            groups.extend((f"{initial}: {run[0]} to {run[-1]}", run) for run in _runs(units))
+        elif letters and len(groups[-1][1]) + len(units) <= SELECT_MAX:
+            letters.append(initial)
+            groups[-1] = (f"{letters[0]}-{initial}", [*groups[-1][1], *units])
+        else:
+            letters = [initial]
+            groups.append((initial, list(units)))
+    if len(groups) > SELECT_MAX:
+        ordered = sorted(names, key=str.casefold)
+        groups = [(f"{run[0]} to {run[-1]}", run) for run in _runs(ordered)]
+    if len(groups) > SELECT_MAX:
+        logger.warning("%d business units: only the first 10000 fit a select", len(names))
+    return groups[:SELECT_MAX]
+
+
+def _runs(names: list[str]) -> list[list[str]]:
+    return [names[start : start + SELECT_MAX] for start in range(0, len(names), SELECT_MAX)]
+
+
 def signup_modal(d: Deps, user_id: str) -> dict[str, Any]:
-    """The `ally_signup` view, prefilled with the ally's current profile."""
-    with d.db.session() as session:
+    """The `ally_signup` view, prefilled with the ally's current profile (a read only)."""
+    with d.db.read() as session:
         units = [bu.name for bu in allies.business_units(session)]
         current = allies.profile(session, user_id=user_id)
-    view = render("allies/signup.json.j2", units=units, current=current)
+    view = render("allies/signup.json.j2", units=units, groups=unit_groups(units), current=current)
     assert isinstance(view, dict)
     return view
 
 
+def _try_open(client: WebClient, trigger_id: str, view: Callable[[], dict[str, Any]]) -> bool:
+    """views.open with a trigger, before the ack: one quick try; False if it failed."""
+    try:
+        trigger_client(client).views_open(trigger_id=trigger_id, view=view())
+        return True
+    except (SlackApiError, OSError) as error:
+        # Not re-raised: Bolt drops the ack's response when the listener raises right after it.
+        logger.info("modal not opened (%s)", type(error).__name__)
+        return False
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    container = body.get("container") or {}
+    return container.get("channel_id") or (body.get("channel") or {}).get("id")
+
+
 def on_join_command(call: Invocation) -> None:
     """`/ally join` opens the sign-up modal (the trigger is used before the ack)."""
+    opened = False
     try:
-        call.client.views_open(
-            trigger_id=call.command["trigger_id"], view=signup_modal(call.deps, call.user_id)
+        opened = _try_open(
+            call.client,
+            call.command["trigger_id"],
+            lambda: signup_modal(call.deps, call.user_id),
         )
     finally:
         call.ack()
+    if not opened:
+        call.reply(NOT_OPENED, _notice(NOT_OPENED))
 
 
 def on_join_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
     """The "Become an ally" / "Change" button opens the sign-up modal."""
+    user_id = str(body["user"]["id"])
+    opened = False
     try:
-        client.views_open(
-            trigger_id=body["trigger_id"], view=signup_modal(deps(context), body["user"]["id"])
-        )
+        opened = _try_open(client, body["trigger_id"], lambda: signup_modal(deps(context), user_id))
     finally:
         ack()
+    if not opened:
+        tell_privately(
+            client,
+            user_id=user_id,
+            channel_id=_channel_of(body),
+            text=NOT_OPENED,
+            blocks=_notice(NOT_OPENED),
+        )
 
 
 def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """Save the ally's business unit and availability; a unit not in the list is a modal error."""
+    """Save the ally's business unit and availability; a unit not in the list is a modal error.
+
+    The check before the ack is a read (it never waits for SQLite's writer); the write
+    follows the ack, and its outcome is told by DM.
+    """
     d = deps(context)
     user_id = body["user"]["id"]
     values = body["view"].get("state", {}).get("values", {})
@@ -95,6 +180,13 @@ def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
         (values.get(Ids.AVAILABILITY, {}).get(Ids.AVAILABILITY) or {}).get("selected_option") or {}
     ).get("value")
     try:
+        with d.db.read() as session:
+            allies.require_business_unit(session, unit)
+    except InvalidInput as error:
+        ack(response_action="errors", errors={error.block_id or Ids.BUSINESS_UNIT: error.message})
+        return
+    ack()
+    try:
         with d.db.session() as session:
             allies.join(
                 session,
@@ -102,10 +194,10 @@ def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
                 business_unit=unit,
                 available=availability != "unavailable",
             )
-    except InvalidInput as error:
-        ack(response_action="errors", errors={error.block_id or Ids.BUSINESS_UNIT: error.message})
+    except InvalidInput as error:  # the unit went between the check and the write
+        text = f"Nothing was saved: {error.message} Open the form again with `/ally join`."
+        client.chat_postMessage(channel=user_id, text=text, blocks=_notice(text))
         return
-    ack()
     text = (
         "You are an ally. Requests appear in the allies channel: click *I can help* to offer."
         if availability != "unavailable"
@@ -133,26 +225,39 @@ def on_bu_command(call: Invocation) -> None:
     """`/ally-admin bu [add NAME | import]`."""
     word, _, rest = call.args.partition(" ")
     if word.lower() == "import":
-        with call.deps.db.read() as session:
-            units = [bu.name for bu in allies.business_units(session)]
+        opened = False
         try:
-            call.client.views_open(
-                trigger_id=call.command["trigger_id"],
-                view=render("allies/bu_import.json.j2", units=units),
-            )
+            opened = _try_open(call.client, call.command["trigger_id"], lambda: _import_modal(call))
         finally:
             call.ack()
+        if not opened:
+            call.reply(NOT_OPENED, _notice(NOT_OPENED))
         return
     call.ack()
     if word.lower() == "add":
         with call.deps.db.session() as session:
             unit = allies.add_business_unit(session, rest)
-        text = f"Added the business unit {unit.name}."
-    else:
-        with call.deps.db.session() as session:
-            names = [bu.name for bu in allies.business_units(session)]
-        text = "Business units: " + (", ".join(names) if names else "none yet")
-    call.reply(text, _notice(text))
+        text = f"Added the business unit {escape_mrkdwn(unit.name)}."
+        call.reply(text, _notice(text))
+        return
+    with call.deps.db.read() as session:
+        names = [bu.name for bu in allies.business_units(session)]
+    if not names:
+        call.reply("Business units: none yet", _notice("Business units: none yet"))
+        return
+    # Every unit, in as many messages as it takes (a section holds 3000 characters).
+    for start in range(0, len(names), LIST_PER_MESSAGE):
+        part = names[start : start + LIST_PER_MESSAGE]
+        blocks = render_blocks("allies/bu_list.json.j2", names=part, first=start == 0)
+        call.reply("Business units: " + escape_mrkdwn(", ".join(part)), blocks)
+
+
+def _import_modal(call: Invocation) -> dict[str, Any]:
+    with call.deps.db.read() as session:
+        units = [bu.name for bu in allies.business_units(session)]
+    view = render("allies/bu_import.json.j2", units=units)
+    assert isinstance(view, dict)
+    return view
 
 
 def on_import_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -172,21 +277,57 @@ def on_import_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
         ack(response_action="errors", errors={Ids.CSV: error.message[:1900]})
         return
     ack()
+    reply = _import(d, client, rows)
+    tell_privately(client, user_id=user_id, text=reply, blocks=_notice(reply))
+
+
+def _import(d: Deps, client: WebClient, rows: list[allies.ImportRow]) -> str:
+    """Resolve the e-mails (after the ack) and apply every line, or none; what to tell."""
+    try:
+        users = _look_up_emails(client, rows)
+    except (SlackApiError, OSError) as error:
+        reason = (
+            str(error.response.get("error") or "no answer")
+            if isinstance(error, SlackApiError)
+            else type(error).__name__
+        )
+        logger.warning("bu import: users.lookupByEmail failed (%s); nothing imported", reason)
+        return SLACK_UNAVAILABLE.format(error=reason)
     assignments: list[tuple[str, str]] = []
-    problems: list[str] = []
+    unknown: list[str] = []
     for row in rows:
-        if not row.is_email:
-            assignments.append((row.identifier, row.business_unit))
-            continue
-        try:
-            found = client.users_lookupByEmail(email=row.identifier)
-            assignments.append((str(found["user"]["id"]), row.business_unit))
-        except SlackApiError as error:
-            problems.append(f"line {row.line}: {error.response.get('error', 'not found')}")
-    if problems:
-        reply = "Nothing was imported. No Slack user for " + "; ".join(problems[:20])
-    else:
+        found = users.get(row.identifier.casefold()) if row.is_email else row.identifier
+        if found is None:
+            unknown.append(f"line {row.line}")
+        else:
+            assignments.append((found, row.business_unit))
+    if unknown:
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        return "Nothing was imported. No Slack user for " + "; ".join(unknown[:20]) + more
+    try:
         with d.db.session() as session:
             count = allies.apply_import(session, assignments)
-        reply = f"Imported {count} people into their business units."
-    tell_privately(client, user_id=user_id, text=reply, blocks=_notice(reply))
+    except InvalidInput as error:
+        return error.message
+    return f"Imported {count} people into their business units."
+
+
+def _look_up_emails(client: WebClient, rows: list[allies.ImportRow]) -> dict[str, str | None]:
+    """Each distinct e-mail's user ID, or None when Slack has no such user (users_not_found).
+
+    One call per address, one after another, on the client that retries rate limits as Slack
+    asks (Retry-After). Any other failure (still rate limited, a missing scope, Slack down)
+    raises at once: the import then applies nothing.
+    """
+    users: dict[str, str | None] = {}
+    for row in rows:
+        key = row.identifier.casefold()
+        if not row.is_email or key in users:
+            continue
+        try:
+            users[key] = str(client.users_lookupByEmail(email=row.identifier)["user"]["id"])
+        except SlackApiError as error:
+            if error.response.get("error") != "users_not_found":
+                raise
+            users[key] = None
+    return users

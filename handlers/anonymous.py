@@ -9,7 +9,11 @@ Privacy rules every listener here follows:
 - private_metadata carries opaque ids only: a random draft token (the draft itself is sealed
   in the database) or a case id.
 - Every permission is checked on the server when the action arrives: volunteer membership
-  (conversations.members, cached at most 60 s), holding the case, being the requester.
+  (conversations.members, cached at most 60 s), holding the case, being the requester. The
+  relay checks it too: a holder who left the volunteers channel gets no more replies.
+- Work after an ack that must not be lost (a relayed reply, its edit or deletion, an
+  introduction) is written as a due item in the unit of work that records it, tried at once,
+  and otherwise done by the sweep; what was sent is recorded, so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
-from bot import cases
+from bot import cases, jobs
 from bot.deps import Deps, deps, with_deps
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.privacy import Identity, identity_from_user, privacy, redact
@@ -36,7 +40,7 @@ from bot.volunteers import VolunteerRoster
 from handlers.commands import Routes
 from messages.render import render, render_blocks
 from storage import requests as request_store
-from storage.models.cases import AnonymousCase
+from storage.models.cases import AnonymousCase, CaseRelay
 from storage.models.programme import FORGOTTEN
 from storage.models.requests import Match
 
@@ -60,6 +64,7 @@ class Ids(StrEnum):
     RELAY_VIEW = "relay_message"
     RELAY_INPUT = "message"
     CLOSE_VIEW = "case_close"
+    SEND_AGAIN = "send_anonymous_request"
     OUTCOME = "outcome"
     PAUSE = "pause"
     KIND = "kind"
@@ -124,9 +129,16 @@ def register(app: App, routes: Routes) -> None:
     app.action(Ids.CLOSE.value)(with_deps(on_close_case_button))
     app.view(Ids.CLOSE_VIEW.value)(with_deps(on_close_submitted))
     app.action(Ids.REVEAL.value)(on_reveal_button)
+    app.action(Ids.SEND_AGAIN.value)(on_send_again_button)
     app.event("message", matchers=[is_requester_message])(on_requester_message)
+    app.event("message", matchers=[is_requester_edit])(on_requester_edit)
     routes.due[cases.PURGE] = on_purge_due
     routes.due[cases.CARD] = on_case_card_due
+    routes.due[cases.RELAY] = on_relay_due
+    routes.due[cases.RELAYS_PURGE] = on_relays_purge_due
+    routes.due[cases.RELEASED] = on_case_released_due
+    routes.due[cases.REVEAL] = on_reveal_due
+    routes.due[cases.DRAFT_EXPIRY] = on_draft_expiry_due
 
 
 # helpers
@@ -162,6 +174,41 @@ def _quick_identity(client: WebClient, user_id: str) -> Identity | None:
     except (SlackApiError, OSError) as error:
         logger.info("users.info for a preview failed (%s)", type(error).__name__)
         return None
+
+
+class NamesUnavailable(Exception):
+    """The requester's names could not be had, so their words cannot be redacted yet."""
+
+
+def _names(client: WebClient, d: Deps, user_id: str) -> Identity | None:
+    """The requester's names to redact with: users.info, else those kept in memory, else None."""
+    try:
+        identity = _identity(client, user_id)
+    except (SlackClientError, OSError) as error:
+        logger.info("users.info for redaction failed (%s)", type(error).__name__)
+        return d.identities.get(user_id)
+    d.identities.put(user_id, identity)
+    return identity
+
+
+def _once(d: Deps, key: str, name: str, send: Callable[[Session], Any]) -> None:
+    """Run one step of a due item once, whoever runs it (the item is locked meanwhile).
+
+    What `send` returns (a ts, say) is recorded in the item under `name`; a step already
+    recorded is skipped, and an item that is gone means its work is over.
+    """
+    with d.db.session() as session:
+        item = jobs.find(session, key=key, lock=True)
+        if item is None or name in (item.sent or {}):
+            return
+        value = send(session)
+        jobs.record_sent(session, key=key, name=name, value=True if value is None else value)
+
+
+def _retire(d: Deps, key: str) -> None:
+    """Cancel a due item whose work was done at once (the sweep would find nothing to do)."""
+    with d.db.session() as session:
+        jobs.cancel(session, key=key)
 
 
 def prefetch_identity(client: WebClient, d: Deps, user_id: str) -> None:
@@ -409,7 +456,8 @@ def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     """Confirmed: redact again on the server, file the case, post its card, open the thread.
 
     The case and its due card post are committed together; the card is posted at once, and if
-    that fails the sweep posts it (cases.CARD) and the requester is told it is queued.
+    that fails the sweep posts it (cases.CARD) and the requester is told it is queued. If the
+    requester's names cannot be had after the ack, the draft is kept (see _file_draft).
     """
     d = deps(context)
     answer: dict[str, Any] = {}
@@ -440,11 +488,69 @@ def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
             return
     finally:
         ack(**answer)
-    identity = _identity(client, user_id)
+    _file_draft(client, d, user_id=user_id, token=token)
+
+
+def on_send_again_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """The requester sends again a confirmed request that could not be checked for names."""
+    ack()
+    d = deps(context)
+    p = privacy(d.settings)
+    user_id = _user(body)
+    try:
+        token = str(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError):
+        raise NotFound("That button no longer works.") from None
+    with d.db.read() as session:
+        kept = cases.peek_draft(session, p, token=token, user_id=user_id) is not None
+        refusal = cases.refusal_for(session, p, user_id=user_id)
+    if not kept:
+        raise NotFound(
+            "This request was already sent, or it was kept for more than a day and deleted. "
+            "To ask again, use `/ally`."
+        )
+    if refusal:
+        raise NotAllowed(refusal)
+    handle = _file_draft(client, d, user_id=user_id, token=token)
+    container = body.get("container") or {}
+    if handle and container.get("type") == "message" and container.get("message_ts"):
+        text = f"Your anonymous request was sent as {handle}."
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=text,
+            blocks=_notice(text),
+        )
+
+
+def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str | None:
+    """File the person's confirmed draft as a case: card, thread; its handle, or None.
+
+    The names come from users.info, else from those kept since the modal opened. With
+    neither, nothing unredacted may be filed: the draft stays (sealed, a day at most) and
+    the person is told, with a button to send it again.
+    """
+    p = privacy(d.settings)
+    identity = _names(client, d, user_id)
+    if identity is None:
+        with d.db.read() as session:
+            kept = cases.peek_draft(session, p, token=token, user_id=user_id) is not None
+        if kept:
+            text = (
+                "We could not send your anonymous request just now: we could not check it for "
+                "your name. Nothing was sent to anyone. Your text is kept, sealed, for a day: "
+                "press *Send again* to try again."
+            )
+            client.chat_postMessage(
+                channel=user_id,
+                text="Your anonymous request was not sent yet; your text is kept.",
+                blocks=render_blocks("anonymous/draft_kept.json.j2", text=text, token=token),
+            )
+        return None
     with d.db.session() as session:
         draft = cases.take_draft(session, p, token=token, user_id=user_id)
         if draft is None:
-            return  # a second submission of the same preview
+            return None  # a second submission of the same preview
         case = cases.open_case(session, p, user_id=user_id, draft=draft, identity=identity)
         case_id = case.id
         handle = case.handle
@@ -463,6 +569,16 @@ def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
         session.refresh(case)
         if case.thread_ts is None:
             _open_thread(client, d, session, case, queued=queued and case.card_ts is None)
+    return handle
+
+
+def on_draft_expiry_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """A draft nobody confirmed, edited or cancelled within a day is deleted."""
+    token = str((getattr(item, "payload", None) or {}).get("draft") or "")
+    if token:
+        with deps.db.session() as session:
+            if cases.expire_draft(session, token=token):
+                logger.info("a stale anonymous draft was deleted")
 
 
 def on_case_card_due(deps: Deps, client: WebClient, item: Any) -> None:
@@ -500,14 +616,21 @@ def on_take_case_button(
     case_id = _case_id(body)
     _require_volunteer(client, roster, user_id)
     with d.db.session() as session:
-        case = cases.take_case(session, case_id=case_id, volunteer_id=user_id)
+        case = cases.take_case(
+            session, case_id=case_id, volunteer_id=user_id, privacy=privacy(d.settings)
+        )
         handle = case.handle
+        waiting = cases.pending_relays(session, case_id=case_id)
     logger.info("case %s taken", case_id)
     refresh_card(client, d, case_id)
     with d.db.session() as session:
         case = cases.get_case(session, case_id=case_id)
         text = f"A volunteer has taken {handle}. They will write to you in this thread."
         _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
+    # Replies written while nobody held the case reach the new holder (the take scheduled
+    # their due delivery too).
+    for relay_id in waiting:
+        _sync_now(client, d, relay_id)
 
 
 # 4. the relay
@@ -575,12 +698,18 @@ def on_relay_submitted(
     )
 
 
+# Messages in the requester's DM that are replies (plain, or "also send to direct message").
+_REPLY_SUBTYPES = (None, "file_share", "thread_broadcast")
+_EDIT = "message_changed"
+_DELETE = "message_deleted"
+
+
 def is_requester_message(body: dict[str, Any], context: Any) -> bool:
     """A person's own message in their DM with the bot, about (or near) an anonymous case."""
     event = body.get("event") or {}
     if event.get("type") != "message" or event.get("channel_type") != "im":
         return False
-    if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+    if event.get("bot_id") or event.get("subtype") not in _REPLY_SUBTYPES:
         return False
     user_id, channel = event.get("user"), event.get("channel")
     if not user_id or not channel:
@@ -602,8 +731,11 @@ def on_requester_message(
 ) -> None:
     """The requester's reply in a case thread reaches the volunteer, redacted, once.
 
-    The event is claimed in the unit of work that sends: it commits only after the sends
-    succeeded, so Slack's retry redoes a failed relay and never repeats a successful one.
+    Slack does not retry an event it got an ack for, so the reply is kept instead: sealed,
+    with its due delivery, in the unit of work that claims the event. It is sent at once;
+    if that fails, the sweep sends it (cases.RELAY), and the copy's ts, recorded under the
+    relay's lock, keeps it from being sent twice. While no volunteer holds the case, the
+    reply waits for the next one who takes it.
     """
     d = deps(context)
     p = privacy(d.settings)
@@ -634,13 +766,6 @@ def on_requester_message(
                 "name or other details about you. Please describe what matters in words."
             )
             _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
-        if case.status == cases.OPEN:
-            text = (
-                "No volunteer has taken your case yet, so nobody can read this. We will tell "
-                "you here as soon as one does; please write again then."
-            )
-            _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
-            return
         if case.status == cases.CLOSED:
             text = f"{case.handle} is closed. To ask again, use `/ally`."
             _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
@@ -648,20 +773,287 @@ def on_requester_message(
         words = str(event.get("text") or "").strip()
         if not words:
             return
-        handle, volunteer, case_id = case.handle, case.volunteer_id, case.id
-        shown = redact(words, _identity(client, user_id))
-        assert volunteer is not None
-        client.chat_postMessage(
-            channel=volunteer,
-            text=f"{handle} replied.",
-            blocks=render_blocks(
-                "anonymous/to_volunteer.json.j2",
-                handle=handle,
-                text=shown,
-                files_dropped=files,
-                case_id=case_id,
-            ),
+        assert case.id is not None
+        relay_id = cases.record_reply(
+            session, p, case_id=case.id, ts=str(event["ts"]), reply=cases.Reply(words, files)
         )
+        if case.status == cases.OPEN:
+            text = (
+                f"No volunteer has taken {case.handle} yet. Your message is kept and will reach "
+                "the volunteer who takes your case; we will tell you here when one does."
+            )
+            _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
+            return
+    if relay_id is not None:
+        _sync_now(client, d, relay_id)
+
+
+def _changed_message(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The person's message an edit or deletion event is about (None if it is not one)."""
+    subtype = event.get("subtype")
+    inner = event.get("message") if subtype == _EDIT else event.get("previous_message")
+    if subtype not in (_EDIT, _DELETE) or not isinstance(inner, dict):
+        return None
+    if inner.get("bot_id") or not inner.get("user") or not inner.get("thread_ts"):
+        return None
+    return inner
+
+
+def is_requester_edit(body: dict[str, Any], context: Any) -> bool:
+    """A person editing or deleting their own message in one of their case threads."""
+    event = body.get("event") or {}
+    if event.get("type") != "message" or event.get("channel_type") != "im":
+        return False
+    inner = _changed_message(event)
+    if inner is None or not event.get("channel"):
+        return False
+    d = deps(context)
+    with d.db.read() as session:  # before the ack: never waits for SQLite's writer
+        return (
+            cases.case_in_thread(
+                session,
+                privacy(d.settings),
+                user_id=str(inner["user"]),
+                channel=str(event["channel"]),
+                thread_ts=str(inner["thread_ts"]),
+            )
+            is not None
+        )
+
+
+def on_requester_edit(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
+) -> None:
+    """The requester edited or deleted a reply: the volunteer's copy follows, once.
+
+    An edit shows the new words, redacted; a deletion leaves a note without the words. Kept
+    as a due item with the change, like the reply itself.
+    """
+    d = deps(context)
+    p = privacy(d.settings)
+    inner = _changed_message(event)
+    if inner is None:
+        return
+    ts = str(event.get("deleted_ts") or inner.get("ts") or "")
+    with d.db.session() as session:
+        if not request_store.claim_event(session, event_id=str(body.get("event_id") or "")):
+            return
+        case = cases.case_in_thread(
+            session,
+            p,
+            user_id=str(inner["user"]),
+            channel=str(event["channel"]),
+            thread_ts=str(inner["thread_ts"]),
+        )
+        if case is None or case.id is None or not ts:
+            return
+        reply: cases.Reply | None = None
+        if event.get("subtype") == _EDIT:
+            words = str(inner.get("text") or "").strip()
+            before = (event.get("previous_message") or {}).get("text")
+            if before is not None and str(before).strip() == words:
+                return  # not an edit of the words (an unfurl, say)
+            reply = cases.Reply(words, bool(inner.get("files"))) if words else None
+        relay_id = cases.change_reply(session, p, case_id=case.id, ts=ts, reply=reply)
+    if relay_id is not None:
+        _sync_now(client, d, relay_id)
+
+
+def _sync_now(client: WebClient, d: Deps, relay_id: int) -> None:
+    """The first try of a relay's sync; if it fails, its due item tries again."""
+    try:
+        sync_relay(client, d, relay_id)
+    except (SlackClientError, OSError, NamesUnavailable) as error:
+        logger.info(
+            "relay %s not synced (%s); the sweep tries again", relay_id, type(error).__name__
+        )
+
+
+def on_relay_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """The safety net of a reply's copy (payload relay_id), or of the replies a new holder
+    of the case is to receive (payload case_id)."""
+    payload = getattr(item, "payload", None) or {}
+    if payload.get("relay_id") is not None:
+        sync_relay(client, deps, int(payload["relay_id"]))
+        return
+    with deps.db.read() as session:
+        waiting = cases.pending_relays(session, case_id=int(payload["case_id"]))
+    for relay_id in waiting:
+        sync_relay(client, deps, relay_id)
+
+
+def sync_relay(client: WebClient, d: Deps, relay_id: int) -> None:
+    """Bring the volunteer's copy of one reply in line with what the requester wrote.
+
+    The case row, then the relay's, are locked while this looks and sends (the order every
+    unit of work on both keeps), so two syncs never both send. A holder who left the
+    volunteers channel gets nothing: the case is released and the reply waits for the next.
+    """
+    p = privacy(d.settings)
+    released: str | None = None
+    with d.db.read() as session:
+        found = cases.get_relay(session, relay_id=relay_id)
+        case_id = found.case_id if found is not None else None
+    if case_id is None:
+        return
+    with d.db.session() as session:
+        case = cases.get_case(session, case_id=case_id, lock=True)
+        session.refresh(case)
+        relay = cases.get_relay(session, relay_id=relay_id, lock=True)
+        if relay is None:
+            return
+        if relay.withdrawn:
+            if relay.copy_channel and relay.copy_ts:
+                _blank_copy(client, relay, f"{case.handle}: deleted by the person who asked.")
+            cases.drop_relay(session, relay_id=relay_id)
+            return
+        reply = cases.pending_reply(p, relay)
+        if reply is None:
+            return  # the copy shows it already
+        copy_channel, copy_ts = relay.copy_channel, relay.copy_ts
+        if copy_channel and copy_ts:  # an edit: the copy shows the new words
+            shown = redact(reply.text, _requester_names(client, d, case))
+            gone = redraw_or_gone(
+                lambda: client.chat_update(
+                    channel=copy_channel,
+                    ts=copy_ts,
+                    text=f"{case.handle} replied (edited).",
+                    blocks=_to_volunteer(case, shown, reply.files),
+                )
+            )
+            if gone:
+                logger.info("relay %s copy not updated (%s)", relay_id, gone)
+            cases.record_copy(session, relay_id=relay_id, channel=copy_channel, ts=copy_ts)
+            return
+        if case.status == cases.CLOSED:
+            cases.drop_relay(session, relay_id=relay_id)  # closed before it reached anyone
+            return
+        holder = case.volunteer_id
+        if case.status != cases.TAKEN or not holder or holder == FORGOTTEN:
+            return  # it waits for the next volunteer who takes the case
+        if not d.volunteers.is_volunteer(client, holder):
+            # Never to someone who left the volunteers channel: the case goes back to it.
+            released = cases.release_case(session, case_id=case_id, volunteer_id=holder)
+        else:
+            shown = redact(reply.text, _requester_names(client, d, case))
+            answer = client.chat_postMessage(
+                channel=holder,
+                text=f"{case.handle} replied.",
+                blocks=_to_volunteer(case, shown, reply.files),
+            )
+            cases.record_copy(
+                session, relay_id=relay_id, channel=answer["channel"], ts=answer["ts"]
+            )
+    if released is not None:
+        logger.info("case %s released: its holder is no longer a volunteer", case_id)
+        release_followups(client, d, key=released)
+
+
+def _to_volunteer(case: AnonymousCase, shown: str, files: bool) -> list[dict[str, Any]]:
+    return render_blocks(
+        "anonymous/to_volunteer.json.j2",
+        handle=case.handle,
+        text=shown,
+        files_dropped=files,
+        case_id=case.id,
+    )
+
+
+def _requester_names(client: WebClient, d: Deps, case: AnonymousCase) -> Identity:
+    # users.info about the requester, to redact their own names: the one use of their ID here.
+    identity = _names(client, d, cases.requester_of(privacy(d.settings), case))
+    if identity is None:
+        raise NamesUnavailable("the requester's names could not be fetched")
+    return identity
+
+
+def _blank_copy(client: WebClient, relay: CaseRelay, text: str) -> None:
+    """Replace a relayed copy's words with a note (a copy that is gone is fine)."""
+    gone = redraw_or_gone(
+        lambda: client.chat_update(
+            channel=str(relay.copy_channel), ts=str(relay.copy_ts), text=text, blocks=_notice(text)
+        )
+    )
+    if gone:
+        logger.info("relay %s copy not blanked (%s)", relay.id, gone)
+
+
+def blank_relayed_copies(client: WebClient, d: Deps, case_id: int) -> None:
+    """Every copy of the case's replies shown so far loses its words and its record goes
+    (after the purge, or when the volunteer whose DM holds them is forgotten); replies still
+    waiting for a copy are left for the case's next holder."""
+    with d.db.read() as session:
+        handle = cases.get_case(session, case_id=case_id).handle
+        relay_ids = cases.relays_of(session, case_id=case_id)
+    text = f"{handle}: message text deleted (this case's messages are no longer kept)."
+    for relay_id in relay_ids:
+        with d.db.session() as session:
+            cases.get_case(session, case_id=case_id, lock=True)
+            relay = cases.get_relay(session, relay_id=relay_id, lock=True)
+            if relay is None or not (relay.copy_channel and relay.copy_ts):
+                continue
+            _blank_copy(client, relay, text)
+            cases.drop_relay(session, relay_id=relay_id)
+
+
+def on_relays_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """The copies of a purged case's replies are blanked and their records deleted."""
+    payload = getattr(item, "payload", None) or {}
+    blank_relayed_copies(client, deps, int(payload["case_id"]))
+
+
+_RELEASED_CHANNEL = (
+    "{handle} needs a volunteer again: the volunteer who held it is no longer in this "
+    "channel. Take it to carry on; replies waiting for a volunteer come to whoever takes it."
+)
+_RELEASED_REQUESTER = (
+    "Your volunteer for {handle} is no longer available, so your message was not passed on "
+    "to them. It is kept and will reach the next volunteer who takes your case; we will tell "
+    "you here when one does."
+)
+
+
+def on_case_released_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """The safety net of a release's follow-ups."""
+    release_followups(client, deps, key=str(item.key))
+
+
+def release_followups(client: WebClient, d: Deps, *, key: str) -> None:
+    """After a release: the card offers the case again, the channel and the requester are told.
+
+    Each step runs once whoever runs the item (the first try at once, then the sweep).
+    """
+    from handlers.requests import refresh_card as refresh_ask_card
+    from handlers.requests import refresh_escalation
+
+    with d.db.read() as session:
+        item = jobs.find(session, key=key)
+        if item is None or item.status in (jobs.DONE, jobs.CANCELLED):
+            return
+        payload = dict(item.payload or {})
+    case_id = int(payload["case_id"])
+    redraw_or_gone(lambda: refresh_card(client, d, case_id))
+    ask_id = payload.get("ask_id")
+    if ask_id is not None:
+        redraw_or_gone(lambda: refresh_ask_card(client, d, int(ask_id)))
+        redraw_or_gone(lambda: refresh_escalation(client, d, request_id=int(ask_id)))
+
+    def tell_channel(session: Session) -> str:
+        handle = cases.get_case(session, case_id=case_id).handle
+        text = _RELEASED_CHANNEL.format(handle=handle)
+        answer = client.chat_postMessage(
+            channel=d.settings.volunteers_channel, text=text, blocks=_notice(text)
+        )
+        return str(answer["ts"])
+
+    def tell_requester(session: Session) -> None:
+        case = cases.get_case(session, case_id=case_id)
+        text = _RELEASED_REQUESTER.format(handle=case.handle)
+        _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
+
+    _once(d, key, "channel", tell_channel)
+    _once(d, key, "requester", tell_requester)
+    _retire(d, key)
 
 
 def relay_to_requester(
@@ -769,49 +1161,101 @@ def after_case_match(client: WebClient, deps: Deps, *, match_id: int) -> None:
 
 
 def on_reveal_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """The requester (only) confirmed "Reveal me to my ally": introduce them once, recorded."""
+    """The requester (only) confirmed "Reveal me to my ally": introduce them once, recorded.
+
+    The reveal is recorded first, with its due introduction (cases.REVEAL), and committed;
+    the introduction is sent after, once, by this click or else by the sweep. A second click
+    finds the reveal recorded and introduces nobody again.
+    """
     ack()
     d = deps(context)
     p = privacy(d.settings)
     user_id = _user(body)
     case_id = _case_id(body)
     with d.db.session() as session:
-        # The reveal is recorded in the unit of work that sends it: it happens once, or not.
         case = cases.reveal(session, p, case_id=case_id, user_id=user_id)
-        match = (
-            request_store.match_for(session, request_id=case.ask_request_id)
-            if case.ask_request_id is not None
-            else None
+        _ally_for_reveal(session, case)  # no ally to introduce: the reveal is rolled back
+        handle = case.handle
+    logger.info("case %s: the requester chose to reveal themselves to the ally", case_id)
+    key = cases.reveal_key(case_id)
+    try:
+        introduce_revealed(client, d, key=key)
+        text = f"You revealed yourself to your ally for {handle}."
+    except (SlackClientError, OSError) as error:
+        logger.info("case %s introduction not sent yet (%s)", case_id, type(error).__name__)
+        text = (
+            f"You chose to reveal yourself to your ally for {handle}. The introduction could "
+            "not be sent just now; it will follow shortly, once."
         )
-        if match is None:
-            raise Conflict("No ally has been found for this case yet.")
-        if match.ally_user_id == FORGOTTEN:
-            raise Conflict("Your ally has since left the programme, so nobody can be told.")
-        conversation = client.conversations_open(users=f"{user_id},{match.ally_user_id}")
-        client.chat_postMessage(
-            channel=conversation["channel"]["id"],
-            text="An introduction from the allyship programme.",
-            blocks=render_blocks(
-                "anonymous/reveal_intro.json.j2",
-                requester=user_id,
-                ally=match.ally_user_id,
-                handle=case.handle,
-            ),
-        )
-        handle, volunteer = case.handle, case.volunteer_id
-    logger.info("case %s: the requester revealed themselves to the ally", case_id)
     container = body.get("container") or {}
     if container.get("type") == "message" and container.get("message_ts"):
-        text = f"You revealed yourself to your ally for {handle}."
         client.chat_update(
             channel=container["channel_id"],
             ts=container["message_ts"],
             text=text,
             blocks=_notice(text),
         )
-    if volunteer and volunteer != FORGOTTEN:
-        text = f"The person behind {handle} chose to introduce themselves to the ally."
-        client.chat_postMessage(channel=volunteer, text=text, blocks=_notice(text))
+
+
+def _ally_for_reveal(session: Session, case: AnonymousCase) -> str:
+    """The ally the requester is to be introduced to; Conflict if there is none (any more)."""
+    match = (
+        request_store.match_for(session, request_id=case.ask_request_id)
+        if case.ask_request_id is not None
+        else None
+    )
+    if match is None:
+        raise Conflict("No ally has been found for this case yet.")
+    if match.ally_user_id == FORGOTTEN:
+        raise Conflict("Your ally has since left the programme, so nobody can be told.")
+    return match.ally_user_id
+
+
+def on_reveal_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """The safety net of an introduction the requester chose (sent once, whoever sends it)."""
+    introduce_revealed(client, deps, key=str(item.key))
+
+
+def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
+    """Introduce the requester to the ally, then tell the volunteer; each step once."""
+    with d.db.read() as session:
+        item = jobs.find(session, key=key)
+        if item is None or item.status in (jobs.DONE, jobs.CANCELLED):
+            return
+        case_id = int((item.payload or {})["case_id"])
+
+    def introduce(session: Session) -> str | None:
+        case = cases.get_case(session, case_id=case_id)
+        if case.requester_sealed is None:
+            return None  # purged (or forgotten) since: nobody to introduce
+        try:
+            ally = _ally_for_reveal(session, case)
+        except Conflict:
+            return None  # the ally left the programme since
+        # The one place the requester's ID is shown to someone else: by their own choice.
+        requester = cases.requester_of(privacy(d.settings), case)
+        conversation = client.conversations_open(users=f"{requester},{ally}")
+        answer = client.chat_postMessage(
+            channel=conversation["channel"]["id"],
+            text="An introduction from the allyship programme.",
+            blocks=render_blocks(
+                "anonymous/reveal_intro.json.j2",
+                requester=requester,
+                ally=ally,
+                handle=case.handle,
+            ),
+        )
+        return str(answer["ts"])
+
+    def tell_volunteer(session: Session) -> None:
+        case = cases.get_case(session, case_id=case_id)
+        if case.volunteer_id and case.volunteer_id != FORGOTTEN:
+            text = f"The person behind {case.handle} chose to introduce themselves to the ally."
+            client.chat_postMessage(channel=case.volunteer_id, text=text, blocks=_notice(text))
+
+    _once(d, key, "introduction", introduce)
+    _once(d, key, "volunteer", tell_volunteer)
+    _retire(d, key)
 
 
 # 6. closing and the purge
@@ -903,6 +1347,8 @@ def on_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
         _redraw_after_purge(
             case_id, "introduction", lambda: refresh_intro(client, deps, request_id=ask_id)
         )
+    # The requester's replies in the volunteer's DM too (the records go with them).
+    blank_relayed_copies(client, deps, case_id)
 
 
 # Slack errors that retrying cannot fix: the message or its channel is gone or closed to us.
@@ -918,7 +1364,7 @@ _CARD_GONE = frozenset(
 )
 
 
-def redraw_or_gone(redraw: Callable[[], None]) -> str | None:
+def redraw_or_gone(redraw: Callable[[], object]) -> str | None:
     """Run a card redraw; a card that is gone is not an error (its Slack error is returned)."""
     try:
         redraw()

@@ -10,13 +10,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import OperationalError
 
-from bot import feedback
+from bot import feedback, jobs
 from bot.deps import Deps, deps
 from bot.errors import InvalidInput, UserFacingError
 from bot.jobs import DueWork
-from bot.slack import PRE_ACK_WAIT, trigger_client
+from bot.privacy import Identity, identity_from_user
+from bot.slack import trigger_client
 from handlers import anonymous
 from handlers.commands import Routes
 from handlers.replies import tell_privately
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 ANSWER_OF = {Ids.WORKED: feedback.WORKED, Ids.NOT_WORKED: feedback.NOT_WORKED}
 PROMPT_TEXT = "How did the allyship go? It worked / It didn't work"
+COMMENT_NOT_SAVED = "I could not save your comment just now. Please click *Add a comment* again."
 
 
 def register(app: App, routes: Routes) -> None:
@@ -124,25 +125,22 @@ def on_reminder_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
 
 
 def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
-    """Close a match the requester did not answer as "no feedback"; retire its buttons."""
+    """Close a match the requester did not answer as "no feedback"; retire its buttons.
+
+    Each message updated is recorded in the item, so a retry after a failed update (the
+    match is closed by then) updates the rest, and none twice.
+    """
     match_id = int(item.payload["match_id"])
     with app_deps.db.session() as session:
-        people = feedback.recipients(session, match_id=match_id)
-        closed = feedback.close_without_feedback(session, match_id=match_id, now=item.now)
-    if not closed:
-        return
+        feedback.close_without_feedback(session, match_id=match_id, now=item.now)
+        shown = feedback.prompts_to_retire(session, match_id=match_id)
     blocks = render_blocks("feedback/closed.json.j2")
-    for person in people:
-        if person.answer:
-            continue
-        for channel, ts in (
-            (person.prompt_channel, person.prompt_ts),
-            (person.reminder_channel, person.reminder_ts),
-        ):
-            if channel and ts:
-                client.chat_update(
-                    channel=channel, ts=ts, text="Feedback has closed.", blocks=blocks
-                )
+    for name, channel, ts in shown:
+        if name in item.sent:
+            continue  # retired by an earlier try of this item
+        client.chat_update(channel=channel, ts=ts, text="Feedback has closed.", blocks=blocks)
+        with app_deps.db.session() as session:
+            jobs.record_sent(session, key=item.key, name=name, value=True)
 
 
 # buttons and the comment modal
@@ -200,9 +198,12 @@ def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
     try:
         token = str(body["actions"][0].get("value") or "")
         metadata = json.dumps({"t": token}, separators=(",", ":"))
+        # Read-only (before views.open and the ack): never waits for SQLite's writer.
+        with deps(context).db.read() as session:
+            anonymous = feedback.is_anonymous_requester(session, token=token)
         trigger_client(client).views_open(
             trigger_id=body["trigger_id"],
-            view=render("feedback/comment_modal.json.j2", metadata=metadata),
+            view=render("feedback/comment_modal.json.j2", metadata=metadata, anonymous=anonymous),
         )
     except (SlackApiError, OSError) as error:
         # Not re-raised: Bolt drops the ack's response when the listener raises right after it.
@@ -219,8 +220,20 @@ def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
         )
 
 
+def _identity(client: WebClient, app_deps: Deps, user_id: str) -> Identity:
+    """The person's own names and e-mail: kept from their request modal, or users.info."""
+    kept = app_deps.identities.get(user_id)
+    if kept is not None:
+        return kept
+    return identity_from_user(client.users_info(user=user_id).get("user") or {})
+
+
 def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """Store the comment (only its owner's); errors show in the modal."""
+    """Store the comment (only its owner's; an anonymous requester's redacted).
+
+    Refusals show in the modal; the comment is stored after the ack, once an anonymous
+    requester's names are known (users.info is never called before the ack).
+    """
     app_deps = deps(context)
     view = body["view"]
     try:
@@ -236,21 +249,29 @@ def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
         )
         or ""
     )
+    user_id = str(body["user"]["id"])
     try:
-        # Before the ack (its errors show in the modal): a bounded wait for the request's lock.
-        with app_deps.db.session(wait=PRE_ACK_WAIT) as session:
-            feedback.record_comment(
-                session, token=token, user_id=str(body["user"]["id"]), comment=text
-            )
+        # Before the ack, read-only, so that its refusals show in the modal.
+        with app_deps.db.read() as session:
+            anonymous = feedback.check_comment(session, token=token, user_id=user_id, comment=text)
     except UserFacingError as error:
         block = getattr(error, "block_id", None) if isinstance(error, InvalidInput) else None
         ack(response_action="errors", errors={block or Ids.COMMENT_BLOCK.value: error.message})
         return
-    except OperationalError:
-        busy = "That took too long just now; please send it again."
-        ack(response_action="errors", errors={Ids.COMMENT_BLOCK.value: busy})
-        return
     ack()
+    identity: Identity | None = None
+    if anonymous:
+        # Their names, for the redaction: looked up only now, after the ack.
+        try:
+            identity = _identity(client, app_deps, user_id)
+        except (SlackApiError, OSError) as error:
+            logger.info("names for a feedback comment not found (%s)", type(error).__name__)
+            tell_privately(client, user_id=user_id, text=COMMENT_NOT_SAVED)
+            return
+    with app_deps.db.session() as session:
+        feedback.record_comment(
+            session, token=token, user_id=user_id, comment=text, identity=identity
+        )
     with app_deps.db.session() as session:
         answer, refs = feedback.answer_and_refs(session, token=token)
     blocks = render_blocks(

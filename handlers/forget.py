@@ -5,10 +5,11 @@ written, in that same transaction, as two durable items (bot.forget.schedule_fol
 - `forget_followups`: the person's request cards, escalations, introductions and offers
   DMs, allies to tell, cases a forgetting volunteer held. It runs at once, and the
   scheduler finishes whatever failed.
-- `forget_case_followups`: the cards of anonymous cases the person asked, their asks to
-  the allies and introductions, and the volunteers and allies to tell. It runs hours later
-  at a random time, so that nobody watching the channels can see a named card and an
-  anonymous case change together.
+- `forget_case_followups`: the close of anonymous cases the person asked that were still
+  open (their link and text went at once), their cards, their asks to the allies and
+  introductions, and the volunteers and allies to tell. It runs hours later at a random
+  time, so that nobody watching the channels, or holding such a case, can see a named card
+  and an anonymous case change together.
 Whoever runs an item (the submission or the scheduler), each message is sent under the
 item's row lock and recorded, so it goes once; redraws are idempotent.
 """
@@ -113,8 +114,11 @@ def on_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
 
 
 def on_case_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
-    """The case side, later: redraw the cases' cards, tell the volunteers who held them."""
-    payload = dict(item.payload or {})
+    """The case side, later: close the cases left open, redraw their cards, tell the
+    volunteers who held them."""
+    closing = [int(c) for c in dict(item.payload or {}).get("closing", [])]
+    with app_deps.db.session() as session:
+        payload = forget.close_cases_later(session, key=str(item.key), case_ids=closing)
     steps = [_redraw_case(client, app_deps, int(c)) for c in payload.get("case_cards", [])]
     steps += [_redraw_request(client, app_deps, int(r)) for r in payload.get("case_asks", [])]
     for volunteer, handle in payload.get("volunteers_told", []):

@@ -70,8 +70,20 @@ def on_app_home_opened(event: dict[str, Any], client: WebClient, context: Any) -
     publish_home(client, deps(context), user_id=str(event["user"]))
 
 
+STATUS_TEXT = "Your requests and ally profile"
+
+
+def status_blocks(d: Deps, user_id: str) -> list[dict[str, Any]]:
+    """What `/ally status` shows: the home's requests and ally profile, without the rest."""
+    blocks: list[dict[str, Any]] = home_view(d, user_id, standings=False)["blocks"]
+    return blocks[3:]
+
+
 def on_status_command(call: Invocation) -> None:
-    """`/ally status` shows the person's requests and ally profile privately."""
+    """`/ally status` shows the person's requests and ally profile privately.
+
+    The reply is ephemeral: its Withdraw buttons are answered through their response_url
+    (handlers.requests), since chat.update cannot edit an ephemeral message.
+    """
     call.ack()
-    blocks = home_view(call.deps, call.user_id, standings=False)["blocks"]
-    call.reply("Your requests and ally profile", blocks[3:])
+    call.reply(STATUS_TEXT, status_blocks(call.deps, call.user_id))

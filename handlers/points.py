@@ -19,6 +19,13 @@ from storage.types import utcnow
 logger = logging.getLogger(__name__)
 
 CHART_FILENAME = "leaderboard.png"
+# files.getUploadURLExternal refuses a longer description (alt_txt_too_large).
+ALT_TEXT_MAX = 1000
+# Slack refuses whole messages over about 12,000 characters (SLACK_FACTS): an admin's answer
+# is split into messages of about this many characters of standings lines.
+PAGE_CHARS = 8000
+# What a line holds besides the unit's name, at most (`: 1000 points (12 successful ...)`).
+LINE_CHARS = 80
 
 
 def register(app: App, routes: Routes) -> None:
@@ -32,11 +39,54 @@ def register(app: App, routes: Routes) -> None:
     routes.due[points.LEADERBOARD_POST] = on_leaderboard_due
 
 
-def standings_text(title: str, standings: list[points.Standing]) -> str:
+def standings_text(title: str, standings: list[points.Standing], more: int = 0) -> str:
     """The plain-text standings: one line per BU, e.g. `Engineering: 10 points`."""
     # Fallback text is mrkdwn too (notifications, old clients): names are escaped.
     lines = [f"{escape_mrkdwn(s.business_unit)}: {s.points} points" for s in standings]
+    if more:
+        lines.append(_more_line(more))
     return "\n".join([title, *lines]) if lines else f"{title}\nNo business units yet."
+
+
+def _more_line(more: int) -> str:
+    return f"…and {more} more business unit{'' if more == 1 else 's'}."
+
+
+def chart_alt_text(title: str, standings: list[points.Standing], more: int = 0) -> str:
+    """The chart's description for screen readers: plain text (never escaped), within limit."""
+    lines = [title]
+    for index, standing in enumerate(standings):
+        line = f"{standing.business_unit}: {standing.points} points"
+        left = more + len(standings) - index
+        # Room is kept for the closing count of the units that do not fit.
+        if len("\n".join([*lines, line, _more_line(left)])) > ALT_TEXT_MAX:
+            lines.append(_more_line(left))
+            return "\n".join(lines)[:ALT_TEXT_MAX]
+        lines.append(line)
+    if more:
+        lines.append(_more_line(more))
+    return "\n".join(lines)[:ALT_TEXT_MAX]
+
+
+def public_standings(
+    standings: list[points.Standing],
+) -> tuple[list[points.Standing], int]:
+    """What a public leaderboard names (the top units) and how many more it only counts."""
+    return standings[: points.PUBLIC_TOP], max(len(standings) - points.PUBLIC_TOP, 0)
+
+
+def standings_pages(standings: list[points.Standing]) -> list[list[points.Standing]]:
+    """The standings split so that each message stays within Slack's size limits."""
+    pages: list[list[points.Standing]] = [[]]
+    size = 0
+    for standing in standings:
+        line = len(escape_mrkdwn(standing.business_unit)) + LINE_CHARS
+        if pages[-1] and size + line > PAGE_CHARS:
+            pages.append([])
+            size = 0
+        pages[-1].append(standing)
+        size += line
+    return pages
 
 
 def home_standings_blocks(d: Deps) -> list[dict[str, Any]]:
@@ -44,31 +94,35 @@ def home_standings_blocks(d: Deps) -> list[dict[str, Any]]:
     period = points.year_period(utcnow().astimezone(d.settings.zone).year, d.settings.zone)
     with d.db.session() as session:
         standings = points.standings(session, period=period)
+    shown, more = public_standings(standings)
     title = f"Business unit standings, {period.label}"
     return render_blocks(
-        "points/leaderboard.json.j2", title=title, standings=standings, public=True
+        "points/leaderboard.json.j2", title=title, standings=shown, more=more, public=True
     )
 
 
 def on_leaderboard_command(call: Invocation) -> None:
-    """Answer an admin privately with the BU standings for a period (default: this year)."""
+    """Answer an admin privately with every BU's standings for a period (default: this year)."""
     call.ack()
     settings = call.deps.settings
     period = points.parse_period(call.args, now=utcnow(), zone=settings.zone)
     with call.deps.db.session() as session:
         standings = points.standings(session, period=period)
     title = f"Business unit standings, {period.label}"
-    blocks = render_blocks(
-        "points/leaderboard.json.j2", title=title, standings=standings, public=False
-    )
-    call.reply(standings_text(title, standings), blocks)
+    pages = standings_pages(standings)
+    for number, page in enumerate(pages, 1):
+        heading = f"{title} ({number}/{len(pages)})" if len(pages) > 1 else title
+        blocks = render_blocks(
+            "points/leaderboard.json.j2", title=heading, standings=page, more=0, public=False
+        )
+        call.reply(standings_text(heading, page), blocks)
 
 
 def on_points_command(call: Invocation) -> None:
     """`points adjust BU AMOUNT REASON`: a signed adjustment by an admin, never a deletion."""
     call.ack()
-    adjustment = points.parse_adjustment(call.args)
     with call.deps.db.session() as session:
+        adjustment = points.parse_adjustment(call.args, units=points.unit_names(session))
         unit = points.adjust(
             session,
             adjustment=adjustment,
@@ -99,19 +153,20 @@ def on_leaderboard_due(app_deps: Deps, client: WebClient, item: DueWork) -> None
     period = points.year_period(year, settings.zone)
     with app_deps.db.session() as session:
         standings = points.standings(session, period=period)
+    shown, more = public_standings(standings)
     title = f"Allyship standings by business unit, {period.label}"
     if not item.sent.get("text_ts"):
         blocks = render_blocks(
-            "points/leaderboard.json.j2", title=title, standings=standings, public=True
+            "points/leaderboard.json.j2", title=title, standings=shown, more=more, public=True
         )
         response = client.chat_postMessage(
-            channel=channel, text=standings_text(title, standings), blocks=blocks
+            channel=channel, text=standings_text(title, shown, more), blocks=blocks
         )
         with app_deps.db.session() as session:
             jobs.record_sent(session, key=item.key, name="text_ts", value=str(response["ts"]))
-    if not item.sent.get("chart_file") and standings:
+    if not item.sent.get("chart_file") and shown:
         png = bar_chart_png(
-            [s.business_unit for s in standings], [s.points for s in standings], title=title
+            [s.business_unit for s in shown], [s.points for s in shown], title=title
         )
         # If the upload fails the text is already posted; the item is retried for the chart.
         response = client.files_upload_v2(
@@ -119,7 +174,7 @@ def on_leaderboard_due(app_deps: Deps, client: WebClient, item: DueWork) -> None
             content=png,
             filename=CHART_FILENAME,
             title=title,
-            alt_txt=standings_text(title, standings)[:1000],
+            alt_txt=chart_alt_text(title, shown, more),
         )
         file_id = str((response.get("file") or {}).get("id") or "uploaded")
         with app_deps.db.session() as session:

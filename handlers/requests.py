@@ -3,18 +3,24 @@
 Each listener parses, checks, calls the rules in bot.requests, renders and sends. Messages
 that several clicks may want to post at once (the card, the chooser's offers DM, the
 escalation) are posted under a row lock on the request, and their ts stored in the same
-unit of work, so a race ends in one post followed by updates.
+unit of work, so a race ends in one post followed by updates. A named request's card has a
+due item (rules.CARD) written with the request: if the first post fails, the sweep posts it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
 from bot import cases, jobs
@@ -80,6 +86,14 @@ class FollowupsPending(UserFacingError):
     """The match is recorded but a follow-up failed; the scheduled item finishes it."""
 
 
+class CardPending(UserFacingError):
+    """The request is recorded but its card could not be posted; the scheduled item posts it."""
+
+
+class WithdrawalPending(UserFacingError):
+    """The withdrawal is recorded but a message about it could not be updated or sent."""
+
+
 def register(app: App, routes: Routes) -> None:
     """Register the request modal, card buttons, reactions, escalation and match follow-ups."""
     # Choosing and withdrawing on a case's ask also need current volunteer membership.
@@ -95,6 +109,7 @@ def register(app: App, routes: Routes) -> None:
     app.event("reaction_removed")(on_reaction_removed)
     routes.due[rules.ESCALATE] = on_escalation_due
     routes.due[rules.MATCH_FOLLOWUPS] = on_match_followups_due
+    routes.due[rules.CARD] = on_card_due
 
 
 # the modal
@@ -141,7 +156,11 @@ def on_open_modal_button(ack: Ack, body: dict[str, Any], client: WebClient, cont
 
 
 def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """Validate before the ack (modal errors); create, post the card and confirm after it."""
+    """Validate before the ack (modal errors); create, post the card and confirm after it.
+
+    The request and its due card post (rules.CARD) are committed together: if the first post
+    fails, the asker is told it will follow, and the sweep posts it and confirms (on_card_due).
+    """
     d = deps(context)
     user_id = body["user"]["id"]
     view = body["view"]
@@ -173,9 +192,28 @@ def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
             submission_key=str(view["id"]),
         )
         rules.schedule_escalation(session, request=request, settings=d.settings)
+        rules.schedule_card(session, request=request)
         request_id = _id(request)
-    if post_card(client, d, request_id):
-        _send_confirmation(client, d, request_id)
+    try:
+        post_card(client, d, request_id)
+    except (SlackApiError, OSError) as error:
+        logger.warning(
+            "request %s card not posted (%s); the sweep will post it",
+            request_id,
+            type(error).__name__,
+        )
+        raise CardPending(
+            "Your request is saved, but I could not post it to the allies channel just now. "
+            "It will be posted shortly, and I will tell you when it is. No need to ask again."
+        ) from error
+    try:
+        _confirm_once(client, d, request_id)
+    except (SlackApiError, OSError) as error:  # the card is up; the sweep confirms later
+        logger.warning(
+            "request %s confirmation not sent (%s); the sweep will send it",
+            request_id,
+            type(error).__name__,
+        )
 
 
 # the card and the messages about a request
@@ -211,10 +249,15 @@ def _fallback(d: Deps, request: AllyRequest) -> str:
 
 
 def post_card(client: WebClient, deps: Deps, request_id: int) -> bool:
-    """Post the request's card to the allies channel once; False if it was already posted."""
+    """Post the request's card to the allies channel once; False if it was already posted
+    (or the request is no longer open: it was withdrawn before its card went up).
+
+    The submission and the scheduled safety net (rules.CARD) both come here: the request row
+    is locked while card_ts is checked, the card posted and its ts recorded.
+    """
     with deps.db.session() as session:
         request = store.get_request(session, request_id=request_id, lock=True)
-        if request is None or request.card_ts:
+        if request is None or request.card_ts or request.status != rules.OPEN:
             return False
         answer = client.chat_postMessage(
             channel=deps.settings.allies_channel,
@@ -241,16 +284,37 @@ def refresh_card(client: WebClient, d: Deps, request_id: int) -> None:
         )
 
 
-def _send_confirmation(client: WebClient, d: Deps, request_id: int) -> None:
+def _confirm_once(client: WebClient, d: Deps, request_id: int) -> None:
+    """Tell the requester their card is up, once, then retire the due card post.
+
+    Under the request's row lock, the due item's record says whether it was sent, so the
+    submission and the sweep never both confirm. Nothing is sent before the card is up.
+    """
+    key = rules.card_key(request_id)
     with d.db.session() as session:
-        request = store.get_request(session, request_id=request_id)
-    if request is None or request.requester_id is None:
-        return
-    client.chat_postMessage(
-        channel=request.requester_id,
-        text="Your request for an ally was posted.",
-        blocks=render_blocks("requests/confirmation.json.j2", r=_view(d, request)),
-    )
+        request = store.get_request(session, request_id=request_id, lock=True)
+        if request is None or not request.card_ts:
+            return
+        item = jobs.find(session, key=key)
+        if request.requester_id in (None, FORGOTTEN) or (
+            item is not None and "confirmation" in (item.sent or {})
+        ):
+            jobs.cancel(session, key=key)
+            return
+        answer = client.chat_postMessage(
+            channel=request.requester_id,
+            text="Your request for an ally was posted.",
+            blocks=render_blocks("requests/confirmation.json.j2", r=_view(d, request)),
+        )
+        jobs.record_sent(session, key=key, name="confirmation", value=str(answer.get("ts") or ""))
+        jobs.cancel(session, key=key)
+
+
+def on_card_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """The safety net of a named request's card: post it if still missing, then confirm."""
+    request_id = int((item.payload or {}).get("request_id") or str(item.key).rpartition(":")[2])
+    post_card(client, deps, request_id)
+    _confirm_once(client, deps, request_id)
 
 
 def refresh_offers(client: WebClient, d: Deps, request_id: int) -> None:
@@ -269,6 +333,7 @@ def refresh_offers(client: WebClient, d: Deps, request_id: int) -> None:
             r=_view(d, request),
             offers=offers,
             chosen=match.ally_user_id if match and match.ally_user_id != FORGOTTEN else None,
+            introduced=bool(match and match.conversation_id),
         )
         text = f"{len(offers)} ally(s) offered to help with your request"
         if request.offers_ts is None:
@@ -356,12 +421,19 @@ def on_offer_button(ack: Ack, body: dict[str, Any], client: WebClient, context: 
     )
 
 
+def _base_emoji(reaction: object) -> str:
+    """The emoji's name without its skin tone (`raised_hand::skin-tone-3` is `raised_hand`)."""
+    return str(reaction or "").partition("::")[0]
+
+
 def _reaction_request(
     session: Session, d: Deps, body: dict[str, Any], event: dict[str, Any]
 ) -> AllyRequest | None:
     """The request whose card got this reaction, or None (other emoji, other message, retry)."""
     item = event.get("item") or {}
-    if event.get("reaction") != d.settings.interest_emoji or item.get("type") != "message":
+    if _base_emoji(event.get("reaction")) != d.settings.interest_emoji:
+        return None
+    if item.get("type") != "message":
         return None
     if item.get("channel") != d.settings.allies_channel or not item.get("ts"):
         return None
@@ -485,7 +557,13 @@ def run_match_followups(client: WebClient, d: Deps, *, match_id: int) -> None:
         ("card", lambda: _once(d, match_id, "card", lambda: refresh_card(client, d, request_id))),
         (
             "offers",
-            lambda: _once(d, match_id, "offers", lambda: refresh_offers(client, d, request_id)),
+            lambda: _once(
+                d,
+                match_id,
+                "offers",
+                lambda: refresh_offers(client, d, request_id),
+                final=lambda: _introduction_settled(d, match_id),
+            ),
         ),
         ("thanks", lambda: _thank_others(client, d, match_id=match_id)),
     ]
@@ -522,16 +600,37 @@ def _record(session: Session, match_id: int, name: str, value: Any) -> None:
     jobs.record_sent(session, key=rules.followups_key(match_id), name=name, value=value)
 
 
-def _once(d: Deps, match_id: int, name: str, step: Any) -> None:
-    """Run an idempotent update step unless recorded as done, then record it."""
+def _once(
+    d: Deps, match_id: int, name: str, step: Any, final: Callable[[], bool] | None = None
+) -> None:
+    """Run an idempotent update step unless recorded as done, then record it.
+
+    With `final`, the step is recorded only once what it showed can no longer change (it runs
+    again on the next try otherwise).
+    """
     with d.db.read() as session:
         if _done(session, match_id, name):
             return
     step()
+    if final is not None and not final():
+        return
     with d.db.session() as session:
         # The match row lock serialises every write to the item's record of what was sent.
         store.get_match(session, match_id=match_id, lock=True)
         _record(session, match_id, name, True)
+
+
+def _introduction_settled(d: Deps, match_id: int) -> bool:
+    """Whether the pair was introduced, or never will be (one of them was forgotten).
+
+    Until then the offers DM says the conversation is still to come, and is redrawn later.
+    """
+    with d.db.read() as session:
+        match = store.get_match(session, match_id=match_id)
+        if match is None or match.conversation_id:
+            return True
+        request = store.get_request(session, request_id=match.request_id)
+        return request is None or FORGOTTEN in (request.chooser_id, match.ally_user_id)
 
 
 def on_match_followups_due(deps: Deps, client: WebClient, item: Any) -> None:
@@ -562,11 +661,23 @@ def introduce(client: WebClient, d: Deps, *, match_id: int) -> None:
                 chooser=request.chooser_id,
                 ally=match.ally_user_id,
                 tips=d.content.tips,
+                feedback_in=in_words(d.settings.feedback_after),
             ),
         )
         match.conversation_id = channel
         match.intro_ts = posted.get("ts")
         session.add(match)
+
+
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def in_words(duration: timedelta) -> str:
+    """A duration as people say it: `in 7 days`, `in 2 hours`, `in 90 minutes`."""
+    seconds = max(int(duration.total_seconds()), 1)
+    unit, size = next((unit, size) for unit, size in _UNITS if seconds % size == 0)
+    count = seconds // size
+    return f"in {count} {unit}{'' if count == 1 else 's'}"
 
 
 def refresh_intro(client: WebClient, d: Deps, *, request_id: int) -> None:
@@ -642,7 +753,11 @@ def _thank_others(client: WebClient, d: Deps, *, match_id: int) -> None:
 def on_withdraw_button(
     ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
 ) -> None:
-    """The asker withdraws an open request; the card says so, offering allies are told."""
+    """The asker withdraws an open request; the card says so, offering allies are told.
+
+    Once the withdrawal is committed, each message about it is a separate step: one failing
+    (the button's own message, say) never keeps the card or the offering allies from hearing.
+    """
     ack()
     request_id = _request_id(body)
     user_id = body["user"]["id"]
@@ -653,12 +768,63 @@ def on_withdraw_button(
         request = rules.withdraw_request(session, request_id=request_id, user_id=user_id)
         view = _view(d, request)
         offering = [o.ally_user_id for o in rules.offering_allies(session, request_id=request_id)]
+    steps: list[tuple[str, Callable[[], None]]] = []
     if case_id is not None:
-        anonymous.refresh_card(client, d, case_id)  # the case may ask the allies again
-    refresh_card(client, d, request_id)
-    refresh_offers(client, d, request_id)
+        # The case may ask the allies again.
+        steps.append(("case card", lambda: anonymous.refresh_card(client, d, case_id)))
+    steps += [
+        ("card", lambda: refresh_card(client, d, request_id)),
+        ("offers", lambda: refresh_offers(client, d, request_id)),
+    ]
+    text = "The request you offered to help with was withdrawn by the person who asked. Thank you!"
+    steps += [("ally told", partial(_tell, client, ally, text)) for ally in offering]
+    steps.append(("button's message", lambda: _show_withdrawn(client, d, body, view)))
+    failed = [name for name, step in steps if not _step_ran(request_id, name, step)]
+    if failed:
+        raise WithdrawalPending(
+            "Your request is withdrawn. I could not update every message about it just now, "
+            "so some may still show it as open."
+        )
+
+
+def _tell(client: WebClient, channel: str, text: str) -> None:
+    client.chat_postMessage(channel=channel, text=text, blocks=_notice(text))
+
+
+def _step_ran(request_id: int, name: str, step: Callable[[], None]) -> bool:
+    """Run one step after a withdrawal; False (logged) if it failed."""
+    try:
+        step()
+    except Exception as error:  # the other steps still run
+        logger.warning(
+            "request %s withdrawn: %s failed (%s)", request_id, name, type(error).__name__
+        )
+        return False
+    return True
+
+
+def _show_withdrawn(client: WebClient, d: Deps, body: dict[str, Any], view: RequestView) -> None:
+    """Redraw what the Withdraw button was on: a message, an ephemeral reply, or the Home tab.
+
+    chat.update cannot edit an ephemeral message (the `/ally status` reply): that one is
+    replaced through the action's response_url, with the person's status as it is now.
+    """
+    from handlers.home import STATUS_TEXT, publish_home, status_blocks
+
+    user_id = body["user"]["id"]
     container = body.get("container") or {}
-    if container.get("type") == "message" and container.get("message_ts"):
+    if container.get("type") == "message" and container.get("is_ephemeral"):
+        response_url = body.get("response_url")
+        if not response_url:
+            text = "You withdrew this request."
+            tell_privately(client, user_id=user_id, text=text, blocks=_notice(text))
+            return
+        answer = WebhookClient(response_url).send(
+            replace_original=True, text=STATUS_TEXT, blocks=status_blocks(d, user_id)
+        )
+        if answer.status_code != 200:
+            raise OSError(f"response_url answered {answer.status_code}")
+    elif container.get("type") == "message" and container.get("message_ts"):
         client.chat_update(
             channel=container["channel_id"],
             ts=container["message_ts"],
@@ -666,37 +832,49 @@ def on_withdraw_button(
             blocks=render_blocks("requests/confirmation.json.j2", r=view),
         )
     else:
-        from handlers.home import publish_home
+        publish_home(client, d, user_id=user_id)
 
-        publish_home(client, d, user_id=body["user"]["id"])
-    text = "The request you offered to help with was withdrawn by the person who asked. Thank you!"
-    for user_id in offering:
-        client.chat_postMessage(channel=user_id, text=text, blocks=_notice(text))
+
+def _misuse_key(d: Deps, *, request_id: int, user_id: str) -> str:
+    """The processed-event key of one person's report on one request: the request id and a
+    keyed marker of the reporter (never their ID), within the column's 64 characters."""
+    return f"misuse:{request_id}:{privacy(d.settings).marker(user_id)[:40]}"
 
 
 def on_report_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """ "Report misuse": thank the reporter privately and tell the volunteers."""
+    """ "Report misuse": tell the volunteers once per request and reporter; thank privately.
+
+    The report is claimed (a processed event) and the note posted in one unit of work: a
+    double click or a retry posts once, and a failed post leaves nothing claimed.
+    """
     ack()
     d = deps(context)
     request_id = _request_id(body)
+    user_id = body["user"]["id"]
     with d.db.session() as session:
         request = store.get_request(session, request_id=request_id)
-    if request is None:
-        raise NotFound("That request no longer exists.")
-    user_id = body["user"]["id"]
-    text = "Thank you for telling us. The programme's volunteers will review this request."
+        if request is None:
+            raise NotFound("That request no longer exists.")
+        key = _misuse_key(d, request_id=request_id, user_id=user_id)
+        reported = store.claim_event(session, event_id=key)
+        if reported:
+            client.chat_postMessage(
+                channel=d.settings.volunteers_channel,
+                text=f"Request #{request_id} was reported as possible misuse.",
+                blocks=render_blocks(
+                    "requests/misuse_note.json.j2",
+                    reporter=user_id,
+                    request_id=request_id,
+                    category_label=_view(d, request).category_label,
+                ),
+            )
+    text = (
+        "Thank you for telling us. The programme's volunteers will review this request."
+        if reported
+        else "You have already reported this request. Thank you: it is with the volunteers."
+    )
     tell_privately(
         client, user_id=user_id, channel_id=_channel(body), text=text, blocks=_notice(text)
-    )
-    client.chat_postMessage(
-        channel=d.settings.volunteers_channel,
-        text=f"Request #{request_id} was reported as possible misuse.",
-        blocks=render_blocks(
-            "requests/misuse_note.json.j2",
-            reporter=user_id,
-            request_id=request_id,
-            category_label=_view(d, request).category_label,
-        ),
     )
 
 

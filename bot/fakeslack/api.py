@@ -489,7 +489,8 @@ def respond(ws: Workspace, url_id: str, body: Any) -> dict[str, Any]:
     if as_bool(body.get("delete_original")):
         if target.channel_id is None or target.message_ts is None:
             raise ApiError("cannot_delete_message", status=404)
-        ws.delete_message(target.channel_id, target.message_ts)
+        holder, message = ws.find_original(target.channel_id, target.message_ts)
+        holder.remove(message)
         return {"ok": True}
     try:
         content = message_content(body)
@@ -498,7 +499,7 @@ def respond(ws: Workspace, url_id: str, body: Any) -> dict[str, Any]:
         raise
     if as_bool(body.get("replace_original")) and target.message_ts is not None:
         assert target.channel_id is not None
-        message = ws.find_message(target.channel_id, target.message_ts)
+        _, message = ws.find_original(target.channel_id, target.message_ts)
         message.update(content)
         if "blocks" not in content:
             message.pop("blocks", None)

@@ -227,12 +227,14 @@ class SignedClient:
             payload["trigger_id"] = self.fake.new_trigger_id(user_id, view_id=view["id"])
         else:
             channel_id = channel or (message or {}).get("channel") or "C_GENERAL"
-            ts = (message or {}).get("ts")
+            # Ephemeral messages are stored with message_ts (as chat.postEphemeral answers).
+            ephemeral = message is not None and "ts" not in message and "message_ts" in message
+            ts = (message or {}).get("message_ts" if ephemeral else "ts")
             payload["container"] = {
                 "type": "message",
                 "message_ts": ts,
                 "channel_id": channel_id,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             }
             payload["channel"] = {"id": channel_id, "name": self._channel_name(channel_id)}
             if message is not None:

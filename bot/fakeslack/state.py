@@ -295,6 +295,19 @@ class Workspace:
                 return message
         raise ApiError("message_not_found")
 
+    def find_original(
+        self, channel_id: str, ts: Any
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The message a response_url answers, in the list holding it: the channel's history
+        or, for an ephemeral message, the ephemerals (Slack replaces and deletes both)."""
+        for message in self.messages.get(channel_id, []):
+            if message["ts"] == ts:
+                return self.messages[channel_id], message
+        for ephemeral in self.ephemerals:
+            if ephemeral["channel"] == channel_id and ephemeral["message_ts"] == ts:
+                return self.ephemerals, ephemeral
+        raise ApiError("message_not_found", status=404)
+
     def delete_message(self, channel_id: str, ts: str) -> None:
         """Remove a stored message."""
         message = self.find_message(channel_id, ts)

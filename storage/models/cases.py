@@ -1,4 +1,4 @@
-"""Tables of anonymous cases: the case, the requester's sealed draft, and paused requesters.
+"""Tables of anonymous cases: the case, the sealed draft, paused requesters and relayed replies.
 
 No column ever holds a requester's plain Slack ID or DM channel ID: those are Fernet tokens
 (`*_sealed`) and a keyed marker (`requester_marker`, HMAC-SHA256) for equality checks.
@@ -69,5 +69,31 @@ class CasePause(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="anonymous_case.id")
     paused_by: str = Field(max_length=32)
     paused_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class CaseRelay(SQLModel, table=True):
+    """One reply of a requester on its way to, or relayed to, the volunteer holding the case.
+
+    The requester's message is known only by a keyed hash of its ts (`source_marker`); their
+    words are kept sealed only until the copy shows them. The copy's place (the volunteer's DM)
+    is plain: it identifies nobody who asked. Every row goes with the case's purge.
+    """
+
+    __tablename__ = "case_relay"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="anonymous_case.id", index=True)
+    source_marker: str = Field(max_length=64, unique=True)
+    # The words the copy must show next (sealed JSON), until it shows them.
+    pending_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The requester deleted the message: the copy is blanked, then the row deleted.
+    withdrawn: bool = Field(default=False)
+    # Counts changes, so each change gets its own due item (the safety net of its sync).
+    version: int = Field(default=0)
+    copy_channel: str | None = Field(default=None, max_length=32)
+    copy_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )

@@ -76,3 +76,33 @@ def test_import_parses_and_applies_all(db: Database) -> None:
     with db.session() as s:
         assert s.get(Member, "U0NEW") is None
         assert allies.member_unit(s, user_id="U0TOM").name == "Sales"  # type: ignore[union-attr]
+
+
+def test_import_names_physical_lines_after_blank_lines_and_multiline_fields() -> None:
+    """Line numbers are the pasted text's own lines: leading blanks and quoted breaks count."""
+    text = '\n\nemail,bu\nU0TOM,"Sales\nTeam"\nnot-an-id,Sales\nU0ANN,Nowhere'
+    with pytest.raises(InvalidInput) as error:
+        allies.parse_import(text, ["Engineering", "Sales"])
+    message = error.value.message
+    # the record starting on line 4 spans lines 4-5; the next ones start on lines 6 and 7
+    assert "line 4:" in message and "line 6:" in message and "line 7:" in message
+    assert "line 2:" not in message and "line 3:" not in message
+    rows = allies.parse_import("\n\nemail,bu\n\nU0TOM,Sales", ["Sales"])
+    assert [(r.line, r.identifier) for r in rows] == [(5, "U0TOM")]
+
+
+def test_import_accepts_a_header_with_a_byte_order_mark() -> None:
+    """A CSV saved by a spreadsheet starts with a UTF-8 BOM: the header is still a header."""
+    rows = allies.parse_import("\ufeffemail,bu\r\nann@example.com,Sales\r\n", ["Sales"])
+    assert [(r.line, r.identifier, r.business_unit) for r in rows] == [
+        (2, "ann@example.com", "Sales")
+    ]
+    rows = allies.parse_import("\ufeffU0TOM,Sales", ["Sales"])
+    assert [(r.line, r.identifier) for r in rows] == [(1, "U0TOM")]
+
+
+def test_import_is_all_or_nothing_when_one_line_is_bad() -> None:
+    """One bad line among good ones: nothing is returned to apply."""
+    with pytest.raises(InvalidInput) as error:
+        allies.parse_import("U0TOM,Sales\n\nU0ANN,Nowhere", ["Sales"])
+    assert "line 3:" in error.value.message

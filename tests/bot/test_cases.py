@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
@@ -360,3 +361,179 @@ def test_purge_also_deletes_feedback_comments_on_the_cases_match(db: Database) -
     with db.session() as session:
         rows = session.exec(select(Feedback)).all()
     assert [(r.answer, r.comment) for r in rows] == [("worked", None), ("worked", None)]
+
+
+# the security review of issue 4
+
+
+def _take(db: Database, case_id: int, volunteer: str = "U0VOL1") -> None:
+    with db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id=volunteer, privacy=PRIVACY)
+
+
+def test_the_requester_cannot_take_their_own_case(db: Database) -> None:
+    """A volunteer who asked anonymously is refused their own case; others may take it."""
+    case_id = _open(db, user_id="U0VOL1")
+    with pytest.raises(NotAllowed, match="you asked"), db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id="U0VOL1", privacy=PRIVACY)
+    with db.session() as session:
+        assert cases.get_case(session, case_id=case_id).status == cases.OPEN
+    _take(db, case_id, "U0VOL2")
+    with db.session() as session:
+        assert cases.get_case(session, case_id=case_id).volunteer_id == "U0VOL2"
+
+
+def test_a_reply_is_kept_sealed_once_with_its_due_sync(db: Database) -> None:
+    """The reply's words are sealed, its message known by a keyed hash; a repeat keeps none."""
+    from bot import jobs
+    from storage.models.cases import CaseRelay
+
+    case_id = _open(db)
+    reply = cases.Reply("I'm Priya, 07700 900123")
+    with db.session() as session:
+        relay_id = cases.record_reply(session, PRIVACY, case_id=case_id, ts="5.000100", reply=reply)
+        assert relay_id is not None
+    with db.session() as session:
+        again = cases.record_reply(session, PRIVACY, case_id=case_id, ts="5.000100", reply=reply)
+        assert again is None
+    with db.session() as session:
+        [row] = session.exec(select(CaseRelay)).all()
+        assert "5.000100" not in row.source_marker and "Priya" not in str(row.pending_sealed)
+        assert cases.pending_reply(PRIVACY, row) == reply
+        item = jobs.find(session, key=cases.relay_key(relay_id, 0))
+        assert item is not None and item.kind == cases.RELAY and item.status == jobs.PENDING
+        cases.record_copy(session, relay_id=relay_id, channel="D0VERA", ts="6.000100")
+    with db.session() as session:
+        row = session.exec(select(CaseRelay)).one()
+        assert row.pending_sealed is None and row.copy_ts == "6.000100"
+        item = jobs.find(session, key=cases.relay_key(relay_id, 0))
+        assert item is not None and item.status == jobs.CANCELLED
+
+
+def test_edits_and_deletions_of_a_kept_reply_each_get_a_due_sync(db: Database) -> None:
+    """An edit re-seals the words, a deletion drops them; each change is a new due item."""
+    from bot import jobs
+    from storage.models.cases import CaseRelay
+
+    case_id = _open(db)
+    with db.session() as session:
+        relay_id = cases.record_reply(
+            session, PRIVACY, case_id=case_id, ts="5.1", reply=cases.Reply("first")
+        )
+        assert relay_id is not None
+        unknown = cases.change_reply(
+            session, PRIVACY, case_id=case_id, ts="7.7", reply=cases.Reply("x")
+        )
+        assert unknown is None
+    with db.session() as session:
+        assert (
+            cases.change_reply(
+                session, PRIVACY, case_id=case_id, ts="5.1", reply=cases.Reply("second")
+            )
+            == relay_id
+        )
+    with db.session() as session:
+        row = session.exec(select(CaseRelay)).one()
+        assert cases.pending_reply(PRIVACY, row) == cases.Reply("second") and row.version == 1
+        assert jobs.find(session, key=cases.relay_key(relay_id, 1)) is not None
+        cases.change_reply(session, PRIVACY, case_id=case_id, ts="5.1", reply=None)
+    with db.session() as session:
+        row = session.exec(select(CaseRelay)).one()
+        assert row.withdrawn and row.pending_sealed is None and row.version == 2
+        assert cases.pending_relays(session, case_id=case_id) == [relay_id]
+        cases.drop_relay(session, relay_id=relay_id)
+    with db.session() as session:
+        assert not session.exec(select(CaseRelay)).all()
+
+
+def test_the_purge_takes_every_replys_words_and_schedules_blanking_the_copies(
+    db: Database,
+) -> None:
+    """Uncopied replies go; copied ones keep only where their copy is, until it is blanked."""
+    from bot import jobs
+    from storage.models.cases import CaseRelay
+
+    case_id = _open(db)
+    _take(db, case_id)
+    with db.session() as session:
+        copied = cases.record_reply(
+            session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("one")
+        )
+        cases.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=cases.Reply("two"))
+        assert copied is not None
+        cases.record_copy(session, relay_id=copied, channel="D0VERA", ts="3.3")
+        cases.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("uno"))
+    with db.session() as session:
+        cases.close_case(
+            session,
+            case_id=case_id,
+            volunteer_id="U0VOL1",
+            outcome=cases.HELPED,
+            pause=False,
+            retention_days=1,
+        )
+    with db.session() as session:
+        assert cases.purge_case(session, case_id=case_id)
+    with db.session() as session:
+        [row] = session.exec(select(CaseRelay)).all()
+        assert row.id == copied and row.pending_sealed is None and row.copy_ts == "3.3"
+        item = jobs.find(session, key=f"{cases.RELAYS_PURGE}:{case_id}")
+        assert item is not None and item.payload == {"case_id": case_id}
+
+
+def test_release_reopens_the_case_once_and_withdraws_its_open_ask(db: Database) -> None:
+    """A holder who left: the case is open again (one release wins), its open ask withdrawn."""
+    from bot import jobs
+
+    case_id = _open(db)
+    _take(db, case_id)
+    with db.session() as session:
+        ask = AllyRequest(
+            kind="anonymous",
+            category="listening",
+            details="the case's words",
+            status="open",
+            chooser_id="U0VOL1",
+            on_behalf_of="Case TEST",
+            submission_key=f"case:{case_id}",
+        )
+        session.add(ask)
+        session.flush()
+        assert ask.id is not None
+        ask_id = ask.id
+        cases.attach_ask(session, case_id=case_id, request_id=ask_id)
+    with db.session() as session:
+        key = cases.release_case(session, case_id=case_id, volunteer_id="U0VOL1")
+        assert key is not None
+    with db.session() as session:
+        assert cases.release_case(session, case_id=case_id, volunteer_id="U0VOL1") is None
+    with db.session() as session:
+        case = cases.get_case(session, case_id=case_id)
+        assert case.status == cases.OPEN and case.volunteer_id is None
+        assert case.ask_request_id is None and case.taken_at is None
+        withdrawn = session.get(AllyRequest, ask_id)
+        assert withdrawn is not None and withdrawn.status == "withdrawn"
+        assert withdrawn.details is None and withdrawn.submission_key is None
+        item = jobs.find(session, key=key)
+        assert item is not None and item.payload == {"case_id": case_id, "ask_id": ask_id}
+    _take(db, case_id, "U0VOL2")
+
+
+def test_a_draft_is_due_to_expire_in_a_day_unless_it_is_taken(db: Database) -> None:
+    """Saving a draft schedules its deletion; taking it cancels that; the expiry deletes."""
+    from bot import jobs
+
+    with db.session() as session:
+        cases.save_draft(session, PRIVACY, token="kept", user_id=ASKER, draft=DRAFT)
+        cases.save_draft(session, PRIVACY, token="taken", user_id=ASKER, draft=DRAFT)
+    with db.session() as session:
+        assert cases.take_draft(session, PRIVACY, token="taken", user_id=ASKER) == DRAFT
+    with db.session() as session:
+        kept = jobs.find(session, key=cases.draft_key("kept"))
+        taken = jobs.find(session, key=cases.draft_key("taken"))
+        assert kept is not None and kept.status == jobs.PENDING
+        assert (kept.due_at - kept.created_at) >= cases.DRAFT_MAX_AGE - timedelta(seconds=5)
+        assert taken is not None and taken.status == jobs.CANCELLED
+        assert cases.expire_draft(session, token="kept")
+        assert not cases.expire_draft(session, token="kept")
+        assert not session.exec(select(CaseDraft)).all()

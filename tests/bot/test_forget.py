@@ -13,6 +13,8 @@ from bot.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from storage.db import Database
 from storage.models.cases import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
+from storage.models.requests import Match
+from storage.models.schedule import DueItem
 from storage.types import utcnow
 from tests.bot.points_support import ALLY, REQUESTER, make_match
 
@@ -96,3 +98,73 @@ def test_no_comment_about_a_forgotten_ally_is_taken_afterwards(db: Database) -> 
         forget.forget(session, PRIVACY, user_id=ALLY)
     with db.session() as session, pytest.raises(Conflict, match="deleted"):
         feedback.record_comment(session, token=token, user_id=REQUESTER, comment="about them")
+
+
+def _case_with_matched_ask(db: Database) -> tuple[int, int]:
+    """ASKER's case, taken by Vera, whose ask was matched with ALLY; (case id, match id)."""
+    settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
+    with db.session() as session:
+        case = cases.open_case(
+            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
+        )
+        assert case.id is not None
+        case_id, handle = case.id, case.handle
+        cases.record_card(session, case_id=case_id, channel="G0VOLUNTEERS", ts="1.1")
+    with db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
+    match_id = make_match(
+        db,
+        settings,
+        matched_at=utcnow(),
+        requester=None,
+        kind="anonymous",
+        chooser_id=VERA,
+        on_behalf_of=handle,
+    )
+    with db.session() as session:
+        match = session.get(Match, match_id)
+        assert match is not None
+        assert cases.attach_ask(session, case_id=case_id, request_id=match.request_id)
+        feedback.ensure_rows(session, match_id=match_id)
+    return case_id, match_id
+
+
+def test_in_the_hours_before_the_case_side_a_comment_is_taken_then_purged(db: Database) -> None:
+    """No refusal gives the forgetting away early; the case side deletes what came meanwhile."""
+    settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
+    case_id, match_id = _case_with_matched_ask(db)
+    with db.session() as session:
+        token = session.exec(
+            select(Feedback.token).where(Feedback.match_id == match_id, Feedback.role == "ally")
+        ).one()
+        feedback.record_answer(
+            session, token=token, user_id=ALLY, answer="worked", settings=settings
+        )
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=ASKER)
+        forget.schedule_followups(session, done, key="forget:view")
+    assert done.case_closing == [case_id]
+    with db.session() as session:
+        feedback.record_comment(session, token=token, user_id=ALLY, comment="went well")
+    with db.session() as session:
+        [item] = session.exec(select(DueItem).where(DueItem.kind == forget.CASE_FOLLOWUPS)).all()
+        payload = forget.close_cases_later(session, key=item.key, case_ids=[case_id])
+    assert payload["volunteers_told"] == [[VERA, _handle(db, case_id)]]
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.outcome == cases.WITHDRAWN and case.purged_at
+        assert session.exec(select(Feedback.comment).where(Feedback.token == token)).one() is None
+    with db.session() as session, pytest.raises(Conflict, match="deleted"):
+        feedback.record_comment(session, token=token, user_id=ALLY, comment="again")
+    # A retry of the item changes nothing and tells nobody twice.
+    with db.session() as session:
+        again = forget.close_cases_later(session, key=item.key, case_ids=[case_id])
+    assert again == payload
+
+
+def _handle(db: Database, case_id: int) -> str:
+    """The case's handle."""
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None
+        return case.handle

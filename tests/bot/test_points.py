@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot import points
 from bot.charts import bar_chart_png
@@ -90,9 +91,68 @@ def test_the_same_pair_earns_once_per_cooldown(db: Database, settings: Settings)
     other = make_match(db, settings, matched_at=NOW, requester="U0COLLEAGUE")
     with db.session() as s:
         assert points.award_allyship(s, match_id=other, settings=settings, now=NOW).awarded
+    # The cooldown counts from the last success that earned points, not from `second`.
     later = NOW + settings.pair_cooldown + timedelta(days=1)
+    third = make_match(db, settings, matched_at=later)
     with db.session() as s:
-        assert points.award_allyship(s, match_id=second, settings=settings, now=later).awarded
+        assert points.award_allyship(s, match_id=third, settings=settings, now=later).awarded
+
+
+def _award(db: Database, match_id: int, settings: Settings) -> points.Award:
+    with db.session() as s:
+        return points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+
+
+def _until_waiting_or_done(db: Database, future: concurrent.futures.Future) -> None:
+    """Until the other unit of work has finished or waits for a lock (no timing involved).
+
+    On PostgreSQL a waiting backend shows in pg_locks; on SQLite the other one waits for the
+    write lock at its BEGIN IMMEDIATE whatever it does, so there is nothing to wait for.
+    """
+    if not db.is_postgres:
+        return
+    with db.engine.connect() as connection:
+        while not future.done():
+            waiting = connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            if waiting.scalar():
+                return
+            time.sleep(0.01)
+
+
+def test_two_answers_on_two_matches_of_one_pair_earn_once(db: Database, settings: Settings) -> None:
+    """Two "worked" answers at once on two matches of one pair: the second sees the first."""
+    first = make_match(db, settings, matched_at=NOW)
+    second = make_match(db, settings, matched_at=NOW)
+    _worked(db, first, NOW)
+    _worked(db, second, NOW)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        with db.session() as s:
+            assert points.award_allyship(s, match_id=first, settings=settings, now=NOW).awarded
+            # The other answer runs while this one has not committed yet.
+            other = pool.submit(_award, db, second, settings)
+            _until_waiting_or_done(db, other)
+        award = other.result()
+    assert not award.awarded and "cooldown" in award.reason
+    assert [r.amount for r in _rows(db) if r.amount] == [10]
+
+
+def test_a_success_within_the_pair_cooldown_still_counts_as_one(
+    db: Database, settings: Settings
+) -> None:
+    """It earns no points, but the BU's successful allyships count it (SPEC 2.4.4)."""
+    first = make_match(db, settings, matched_at=NOW)
+    _worked(db, first, NOW)
+    second = make_match(db, settings, matched_at=NOW)
+    _worked(db, second, NOW)
+    for match_id in (first, second, second):
+        _award(db, match_id, settings)
+    zone = ZoneInfo("UTC")
+    with db.session() as s:
+        standing = points.standings(s, period=points.year_period(2026, zone))[0]
+    assert standing == points.Standing("Engineering", 10, 2, 0)
+    cooled = _rows(db)[1]
+    assert (cooled.amount, cooled.source) == (0, f"match:{second}:ally")
+    assert "cooldown" in cooled.reason
 
 
 def test_nobody_earns_from_their_own_request(db: Database, settings: Settings) -> None:
@@ -189,27 +249,56 @@ def test_stories_and_events(db: Database) -> None:
     assert [r.amount for r in _rows(db)] == [5, 15]
 
 
+UNITS = ["Engineering", "Region 1", "Region 10", "Region", "2030 Vision", "People Ops"]
+
+
 @pytest.mark.parametrize(
-    ("text", "problem"),
+    ("command", "problem"),
     [
-        ("adjust Engineering five reason", "whole number"),
+        ("adjust Engineering five reason", "AMOUNT must be a whole number"),
         ("adjust Engineering 0 reason", "non-zero"),
-        ("adjust -5 reason", "business unit"),
-        ("adjust Engineering -5", "reason"),
-        ("remove Engineering -5 x", "adjust"),
+        ("adjust Engineering 100001 reason", "non-zero"),
+        ("adjust -5 reason", "Name the business unit"),
+        ("adjust", "Name the business unit"),
+        ("adjust Engineering -5", "Give a reason"),
+        ("adjust Engineering -5 " + "x" * 301, "under 300"),
+        ("adjust Marketing 5 reason", "no business unit called “Marketing”"),
+        ("adjust Region 10x 5 reason", "AMOUNT must be a whole number"),
+        ("remove Engineering -5 x", "Use `/ally-admin points adjust"),
     ],
 )
-def test_malformed_adjustments_are_explained(text: str, problem: str) -> None:
+def test_malformed_adjustments_are_explained(command: str, problem: str) -> None:
     """Each malformed adjustment says what is wrong."""
     with pytest.raises(InvalidInput, match=problem):
-        points.parse_adjustment(text)
+        points.parse_adjustment(command, units=UNITS)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("adjust Region 1 5 fixed count", ("Region 1", 5, "fixed count")),
+        ("adjust region 10 -3 typo in 2026", ("Region 10", -3, "typo in 2026")),
+        ("adjust 2030 Vision +7 event organised", ("2030 Vision", 7, "event organised")),
+        ("adjust  people   ops -5 double counted", ("People Ops", -5, "double counted")),
+        ("adjust Region 4 reason", ("Region", 4, "reason")),
+        # No amount follows the longest name: a shorter known name that is followed by one.
+        ("adjust Region 1 reason", ("Region", 1, "reason")),
+    ],
+)
+def test_unit_names_with_numbers_are_matched_whole(
+    command: str, expected: tuple[str, int, str]
+) -> None:
+    """The longest known unit name (any case) comes first, then the amount, then the reason."""
+    assert points.parse_adjustment(command, units=UNITS) == points.Adjustment(*expected)
 
 
 def test_adjustments_append_and_are_idempotent_per_command(db: Database) -> None:
     """An adjustment adds a signed row; the same command delivery never adds two."""
     business_unit(db, "People Ops")
-    adjustment = points.parse_adjustment("adjust people ops -5 double counted event")
-    assert adjustment == points.Adjustment("people ops", -5, "double counted event")
+    adjustment = points.parse_adjustment(
+        "adjust people ops -5 double counted event", units=["People Ops"]
+    )
+    assert adjustment == points.Adjustment("People Ops", -5, "double counted event")
     for _ in range(2):
         with db.session() as s:
             points.adjust(s, adjustment=adjustment, actor="U0ADMIN", request_key="trigger-1")
@@ -270,3 +359,10 @@ def test_the_chart_is_a_png() -> None:
     """The bar chart renders in memory as PNG bytes."""
     png = bar_chart_png(["Engineering", "Sales"], [10, 0], title="Standings 2026")
     assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+@pytest.mark.parametrize("name", ["$x^$", "R&D $$", "Cost $5 and $10", r"\frac{a}", "_^$"])
+def test_the_chart_takes_names_that_look_like_mathtext(name: str) -> None:
+    """Dollar signs in a unit's name or the title are drawn as they are, never parsed."""
+    png = bar_chart_png([name, "Sales"], [3, 1], title=f"Standings {name}")
+    assert png.startswith(b"\x89PNG")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.models.blocks import Block
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import jobs
 from bot.jobs import MAX_ATTEMPTS
@@ -24,6 +24,7 @@ from bot.scheduler import (
     schedule_leaderboard,
 )
 from storage.db import Database
+from storage.models.programme import BusinessUnit
 from storage.models.schedule import DueItem
 from storage.types import utcnow
 from tests.bot.points_support import make_match
@@ -36,6 +37,93 @@ def test_last_fire_time_is_in_the_programmes_time_zone() -> None:
     assert last_fire_time(settings, now) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     assert last_fire_time(settings, datetime(2026, 12, 1, 7, 59, tzinfo=UTC)) is None
     assert last_fire_time(settings, now + timedelta(days=2)) is None
+
+
+def test_a_monday_cron_fires_on_mondays() -> None:
+    """`0 9 * * 1` is Monday in crontab: its last fire before a Wednesday is that Monday."""
+    settings = sandbox_settings(
+        "sqlite://", DEFAULT_WORKSPACE, ALLYBOT_LEADERBOARD_CRON="0 9 * * 1"
+    )
+    wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    fire = last_fire_time(settings, wednesday, within=timedelta(days=3))
+    assert fire == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert fire.strftime("%A") == "Monday"
+
+
+def test_a_sunday_cron_written_as_7_runs_on_sundays(db: Database) -> None:
+    """`0 9 * * 7` loads, and the started scheduler's next leaderboard run is a Sunday."""
+    with Sandbox(db.url, db=db, ALLYBOT_LEADERBOARD_CRON="0 9 * * 7") as box:
+        scheduler = Scheduler(box.deps, box.client, interval=3600, pace=0).start()
+        try:
+            job = scheduler.scheduler.get_job(LEADERBOARD_JOB)
+            assert job is not None and job.next_run_time.strftime("%A %H:%M") == "Sunday 09:00"
+        finally:
+            scheduler.shutdown()
+
+
+def test_a_monday_cron_is_scheduled_for_a_monday(db: Database) -> None:
+    """`0 9 * * 1` as the background scheduler runs it: next on a Monday, not a Tuesday."""
+    with Sandbox(db.url, db=db, ALLYBOT_LEADERBOARD_CRON="0 9 * * 1") as box:
+        scheduler = Scheduler(box.deps, box.client, interval=3600, pace=0).start()
+        try:
+            job = scheduler.scheduler.get_job(LEADERBOARD_JOB)
+            assert job is not None and job.next_run_time.strftime("%A %H:%M") == "Monday 09:00"
+        finally:
+            scheduler.shutdown()
+
+
+def _programme_started(db: Database, when: datetime) -> None:
+    """Date the business units (the programme's start) back to `when`."""
+    with db.session() as s:
+        s.execute(update(BusinessUnit).values(created_at=when))
+
+
+def _leaderboard_items(db: Database) -> list[DueItem]:
+    with db.session() as s:
+        query = select(DueItem).where(DueItem.kind == LEADERBOARD_POST).order_by(DueItem.id)
+        return list(s.execute(query).scalars())
+
+
+def _restart(box: Sandbox, now: datetime) -> None:
+    """Start the background scheduler as a process does after downtime, then stop it."""
+    scheduler = Scheduler(box.deps, box.client, interval=3600, pace=0, clock=lambda: now)
+    scheduler.start().shutdown()
+
+
+def test_a_post_missed_during_weeks_of_downtime_is_made_once_after_restart(
+    db: Database,
+) -> None:
+    """Down from 30 November to 20 December: the 1 December post is made, once, on restart."""
+    with Sandbox(db.url, db=db) as box:
+        _programme_started(db, datetime(2026, 1, 10, tzinfo=UTC))
+        back = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
+        _restart(box, back)
+        _restart(box, back + timedelta(minutes=5))  # a second replica, or another restart
+        [item] = _leaderboard_items(db)
+        assert item.key == "leaderboard:2026-12-01T09:00" and item.payload == {"year": 2026}
+        box.run_due(back + timedelta(minutes=10))
+        posts = box.fake.calls_to("chat.postMessage")
+        assert [p.args["channel"] for p in posts] == [box.workspace.announcements_channel]
+
+
+def test_a_yearly_post_missed_months_ago_is_still_made(db: Database) -> None:
+    """Only the latest missed fire counts, however long ago: the 1 January post of last year."""
+    with Sandbox(db.url, db=db, ALLYBOT_LEADERBOARD_CRON="0 9 1 1 *") as box:
+        _programme_started(db, datetime(2025, 3, 1, tzinfo=UTC))
+        _restart(box, datetime(2027, 11, 30, 12, 0, tzinfo=UTC))
+        [item] = _leaderboard_items(db)
+        assert item.key == "leaderboard:2027-01-01T09:00" and item.payload == {"year": 2026}
+
+
+def test_a_new_installation_does_not_post_a_leaderboard_at_once(db: Database) -> None:
+    """Fire times before the programme had business units were not missed: nothing is made."""
+    with Sandbox(db.url, db=db) as box:
+        _programme_started(db, datetime(2026, 12, 20, 9, 30, tzinfo=UTC))
+        _restart(box, datetime(2026, 12, 20, 10, 0, tzinfo=UTC))
+        assert _leaderboard_items(db) == []
+        # The next fire after the start is posted as usual.
+        _restart(box, datetime(2027, 1, 1, 9, 0, 30, tzinfo=UTC))
+        assert [i.key for i in _leaderboard_items(db)] == ["leaderboard:2027-01-01T09:00"]
 
 
 def test_two_replicas_firing_the_cron_schedule_one_post(db: Database) -> None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import pytest
+from slack_sdk.models.views import View
 
 from bot import allies
 from bot.sandbox import Sandbox
+from handlers.allies import unit_groups
 from storage.models.programme import Member
+from tests.helpers import settle
 
 
 def _until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -102,3 +109,214 @@ def test_non_admin_cannot_use_bu(sqlite_sandbox: Sandbox) -> None:
     _until(lambda: box.fake.ephemerals(user))
     with box.db.session() as s:
         assert allies.business_unit_named(s, "Hackers") is None
+
+
+@contextmanager
+def _sqlite_writer_held(box: Sandbox) -> Iterator[None]:
+    """Another unit of work holds SQLite's write lock (as a slow writer elsewhere would)."""
+    database = box.db.engine.url.database
+    assert database
+    holder = sqlite3.connect(database, timeout=30, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def _select(view: dict[str, Any]) -> dict[str, Any]:
+    block = next(b for b in view["blocks"] if b.get("block_id") == "business_unit")
+    element: dict[str, Any] = block["element"]
+    return element
+
+
+def _choices(select: dict[str, Any]) -> list[str]:
+    options = list(select.get("options") or [])
+    for group in select.get("option_groups") or []:
+        options.extend(group["options"])
+    return [o["value"] for o in options]
+
+
+def test_join_opens_the_modal_while_another_writer_holds_sqlite(sqlite_sandbox: Sandbox) -> None:
+    """`/ally join` and the Home button only read before the ack: answered, and the modal opens."""
+    box = sqlite_sandbox
+    user = box.workspace.allies[0].id
+    with _sqlite_writer_held(box):
+        answer = box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
+        assert answer.status == 200
+        box.fake.wait_for("views.open", predicate=lambda c: c.ok)
+        clicked = box.slack.click_raw(user, "join_allies", "edit")
+        assert clicked.status == 200
+        box.fake.wait_for("views.open", count=2, predicate=lambda c: c.ok)
+
+
+def test_signup_is_answered_while_another_writer_holds_sqlite(sqlite_sandbox: Sandbox) -> None:
+    """Submitting sign-up checks with a read before the ack; the write waits until after it."""
+    box = sqlite_sandbox
+    user = box.workspace.colleague.id
+    box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(user))
+    with _sqlite_writer_held(box):
+        answer = box.slack.submit_view(user, view, {"business_unit": "Sales"})
+        assert answer.status == 200
+        assert answer.json() is None  # the modal closes
+    _until(lambda: "You are an ally" in json.dumps(box.fake.dm_messages(user)))
+    with box.db.read() as s:
+        assert allies.profile(s, user_id=user) == allies.Profile("Sales", True)
+
+
+def test_signup_with_a_unit_not_in_the_list_is_a_modal_error(sqlite_sandbox: Sandbox) -> None:
+    """A business unit that is not (or no longer) in the list is refused in the modal."""
+    box = sqlite_sandbox
+    user = box.workspace.colleague.id
+    box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(user))
+    forged = json.loads(json.dumps(view))
+    gone = {"text": {"type": "plain_text", "text": "Gone"}, "value": "Gone"}
+    _select(forged)["options"].append(gone)
+    with _sqlite_writer_held(box):
+        answer = box.slack.submit_view(user, forged, {"business_unit": "Gone"})
+    assert answer.status == 200
+    assert "business unit" in answer.json()["errors"]["business_unit"]
+    with box.db.read() as s:
+        assert allies.profile(s, user_id=user) is None
+
+
+OPENERS = {
+    "join command": lambda box, user: box.slack.slash(
+        "/ally", "join", user_id=user, channel_id="C0GENERAL"
+    ),
+    "join button": lambda box, user: box.slack.click_raw(user, "join_allies", "join"),
+    "bu import": lambda box, user: box.slack.slash(
+        "/ally-admin", "bu import", user_id=user, channel_id="C0GENERAL"
+    ),
+}
+
+
+@pytest.mark.parametrize("opener", list(OPENERS))
+def test_a_failed_views_open_is_tried_once_acked_and_explained(
+    sqlite_sandbox: Sandbox, opener: str
+) -> None:
+    """views.open with the trigger is one quick try: no retries past the ack; the person is told."""
+    box = sqlite_sandbox
+    user = box.workspace.admin.id
+    box.fake.fail_next("views.open", status=500, times=10)
+    answer = OPENERS[opener](box, user)
+    assert answer.status == 200
+
+    def told() -> bool:
+        return "could not open" in json.dumps(
+            [box.fake.ephemerals(user), box.fake.dm_messages(user)]
+        )
+
+    _until(told)
+    settle(box)
+    assert len(box.fake.calls_to("views.open")) == 1
+
+
+def _add_units(box: Sandbox, names: list[str]) -> None:
+    with box.db.session() as s:
+        for name in names:
+            allies.add_business_unit(s, name)
+
+
+MANY_UNITS = [f"{letter} Unit {n:03d}" for letter in "ABCDEFG" for n in range(30)]
+LONG_UNITS = [f"Department of Long Names and Further Words {n:03d}" for n in range(120)]
+
+
+def test_signup_offers_every_unit_when_there_are_more_than_100(sandbox: Sandbox) -> None:
+    """Over 100 units: grouped options (each group and the group count within Slack's 100)."""
+    box = sandbox
+    _add_units(box, [*MANY_UNITS, *[f"B Unit {n:03d}" for n in range(30, 130)]])
+    with box.db.read() as s:
+        every = [bu.name for bu in allies.business_units(s)]
+    last = max(every, key=str.casefold)
+    user = box.workspace.allies[0].id
+    with box.db.session() as s:
+        allies.join(s, user_id=user, business_unit=last, available=True)
+    box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(user))
+    View(**view).validate_json()
+    select = _select(view)
+    assert "options" not in select
+    assert sorted(_choices(select)) == sorted(every)
+    assert len(select["option_groups"]) <= 100
+    assert all(0 < len(g["options"]) <= 100 for g in select["option_groups"])
+    assert all(len(g["label"]["text"]) <= 75 for g in select["option_groups"])
+    assert select["initial_option"]["value"] == last
+    box.slack.submit_view(user, view, {"business_unit": last, "availability": "unavailable"})
+    _until(lambda: "unavailable" in json.dumps(box.fake.dm_messages(user)))
+    with box.db.read() as s:
+        assert allies.profile(s, user_id=user) == allies.Profile(last, False)
+
+
+def test_unit_groups_stay_within_slacks_limits() -> None:
+    """Up to 100 units are plain options; beyond, every unit is in one of <= 100 groups."""
+    assert unit_groups([f"Unit {n}" for n in range(100)]) is None
+    # 101 initials with 51 units each: no two letters share a group, so plain runs are used
+    names = [f"{chr(0x4E00 + i)} {n:02d}" for i in range(101) for n in range(51)]
+    for units in (names, [*MANY_UNITS, *LONG_UNITS]):
+        groups = unit_groups(units)
+        assert groups is not None and len(groups) <= 100
+        assert all(0 < len(options) <= 100 for _, options in groups)
+        assert sorted(n for _, options in groups for n in options) == sorted(units)
+
+
+def test_admins_see_every_unit_in_the_import_modal_and_the_list(sqlite_sandbox: Sandbox) -> None:
+    """The import modal and `/ally-admin bu` show all units, each text within Slack's limits."""
+    box = sqlite_sandbox
+    _add_units(box, LONG_UNITS)
+    admin = box.workspace.admin.id
+    box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(admin))
+    shown = " ".join(
+        e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]
+    )
+    assert all(name in shown for name in LONG_UNITS)
+    box.slack.slash("/ally-admin", "bu", user_id=admin, channel_id="C0GENERAL")
+    _until(lambda: len(box.fake.ephemerals(admin)) >= 1)
+    settle(box)
+    listed = json.dumps(box.fake.ephemerals(admin))
+    assert all(name in listed for name in LONG_UNITS)
+
+
+@pytest.mark.parametrize("error", ["missing_scope", "ratelimited"])
+def test_import_aborts_when_slack_cannot_be_asked_about_emails(
+    sandbox: Sandbox, error: str
+) -> None:
+    """Only users_not_found is a line's problem; any other error imports nothing, says so."""
+    box = sandbox
+    admin = box.workspace.admin.id
+    box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(admin))
+    if error == "ratelimited":  # still limited after the client's retries
+        box.fake.fail_next("users.lookupByEmail", status=429, times=10, retry_after=0)
+    else:
+        box.fake.fail_next("users.lookupByEmail", status=200, error=error)
+    good = f"{box.workspace.colleague.id},Sales\npriya@example.com,Sales"
+    answer = box.slack.submit_view(admin, view, {"csv": good})
+    assert answer.status == 200
+    said = json.dumps(_until(lambda: box.fake.dm_messages(admin)))
+    assert "could not ask Slack" in said and "Nothing was imported" in said
+    assert "No Slack user" not in said
+    settle(box)
+    with box.db.read() as s:
+        assert s.get(Member, box.workspace.colleague.id) is None
+        assert s.get(Member, box.workspace.requester.id) is None
+
+
+def test_import_asks_slack_after_the_ack_and_once_per_address(sqlite_sandbox: Sandbox) -> None:
+    """Slow e-mail lookups do not hold the submission's answer; a repeated address is asked once."""
+    box = sqlite_sandbox
+    admin = box.workspace.admin.id
+    box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(admin))
+    box.fake.delay("users.lookupByEmail", 3.5)
+    text = "priya@example.com,Sales\nPRIYA@example.com,Sales\ntom@example.com,People"
+    answer = box.slack.submit_view(admin, view, {"csv": text})
+    assert answer.status == 200
+    assert answer.json() is None
+    _until(lambda: "Imported 2" in json.dumps(box.fake.dm_messages(admin)), timeout=30)
+    box.fake.delay("users.lookupByEmail", 0)
+    assert len(box.fake.calls_to("users.lookupByEmail")) == 2

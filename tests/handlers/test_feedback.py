@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.sandbox import Sandbox
@@ -255,8 +258,6 @@ def test_an_anonymous_requester_is_asked_only_through_the_relay(sandbox: Sandbox
 
 def test_the_comment_modal_carries_only_the_opaque_token(sandbox: Sandbox) -> None:
     """private_metadata holds the token, never a channel; the prompt still shows the comment."""
-    import json
-
     box = sandbox
     match_id, prompt_at = _setup(box)
     answered = _answer_worked(box, prompt_at)
@@ -290,3 +291,43 @@ def test_a_failed_views_open_still_acks_the_comment_click(sqlite_sandbox: Sandbo
     box.fake.wait_for(
         "chat.postEphemeral", predicate=lambda c: "could not open" in str(c.args.get("text"))
     )
+
+
+def test_a_failed_update_at_the_close_is_finished_by_the_retry(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack failing one update at the close: the retry retires every other button, once each."""
+    box = sandbox
+    match_id, prompt_at = _setup(box)
+    box.run_due(prompt_at)
+    box.run_due(prompt_at + box.settings.feedback_close_after / 2)  # the reminders
+    shown = [
+        (c.response["channel"], c.response["ts"])
+        for c in box.fake.calls_to("chat.postMessage")
+        if "feedback_worked" in json.dumps(c.args.get("blocks"))
+    ]
+    assert len(shown) == 4  # two prompts, two reminders
+    real_update = box.client.chat_update
+
+    def update_then_fail(**kwargs: Any) -> Any:
+        # The first update goes through; every try of the next one gets Slack's 500.
+        monkeypatch.setattr(box.client, "chat_update", real_update)
+        answer = real_update(**kwargs)
+        box.fake.fail_next("chat.update", status=500, times=3)
+        return answer
+
+    monkeypatch.setattr(box.client, "chat_update", update_then_fail)
+    close_at = prompt_at + box.settings.feedback_close_after
+    box.fake.reset_calls()
+    assert box.run_due(close_at) == 1
+    assert _match(box, match_id).outcome == "no_feedback"
+    assert len([c for c in box.fake.calls_to("chat.update") if c.ok]) == 1
+    box.run_due(close_at + timedelta(hours=1))  # the retry, after its backoff
+    for channel, ts in shown:
+        assert "feedback_worked" not in json.dumps(box.fake.message(channel, ts)["blocks"])
+        updated = [
+            c
+            for c in box.fake.calls_to("chat.update")
+            if c.ok and (c.args["channel"], c.args["ts"]) == (channel, ts)
+        ]
+        assert len(updated) == 1, (channel, ts)

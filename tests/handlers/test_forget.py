@@ -84,16 +84,18 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
     before = len(box.fake.calls)
     modal = _forget(box, priya.id)
 
-    # The database holds nothing of Priya: no ID, DM, marker, or text of hers.
+    # The database holds nothing that leads to Priya: no ID, DM, marker, named text. Her
+    # case's redacted text goes hours later with the rest of the case side.
     stored = _database_text(box)
-    for trace in (priya.id, box.fake.im_channel(priya.id), marker, NAMED_TEXT, "quietly-dist"):
+    for trace in (priya.id, box.fake.im_channel(priya.id), marker, NAMED_TEXT):
         assert trace not in stored
     with box.db.session() as s:
         [request] = s.exec(select(AllyRequest).where(AllyRequest.kind == "named")).all()
         assert request.status == "withdrawn" and request.requester_id is None
         case = s.get(AnonymousCase, case_id)
-        assert case is not None and case.status == "closed" and case.outcome == "withdrawn"
-        assert case.purged_at is not None and case.requester_sealed is None
+        # Its link is gone; it closes, text deleted, only with the case side, hours later.
+        assert case is not None and case.requester_sealed is None and case.details is not None
+        assert case.status == "taken" and case.purged_at is None
     # Slack: the allies card names nobody and holds no text; the ally who offered is told.
     _until(lambda: "Withdrawn" in json.dumps(_card(box, ask_card)["blocks"]))
     shown = json.dumps(_card(box, ask_card)["blocks"])
@@ -109,6 +111,11 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
     box.run_due(utcnow() + forget_rules.CASE_DELAY_MIN + forget_rules.CASE_DELAY_SPREAD)
     assert "has been deleted" in json.dumps(card(box)["blocks"])
     assert "quietly-distinctive" not in json.dumps(card(box)["blocks"])
+    with box.db.session() as s:
+        case = s.get(AnonymousCase, case_id)
+        assert case is not None and case.status == "closed" and case.outcome == "withdrawn"
+        assert case.purged_at is not None
+    assert "quietly-dist" not in _database_text(box)
     told_vera = box.fake.wait_for(
         "chat.postMessage",
         predicate=lambda c: c.args["channel"] == vera.id and "withdrawn" in str(c.args),
