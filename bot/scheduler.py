@@ -175,7 +175,7 @@ def schedule_leaderboard(
     times before that were not missed, there was nothing to rank.
     """
     if within is None:
-        with db.session() as session:
+        with db.read() as session:
             started = points.programme_started(session)
         if started is None or started > now:
             return None

@@ -836,9 +836,10 @@ def _show_withdrawn(client: WebClient, d: Deps, body: dict[str, Any], view: Requ
 
 
 def _misuse_key(d: Deps, *, request_id: int, user_id: str) -> str:
-    """The processed-event key of one person's report on one request: the request id and a
-    keyed marker of the reporter (never their ID), within the column's 64 characters."""
-    return f"misuse:{request_id}:{privacy(d.settings).marker(user_id)[:40]}"
+    """The processed-event key of one person's report on one request: a keyed hash of both,
+    within the column's 64 characters. Not the reporter's own marker, which anonymous cases
+    carry: the note in the volunteers channel names the reporter, so that would tie them."""
+    return f"misuse:{privacy(d.settings).marker(f'misuse:{request_id}:{user_id}')[:56]}"
 
 
 def on_report_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:

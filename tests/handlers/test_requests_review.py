@@ -19,6 +19,7 @@ from sqlmodel import select
 from bot import allies
 from bot import requests as rules
 from bot.fakeslack import Call
+from bot.privacy import privacy
 from bot.sandbox import Sandbox
 from storage.models.programme import ProcessedEvent
 from storage.models.requests import AllyRequest, Match
@@ -245,6 +246,9 @@ def test_report_misuse_twice_posts_once(sandbox: Sandbox) -> None:
     with box.db.session() as s:
         keys = " ".join(s.exec(select(ProcessedEvent.event_id)).all())
     assert amara.id not in keys and ben.id not in keys
+    # Nor the reporters' own markers, which their anonymous cases would carry.
+    markers = [privacy(box.settings).marker(p.id)[:12] for p in (amara, ben)]
+    assert not [m for m in markers if m in keys]
 
 
 def test_a_failed_misuse_note_can_be_reported_again(sqlite_sandbox: Sandbox) -> None:
