@@ -95,6 +95,10 @@ def serve(
         logger.info("allybot stopped")
 
 
+# How long stopping the background server may take (in-flight requests finish first).
+STOP_WAIT = 30.0
+
+
 class BackgroundServer:
     """The same server on a thread, for the demo and the tests."""
 
@@ -127,5 +131,11 @@ class BackgroundServer:
 
         # Run the close on the server's own loop thread: closing its sockets from here,
         # under a running select(), makes the loop fail with EBADF.
-        server.trigger.pull_trigger(close_everything)  # type: ignore[union-attr]
-        self._thread.join(timeout=5)
+        try:
+            server.trigger.pull_trigger(close_everything)  # type: ignore[union-attr]
+        except OSError:
+            # Its wake-up pipe is already gone (the loop is closing or closed): close here.
+            close_everything()
+        self._thread.join(timeout=STOP_WAIT)
+        if self._thread.is_alive():
+            raise RuntimeError(f"the HTTP server did not stop within {STOP_WAIT} s")

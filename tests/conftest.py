@@ -22,6 +22,20 @@ PG_ADMIN_DSN = os.environ.get("ALLYBOT_TEST_PG", "postgresql://postgres@127.0.0.
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def _configures_the_app(name: str) -> bool:
+    return name == "DATABASE_URL" or (
+        name.startswith(("ALLYBOT_", "SLACK_")) and not name.startswith("ALLYBOT_TEST_")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_app_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from each test alone: an ALLYBOT_* or SLACK_* variable in the shell
+    (or in CI) must not change a sandbox's time zone, delays or cron."""
+    for name in [n for n in os.environ if _configures_the_app(n)]:
+        monkeypatch.delenv(name)
+
+
 def _pg_available() -> str | None:
     try:
         with psycopg.connect(PG_ADMIN_DSN, connect_timeout=3):

@@ -72,8 +72,12 @@ def _written_by_app(args: dict[str, Any]) -> str:
 
 # What a clock or a random source writes in logs and the database can hold any run of digits,
 # the phone's among them: a timestamp's microseconds (stored as text, "15:37:50.900123"), a
-# hex digest or token (a marker's HMAC). Neither is a way the phone could leak.
-_NOISE = re.compile(r"\d\d:\d\d:\d\d\.\d{6}|[0-9a-f]{32,}")
+# hex digest or token (a marker's HMAC), and ciphertext (Fernet tokens, base64 runs) any run
+# of letters, a name's among them. None is a way a name or the phone could leak: those are
+# written with spaces, dots or '@', which none of these runs contain.
+_NOISE = re.compile(
+    r"\d\d:\d\d:\d\d\.\d{6}|[0-9a-f]{32,}|gAAAAA[A-Za-z0-9_-]+=*|[A-Za-z0-9_-]{40,}"
+)
 
 
 def _find(haystack: str, secrets: list[str]) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +37,6 @@ def _opened(box: Sandbox, callback_id: str) -> None:
     box.fake.wait_for("views.open", predicate=is_it)
 
 
-def _settle(box: Sandbox, seconds: float = 0.3) -> None:
-    # The app finishes its post-ack work on Bolt's threads; the transcript reads the fake.
-    time.sleep(seconds)
-
-
 def play(box: Sandbox, show: Transcript, out: Path) -> None:
     """Priya asks anonymously; Vera takes the case, they talk, Vera finds Amara, and closes."""
     ws = box.workspace
@@ -70,6 +64,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     show.step(f"{priya.real_name} types `/ally` and chooses to ask anonymously")
     box.slack.slash("/ally", "", user_id=priya.id, channel_id=ws.general_channel)
     box.fake.wait_for("views.open", predicate=lambda c: box.fake.current_view(priya.id) is not None)
+    box.idle()  # her names are fetched once the modal is open, for the preview's redaction
     modal = box.fake.current_view(priya.id)
     assert modal is not None
     show.flush()
@@ -97,7 +92,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     show.step("Priya presses 'Send anonymously'")
     box.slack.submit_view(priya.id, preview)
     _wait(box, "chat.postMessage", lambda c: str(c.args.get("channel", "")).startswith("D"))
-    _settle(box)
+    box.idle()
     show.flush()
     show.note("the volunteers never see Priya's name or ID: only the case handle and the text")
 
@@ -105,7 +100,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     box.slack.click(vera.id, "take_case", message=_card(box))
     # The take's last step: the person behind the case is told (the take is committed).
     _wait(box, "chat.postMessage", lambda c: "has taken" in str(c.args.get("text")))
-    _settle(box)
+    box.idle()
 
     show.step("Vera clicks 'Message requester' and writes to the person behind the case")
     box.slack.click(vera.id, "message_requester", message=_card(box))
@@ -118,7 +113,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         values={"message": "Hi, I'm Vera. Would it help if an ally amplified your ideas?"},
     )
     _wait(box, "chat.postMessage", lambda c: "amplified" in str(c.args.get("blocks")))
-    _settle(box)
+    box.idle()
     show.flush()
     show.note("Vera does not learn who she is writing to; Priya reads it in her case thread")
 
@@ -132,14 +127,14 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         "chat.postMessage",
         lambda c: c.args.get("channel") == vera.id and "writes" in str(c.args.get("blocks")),
     )
-    _settle(box)
+    box.idle()
     show.flush()
     show.note("Vera sees the reply under the case handle, with the name and number removed")
 
     show.step("Priya tries to send a screenshot in the thread")
     box.slack.dm_message(priya.id, None, "", root["ts"], files=[{"id": "F1", "name": "shot.png"}])
     _wait(box, "chat.postMessage", lambda c: "never passed on" in str(c.args.get("text")))
-    _settle(box)
+    box.idle()
 
     show.step("Vera clicks 'Find an ally': an anonymised ask goes to #allies")
     box.slack.click(vera.id, "find_ally_for_case", message=_card(box))
@@ -149,7 +144,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         "chat.postMessage",
         lambda c: c.args.get("channel") == vera.id and "allies channel" in str(c.args),
     )
-    _settle(box)
+    box.idle()
 
     show.step(f"{amara.real_name} offers to help")
     ask = box.fake.messages(ws.allies_channel)[-1]
@@ -159,7 +154,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         "chat.postMessage",
         lambda c: c.args.get("channel") == vera.id and "choose_ally" in str(c.args.get("blocks")),
     )
-    _settle(box)
+    box.idle()
 
     show.step("Vera chooses Amara")
     box.slack.click(
@@ -168,7 +163,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         message=box.fake.message(offers.response["channel"], offers.response["ts"]),
     )
     _wait(box, "chat.postMessage", lambda c: "ally has been found" in str(c.args.get("text")))
-    _settle(box)
+    box.idle()
     show.flush()
     show.note("Amara is introduced to Vera, not to Priya; only Priya can reveal herself")
 
@@ -179,7 +174,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     assert closing is not None
     box.slack.submit_view(vera.id, closing, values={"outcome": "helped"})
     _wait(box, "chat.postMessage", lambda c: "was closed" in str(c.args.get("text")))
-    _settle(box)
+    box.idle()
     show.flush()
     show.note(
         "the case's text and its sealed link to Priya are deleted "

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import jobs
 from bot.demo.transcript import Transcript
-from bot.forget import CASE_DELAY_MIN, CASE_DELAY_SPREAD, FOLLOWUPS
+from bot.forget import CASE_DELAY_MIN, CASE_DELAY_SPREAD
 from bot.sandbox import Sandbox
 from storage.models.points import PointsEntry
-from storage.models.schedule import DueItem
 from storage.types import utcnow
 
 
@@ -40,7 +37,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         "chat.update",
         predicate=lambda c: "*Who asks*\\n_removed_" in json.dumps(c.args.get("blocks")),
     )
-    _settle(box)
+    box.idle()  # the confirmation's own run of the follow-ups is over
     with box.db.read() as session:
         after = session.exec(select(func.sum(PointsEntry.amount))).one()
     show.note(
@@ -48,22 +45,8 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         f"business units' points stay ({before} before, {after} after)"
     )
     show.note(
-        "her anonymous case is already deleted from the database, but its cards change only "
+        "her anonymous case no longer leads to her in the database, but its cards change only "
         "hours later, at a random time, so nobody can link it to her named request"
     )
     show.step("Later that day, the scheduler redraws the anonymous case's cards")
     box.run_due(utcnow() + CASE_DELAY_MIN + CASE_DELAY_SPREAD)
-
-
-def _settle(box: Sandbox, timeout: float = 10.0) -> None:
-    """Wait until the confirmation's own run of the follow-ups has finished."""
-    waited = 0.0
-    while waited < timeout:
-        with box.db.read() as session:
-            pending = session.exec(
-                select(DueItem).where(DueItem.kind == FOLLOWUPS, DueItem.status == jobs.PENDING)
-            ).first()
-        if pending is None:
-            return
-        threading.Event().wait(0.05)
-        waited += 0.05
