@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.sandbox import Sandbox
+from tests.helpers import settle
 
 
 def test_ally_help_answers_privately_with_purpose_and_commands(sqlite_sandbox: Sandbox) -> None:
@@ -34,6 +35,7 @@ def test_help_falls_back_to_a_dm_where_the_bot_cannot_post(sqlite_sandbox: Sandb
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "help", user_id=user, channel_id="C0UNKNOWN")
     box.fake.wait_for("response_url")
+    settle(box)
     assert not box.fake.calls_to("chat.postMessage")
 
 
@@ -72,7 +74,8 @@ def test_rate_limited_and_failed_sends_are_retried(sqlite_sandbox: Sandbox) -> N
     box.fake.fail_next("chat.postEphemeral", status=429, retry_after=1)
     box.fake.fail_next("chat.postEphemeral", status=500)
     box.slack.slash("/ally", "help", user_id=box.workspace.colleague.id, channel_id="C0GENERAL")
-    [delivered] = box.fake.wait_for("chat.postEphemeral", timeout=10)
+    [delivered] = box.fake.wait_for("chat.postEphemeral")
+    settle(box)
     attempts = box.fake.calls_to("chat.postEphemeral")
     assert [c.ok for c in attempts] == [False, False, True]
     assert delivered.ok
