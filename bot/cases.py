@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,7 +23,8 @@ from bot.errors import Conflict, NotAllowed, NotFound
 from bot.privacy import Identity, Privacy, redact
 from storage.models.cases import AnonymousCase, CaseDraft, CasePause, CaseRelay
 from storage.models.feedback import Feedback
-from storage.models.requests import AllyRequest, Match
+from storage.models.programme import FORGOTTEN
+from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow
 
 OPEN = "open"
@@ -48,7 +49,8 @@ CARD_GRACE = timedelta(minutes=1)
 # syncs it if the attempt right after the event did not.
 RELAY = "case_relay"
 RELAY_GRACE = timedelta(minutes=1)
-# After the purge: every relayed copy blanked, then its record deleted.
+# Relayed copies blanked, then their records deleted: every copy of a case after its purge
+# (payload case_id), or the copies sent to a forgotten volunteer (payload relay_ids).
 RELAYS_PURGE = "case_relays_purge"
 # A case released because its holder left the volunteers channel: card, channel, requester.
 RELEASED = "case_released"
@@ -155,8 +157,7 @@ def refusal_for(session: Session, privacy: Privacy, *, user_id: str) -> str | No
 def save_draft(
     session: Session, privacy: Privacy, *, token: str, user_id: str, draft: Draft
 ) -> None:
-    """Keep a draft sealed until it is confirmed, edited or abandoned (stale ones go)."""
-    session.execute(delete(CaseDraft).where(col(CaseDraft.created_at) < utcnow() - DRAFT_MAX_AGE))
+    """Keep a draft sealed until it is confirmed, edited or abandoned (or a day old)."""
     payload = json.dumps(
         {"category": draft.category, "details": draft.details, "timing": draft.timing}
     )
@@ -481,13 +482,14 @@ def purge_case(
     relayed to volunteers lose their words now; their copies in Slack are blanked and their
     records deleted by a due item (RELAYS_PURGE, at `relays_due_at`, default now).
     """
-    # The case row is locked before its relays: the order every unit of work here keeps.
+    # The case's ask, then the case row, then its relays: the order every unit of work keeps.
+    lock_ask_of(session, case_id=case_id)
     case = session.exec(
         select(AnonymousCase).where(AnonymousCase.id == case_id).with_for_update()
     ).first()
     if case is None or case.status != CLOSED:
         return False
-    if _purge_relays(session, case_id=case_id):
+    if purge_relays(session, case_id=case_id):
         jobs.schedule(
             session,
             kind=RELAYS_PURGE,
@@ -645,15 +647,44 @@ def get_relay(session: Session, *, relay_id: int, lock: bool = False) -> CaseRel
     return relay
 
 
-def record_copy(session: Session, *, relay_id: int, channel: str, ts: str) -> None:
-    """The copy now shows the relay's words: remember where it is; the sealed words go."""
+def _holder_marker(privacy: Privacy, volunteer_id: str) -> str:
+    # Scoped, unlike the requester marker: the same marker in both would tie a volunteer,
+    # named on the cases they hold, to the cases they asked.
+    return privacy.marker(f"case-copy-holder:{volunteer_id}")
+
+
+def holds_copy(privacy: Privacy, relay: CaseRelay, volunteer_id: str | None) -> bool:
+    """Whether the relay's copy was sent to this volunteer (compared by keyed marker)."""
+    return (
+        volunteer_id is not None
+        and relay.holder_marker is not None
+        and secrets.compare_digest(relay.holder_marker, _holder_marker(privacy, volunteer_id))
+    )
+
+
+def record_copy(
+    session: Session, privacy: Privacy, *, relay_id: int, channel: str, ts: str, holder: str
+) -> None:
+    """The copy now shows the relay's words in `holder`'s DM: remember where and whose it is
+    (their marker, never their ID); the sealed words go."""
     relay = get_relay(session, relay_id=relay_id)
     if relay is None:
         return
     relay.copy_channel, relay.copy_ts = channel, ts
+    relay.holder_marker = _holder_marker(privacy, holder)
     relay.pending_sealed = None
     session.add(relay)
     jobs.cancel(session, key=relay_key(relay_id, relay.version))
+
+
+def forget_copy(session: Session, *, relay_id: int) -> None:
+    """The relay's copy was blanked (its holder no longer holds the case): where it was goes;
+    the words still to show stay, for the case's holder."""
+    relay = get_relay(session, relay_id=relay_id)
+    if relay is None:
+        return
+    relay.copy_channel = relay.copy_ts = relay.holder_marker = None
+    session.add(relay)
 
 
 def drop_relay(session: Session, *, relay_id: int) -> None:
@@ -692,24 +723,37 @@ def relays_of(session: Session, *, case_id: int) -> list[int]:
     ]
 
 
-def blank_copies_later(session: Session, *, case_id: int) -> None:
-    """The copies of the case's replies shown so far are blanked (and their records deleted)
-    by a due item: for a volunteer who is forgotten, whose DM holds them. Replies still
-    waiting for a copy stay, for the case's next holder."""
-    shown = select(CaseRelay.id).where(
-        col(CaseRelay.case_id) == case_id, col(CaseRelay.copy_ts).is_not(None)
+def blank_copies_of(
+    session: Session, privacy: Privacy, *, volunteer_id: str, held: list[int]
+) -> None:
+    """Every copy sent to a volunteer who is forgotten, on any case, is blanked (and its
+    record deleted) by a due item; other volunteers' copies stay. Their marker goes at once.
+
+    `held` are the cases they held: copies recorded before copies knew their holder count
+    as theirs there. Replies still waiting for a copy stay, for the case's next holder.
+    """
+    theirs = select(CaseRelay).where(
+        col(CaseRelay.copy_ts).is_not(None),
+        or_(
+            col(CaseRelay.holder_marker) == _holder_marker(privacy, volunteer_id),
+            and_(col(CaseRelay.holder_marker).is_(None), col(CaseRelay.case_id).in_(held)),
+        ),
     )
-    if session.exec(shown).first() is not None:
+    relays = list(session.exec(theirs.order_by(col(CaseRelay.id)).with_for_update()).all())
+    for relay in relays:
+        relay.holder_marker = FORGOTTEN  # no one's: an edit meanwhile blanks it too
+        session.add(relay)
+    if relays:
         jobs.schedule(
             session,
             kind=RELAYS_PURGE,
-            key=f"{RELAYS_PURGE}:{case_id}:{secrets.token_hex(6)}",
+            key=f"{RELAYS_PURGE}:copies:{secrets.token_hex(6)}",
             due_at=utcnow(),
-            payload={"case_id": case_id},
+            payload={"relay_ids": [r.id for r in relays]},
         )
 
 
-def _purge_relays(session: Session, *, case_id: int) -> bool:
+def purge_relays(session: Session, *, case_id: int) -> bool:
     """The case's replies lose their words now; those never copied go. True if copies remain."""
     session.execute(
         update(CaseRelay).where(col(CaseRelay.case_id) == case_id).values(pending_sealed=None)
@@ -720,48 +764,87 @@ def _purge_relays(session: Session, *, case_id: int) -> bool:
     return bool(relays_of(session, case_id=case_id))
 
 
-def release_case(session: Session, *, case_id: int, volunteer_id: str) -> str | None:
-    """The holder left the volunteers channel: the case goes back to it, for another volunteer.
+def withdraw_ask(session: Session, *, ask_id: int) -> list[str] | None:
+    """Withdraw a case's ask still open in the allies channel (once; its escalation goes).
 
-    As when a holder is forgotten (bot.forget): the case is open again, and an ask still open
-    in the allies channel is withdrawn and unlinked, so the next holder asks again (an ask
-    already matched stays: its ally was found). Only one caller releases (conditional UPDATE);
-    it schedules the follow-ups (RELEASED: card, note in the channel, the requester told)
-    and gets their key; anyone else gets None.
+    Returns the allies whose offer stood on it, to tell; None if it was not open.
     """
     from bot import requests as request_rules
     from storage import requests as request_store
 
-    result = session.execute(
-        update(AnonymousCase)
-        .where(
-            col(AnonymousCase.id) == case_id,
-            col(AnonymousCase.volunteer_id) == volunteer_id,
-            col(AnonymousCase.status) == TAKEN,
-        )
-        .values(volunteer_id=None, status=OPEN, taken_at=None)
-    )
-    if _rowcount(result) != 1:
-        return None
-    case = get_case(session, case_id=case_id)
-    session.refresh(case)
-    withdrawn: int | None = None
-    ask_id = case.ask_request_id
-    if ask_id is not None and request_store.change_status(
+    if not request_store.change_status(
         session, request_id=ask_id, old=request_rules.OPEN, new=request_rules.WITHDRAWN
     ):
-        jobs.cancel(session, key=request_rules.escalation_key(ask_id))
-        ask = session.get(AllyRequest, ask_id)
-        if ask is not None:
-            # Unlinked from the case, so the case's purge would miss its text: it goes now.
-            ask.submission_key = None
-            ask.details = None
-            ask.timing = None
-            session.add(ask)
-        case.ask_request_id = None
-        case.ally_found_at = None
-        session.add(case)
-        withdrawn = ask_id
+        return None
+    jobs.cancel(session, key=request_rules.escalation_key(ask_id))
+    offers = select(Offer.ally_user_id).where(
+        Offer.request_id == ask_id, col(Offer.active).is_(True)
+    )
+    return list(session.exec(offers).all())
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """What putting a held case back changed: its ask withdrawn (if any), allies to tell."""
+
+    withdrawn_ask: int | None
+    allies: list[str]
+
+
+def reopen_held(session: Session, case: AnonymousCase) -> Reopened:
+    """Put a case whose holder can no longer keep it (left the volunteers channel, or was
+    forgotten) back in the channel, open for another volunteer.
+
+    An ask still open in the allies channel is withdrawn and unlinked, so the next holder
+    asks again; unlinked, the case's purge would miss its text, so that goes now. An ask
+    already matched stays: its ally was found. The caller has locked the case's ask, then
+    the case (the order forget-me and the case side keep).
+    """
+    withdrawn: int | None = None
+    allies: list[str] = []
+    ask_id = case.ask_request_id
+    if ask_id is not None:
+        told = withdraw_ask(session, ask_id=ask_id)
+        if told is not None:
+            allies, withdrawn = told, ask_id
+            ask = session.get(AllyRequest, ask_id)
+            if ask is not None:
+                ask.submission_key = None
+                ask.details = None
+                ask.timing = None
+                session.add(ask)
+            case.ask_request_id = None
+            case.ally_found_at = None
+    case.volunteer_id = None
+    case.status = OPEN
+    case.taken_at = None
+    session.add(case)
+    session.flush()
+    return Reopened(withdrawn_ask=withdrawn, allies=allies)
+
+
+def lock_ask_of(session: Session, *, case_id: int) -> None:
+    """Lock the case's ask, if it has one: before the case, as forget-me and the case side do
+    (a unit of work that changes both, locking the case first, could deadlock with them)."""
+    asks = select(AnonymousCase.ask_request_id).where(col(AnonymousCase.id) == case_id)
+    session.exec(
+        select(AllyRequest.id).where(col(AllyRequest.id).in_(asks)).with_for_update()
+    ).all()
+
+
+def release_case(session: Session, *, case_id: int, volunteer_id: str) -> str | None:
+    """The holder left the volunteers channel: the case goes back to it (reopen_held).
+
+    Locks are taken ask first, then case. Only one caller releases (the case is checked
+    under its lock); it schedules the follow-ups (RELEASED: card, note in the channel, the
+    requester told) and gets their key; anyone else gets None.
+    """
+    lock_ask_of(session, case_id=case_id)
+    case = get_case(session, case_id=case_id, lock=True)
+    session.refresh(case)
+    if case.volunteer_id != volunteer_id or case.status != TAKEN:
+        return None
+    withdrawn = reopen_held(session, case).withdrawn_ask
     key = f"{RELEASED}:{case_id}:{secrets.token_hex(6)}"
     jobs.schedule(
         session,

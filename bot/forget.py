@@ -130,7 +130,7 @@ def forget(session: Session, privacy: Privacy, *, user_id: str) -> Forgotten:
     done.request_cards.extend(i for i in chosen_by_them if i is not None)  # introductions
     _forget_offers(session, user_id, done)
     _forget_cases_asked(session, marker, done)
-    _forget_cases_held(session, user_id, done)
+    _forget_cases_held(session, privacy, user_id, done)
     # Comments on their matches may describe them, whoever wrote them; their own go too.
     involved = select(Match.id).where(
         or_(
@@ -266,6 +266,9 @@ def _forget_cases_asked(session: Session, marker: str, done: Forgotten) -> None:
             # Its redacted text and state stay for the case side, hours later: changed now,
             # the next redraw of its card would show it together with the named cards.
             cases.unlink_requester(session, case)
+            # Its replies' sealed words go now (the unredacted words of a person forgotten);
+            # their copies shown so far stay until the case side, like the case's text.
+            cases.purge_relays(session, case_id=case.id)
             session.flush()
             done.case_closing.append(case.id)
             continue
@@ -328,30 +331,27 @@ def _withdrawn(session: Session, request_id: int) -> bool:
     return request is not None and request.status == rules.WITHDRAWN
 
 
-def _forget_cases_held(session: Session, user_id: str, done: Forgotten) -> None:
-    """Cases they handled as a volunteer: open ones go back to the channel, without their
-    ask (a new holder asks the allies again); closed ones keep their counts, not the ID."""
+def _forget_cases_held(session: Session, privacy: Privacy, user_id: str, done: Forgotten) -> None:
+    """Cases they handled as a volunteer: open ones go back to the channel, by the rule of a
+    holder who left it (cases.reopen_held: an open ask is withdrawn, and a new holder asks
+    the allies again); closed ones keep their counts, not the ID."""
     held = select(AnonymousCase).where(AnonymousCase.volunteer_id == user_id)
+    held_ids: list[int] = []
     for case in session.exec(held.with_for_update()).all():
         assert case.id is not None
         if case.status == cases.CLOSED:
             case.volunteer_id = FORGOTTEN  # the card named them: it is redrawn without
+            session.add(case)
         else:
             if case.ask_request_id is not None:
                 done.request_cards.append(case.ask_request_id)
-                _withdraw_case_ask(session, case, done.allies_told)
-                _release_ask(session, case.ask_request_id)
-            case.volunteer_id = None
-            case.status = cases.OPEN
-            case.taken_at = None
-            case.ask_request_id = None
-            case.ally_found_at = None
+            done.allies_told.extend(cases.reopen_held(session, case).allies)
             done.released.append(case.id)
         done.held_cards.append(case.id)
-        session.add(case)
-        # The requester's replies shown in their DM are blanked, and with them the records
-        # of where they are (their DM); replies not yet shown wait for the next holder.
-        cases.blank_copies_later(session, case_id=case.id)
+        held_ids.append(case.id)
+    # The requester's replies shown in their DM, on any case, are blanked, and with them the
+    # records of where they are (their DM); replies not yet shown wait for the next holder.
+    cases.blank_copies_of(session, privacy, volunteer_id=user_id, held=held_ids)
     session.flush()
 
 
@@ -370,21 +370,8 @@ def _close_as_withdrawn(session: Session, case: AnonymousCase, allies_told: list
 def _withdraw_case_ask(session: Session, case: AnonymousCase, allies_told: list[str]) -> None:
     """The case's ask in the allies channel, if still open, is withdrawn (once); the allies
     whose offer stood on it are added to `allies_told`."""
-    if case.ask_request_id is None:
-        return
-    ask_id = case.ask_request_id
-    if store.change_status(session, request_id=ask_id, old=rules.OPEN, new=rules.WITHDRAWN):
-        allies_told.extend(o.ally_user_id for o in _active_offers(session, ask_id))
-        jobs.cancel(session, key=rules.escalation_key(ask_id))
-
-
-def _release_ask(session: Session, ask_id: int) -> None:
-    """A released case's old ask gives up its submission key, so the next holder can ask
-    the allies again (the key would otherwise hand this ask back)."""
-    ask = session.get(AllyRequest, ask_id)
-    if ask is not None:
-        ask.submission_key = None
-        session.add(ask)
+    if case.ask_request_id is not None:
+        allies_told.extend(cases.withdraw_ask(session, ask_id=case.ask_request_id) or [])
 
 
 def schedule_followups(session: Session, done: Forgotten, *, key: str) -> dict[str, object]:

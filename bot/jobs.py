@@ -120,6 +120,20 @@ def record_sent(session: Session, *, key: str, name: str, value: Any) -> None:
     session.add(item)
 
 
+def run_once(db: Database, *, key: str, name: str, send: Callable[[Session], Any]) -> None:
+    """Run one step of a due item once, whoever runs it (the item is locked meanwhile).
+
+    What `send` returns (a ts, say) is recorded in the item under `name` (True for None); a
+    step already recorded is skipped, and an item that is gone means its work is over.
+    """
+    with db.session() as session:
+        item = find(session, key=key, lock=True)
+        if item is None or name in (item.sent or {}):
+            return
+        value = send(session)
+        record_sent(session, key=key, name=name, value=True if value is None else value)
+
+
 def scrub(session: Session, *, value: str, replacement: str) -> int:
     """Replace `value` (a forgotten person's Slack ID) wherever items' payloads and records
     of what was sent hold it; returns how many items changed."""

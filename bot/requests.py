@@ -43,6 +43,10 @@ CARD = "post_request_card"
 # The submission posts a named request's card at once; the due item is the safety net for a
 # failure (or a crash) there, so it waits a little to avoid running beside the submission.
 CARD_GRACE = timedelta(minutes=1)
+# A withdrawal's messages (cards redrawn, offering allies told): run at once by the listener,
+# finished by the sweep after this if any failed.
+WITHDRAWAL = "withdrawal_followups"
+WITHDRAWAL_GRACE = timedelta(minutes=1)
 # The click that made the match runs its follow-ups at once; the due item is the safety net
 # for a failure (or a crash) there, so it waits a little to avoid running beside the click.
 FOLLOWUPS_GRACE = timedelta(minutes=1)
@@ -336,6 +340,20 @@ def withdraw_request(session: Session, *, request_id: int, user_id: str) -> Ally
         session.flush()
     session.refresh(request)
     return request
+
+
+def schedule_withdrawal_followups(
+    session: Session, *, request_id: int, case_id: int | None
+) -> tuple[str, dict[str, Any]]:
+    """Write, with the withdrawal, what Slack must show of it: the cards to redraw and the
+    allies whose offer stood on it, to tell. Returns the item's key and payload."""
+    offering = [o.ally_user_id for o in offering_allies(session, request_id=request_id)]
+    payload = {"request_id": request_id, "case_id": case_id, "offering": offering}
+    key = f"withdrawal:{request_id}"
+    jobs.schedule(
+        session, kind=WITHDRAWAL, key=key, due_at=utcnow() + WITHDRAWAL_GRACE, payload=payload
+    )
+    return key, payload
 
 
 def offering_allies(session: Session, *, request_id: int) -> list[Offer]:

@@ -22,7 +22,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -189,20 +189,6 @@ def _names(client: WebClient, d: Deps, user_id: str) -> Identity | None:
         return d.identities.get(user_id)
     d.identities.put(user_id, identity)
     return identity
-
-
-def _once(d: Deps, key: str, name: str, send: Callable[[Session], Any]) -> None:
-    """Run one step of a due item once, whoever runs it (the item is locked meanwhile).
-
-    What `send` returns (a ts, say) is recorded in the item under `name`; a step already
-    recorded is skipped, and an item that is gone means its work is over.
-    """
-    with d.db.session() as session:
-        item = jobs.find(session, key=key, lock=True)
-        if item is None or name in (item.sent or {}):
-            return
-        value = send(session)
-        jobs.record_sent(session, key=key, name=name, value=True if value is None else value)
 
 
 def _retire(d: Deps, key: str) -> None:
@@ -735,12 +721,17 @@ def on_requester_message(
     with its due delivery, in the unit of work that claims the event. It is sent at once;
     if that fails, the sweep sends it (cases.RELAY), and the copy's ts, recorded under the
     relay's lock, keeps it from being sent twice. While no volunteer holds the case, the
-    reply waits for the next one who takes it.
+    reply waits for the next one who takes it. The notices to the requester go after that
+    unit of work is committed: one that fails is logged and loses nothing.
     """
     d = deps(context)
     p = privacy(d.settings)
     user_id, channel = str(event["user"]), str(event["channel"])
     thread_ts = event.get("thread_ts")
+    files = bool(event.get("files"))
+    words = str(event.get("text") or "").strip()
+    notices: list[str] = []
+    relay_id: int | None = None
     with d.db.session() as session:
         if not request_store.claim_event(session, event_id=str(body.get("event_id") or "")):
             return
@@ -753,39 +744,60 @@ def on_requester_message(
         )
         if case is None:
             handles = [c.handle for c in cases.cases_of(session, p, user_id=user_id)]
-            text = (
-                "To talk to the volunteer about your anonymous request, reply in the thread "
-                f"under the message about {', '.join(handles[:3])}."
-            )
-            client.chat_postMessage(channel=channel, text=text, blocks=_notice(text))
-            return
-        files = bool(event.get("files"))
-        if files:
-            text = (
-                "Files and images are never passed on in an anonymous case: they can carry your "
-                "name or other details about you. Please describe what matters in words."
-            )
-            _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
-        if case.status == cases.CLOSED:
-            text = f"{case.handle} is closed. To ask again, use `/ally`."
-            _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
-            return
-        words = str(event.get("text") or "").strip()
-        if not words:
-            return
-        assert case.id is not None
-        relay_id = cases.record_reply(
-            session, p, case_id=case.id, ts=str(event["ts"]), reply=cases.Reply(words, files)
+        else:
+            assert case.id is not None
+            case_id, handle, status = case.id, case.handle, case.status
+            if files:
+                notices.append(_FILES_NOT_PASSED_ON)
+            if status == cases.CLOSED:
+                notices.append(f"{handle} is closed. To ask again, use `/ally`.")
+            elif words:
+                relay_id = cases.record_reply(
+                    session,
+                    p,
+                    case_id=case_id,
+                    ts=str(event["ts"]),
+                    reply=cases.Reply(words, files),
+                )
+                if status == cases.OPEN:
+                    notices.append(_WAITING_FOR_A_VOLUNTEER.format(handle=handle))
+    if case is None:
+        text = (
+            "To talk to the volunteer about your anonymous request, reply in the thread "
+            f"under the message about {', '.join(handles[:3])}."
         )
-        if case.status == cases.OPEN:
-            text = (
-                f"No volunteer has taken {case.handle} yet. Your message is kept and will reach "
-                "the volunteer who takes your case; we will tell you here when one does."
-            )
-            _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
-            return
-    if relay_id is not None:
+        try:
+            client.chat_postMessage(channel=channel, text=text, blocks=_notice(text))
+        except (SlackClientError, OSError) as error:
+            logger.warning("help for a requester not sent (%s)", type(error).__name__)
+        return
+    for text in notices:
+        _tell_requester(client, d, case_id, text)
+    if relay_id is not None and status == cases.TAKEN:
         _sync_now(client, d, relay_id)
+
+
+_FILES_NOT_PASSED_ON = (
+    "Files and images are never passed on in an anonymous case: they can carry your name or "
+    "other details about you. Please describe what matters in words."
+)
+_WAITING_FOR_A_VOLUNTEER = (
+    "No volunteer has taken {handle} yet. Your message is kept and will reach the volunteer "
+    "who takes your case; we will tell you here when one does."
+)
+
+
+def _tell_requester(client: WebClient, d: Deps, case_id: int, text: str) -> None:
+    """A notice in the requester's case thread; a failure is logged (without the text), since
+    what they wrote is kept already and Slack does not send an acked event again."""
+    try:
+        with d.db.session() as session:
+            case = cases.get_case(session, case_id=case_id)
+            _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
+    except (SlackClientError, OSError) as error:
+        logger.warning(
+            "case %s: a notice to the requester failed (%s)", case_id, type(error).__name__
+        )
 
 
 def _changed_message(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -863,7 +875,7 @@ def _sync_now(client: WebClient, d: Deps, relay_id: int) -> None:
     """The first try of a relay's sync; if it fails, its due item tries again."""
     try:
         sync_relay(client, d, relay_id)
-    except (SlackClientError, OSError, NamesUnavailable) as error:
+    except (SlackClientError, OSError, NamesUnavailable, RelayRaced) as error:
         logger.info(
             "relay %s not synced (%s); the sweep tries again", relay_id, type(error).__name__
         )
@@ -882,71 +894,194 @@ def on_relay_due(deps: Deps, client: WebClient, item: Any) -> None:
         sync_relay(client, deps, relay_id)
 
 
+class RelayRaced(Exception):
+    """The case or the reply kept changing while a sync looked up names; tried again later."""
+
+
+# How many times a sync looks up again when the case or the reply changed meanwhile.
+_SYNC_TRIES = 4
+
+
+@dataclass(frozen=True)
+class _Looked:
+    """What a relay's sync found and looked up before taking any lock."""
+
+    case_id: int
+    version: int
+    # The case's volunteer (None if nobody, or forgotten) and whether it is taken; when words
+    # are to be shown, whether the volunteer left the volunteers channel.
+    holder: str | None
+    taken: bool
+    left: bool
+    # The requester's names, to redact with, when words are to be shown to a holder who is
+    # still a volunteer (None otherwise: nothing is shown to anyone).
+    names: Identity | None
+
+
 def sync_relay(client: WebClient, d: Deps, relay_id: int) -> None:
     """Bring the volunteer's copy of one reply in line with what the requester wrote.
 
-    The case row, then the relay's, are locked while this looks and sends (the order every
-    unit of work on both keeps), so two syncs never both send. A holder who left the
-    volunteers channel gets nothing: the case is released and the reply waits for the next.
+    Who holds the case, whether they are still a volunteer and the requester's names are
+    looked up first, with no lock held (conversations.members and users.info can wait out a
+    rate limit). A holder who left the volunteers channel gets nothing: the case is released
+    (its own unit of work) and the reply waits for the next. Then the case row, then the
+    relay's, are locked while the copy is sent or changed and recorded (the order every unit
+    of work on both keeps), so two syncs never both send; if the case or the reply changed
+    since the look-ups, they are made again.
+
+    A copy follows the volunteer it was sent to: once they no longer hold the case (or are no
+    longer a volunteer), an edit blanks their copy, and the new words go to whoever holds the
+    case now, as a new reply would.
+    """
+    for _ in range(_SYNC_TRIES):
+        looked = _look_up(client, d, relay_id)
+        if looked is None:
+            return
+        if looked.taken and looked.holder is not None and looked.left:
+            _release(client, d, case_id=looked.case_id, holder=looked.holder)
+            continue  # looked at again: the case is back in the channel
+        if _apply_sync(client, d, relay_id, looked):
+            return
+    raise RelayRaced(f"relay {relay_id} changed during every try")
+
+
+def _holder(case: AnonymousCase) -> str | None:
+    return case.volunteer_id if case.volunteer_id not in (None, FORGOTTEN) else None
+
+
+def _look_up(client: WebClient, d: Deps, relay_id: int) -> _Looked | None:
+    """Read the relay and its case, then (no lock held) make the Web API look-ups it needs."""
+    p = privacy(d.settings)
+    with d.db.read() as session:
+        relay = cases.get_relay(session, relay_id=relay_id)
+        if relay is None:
+            return None
+        case = cases.get_case(session, case_id=relay.case_id)
+        holder, taken = _holder(case), case.status == cases.TAKEN
+        shows_words = (
+            not relay.withdrawn
+            and relay.pending_sealed is not None
+            and case.requester_sealed is not None
+        )
+        requester = cases.requester_of(p, case) if shows_words and holder else None
+        looked = _Looked(
+            case_id=relay.case_id,
+            version=relay.version,
+            holder=holder,
+            taken=taken,
+            left=False,
+            names=None,
+        )
+    if holder is None or requester is None:
+        return looked
+    if not d.volunteers.is_volunteer(client, holder):
+        return replace(looked, left=True)
+    # users.info about the requester, to redact their own names: the one use of their ID here.
+    names = _names(client, d, requester)
+    if names is None:
+        raise NamesUnavailable("the requester's names could not be fetched")
+    return replace(looked, names=names)
+
+
+def _release(client: WebClient, d: Deps, *, case_id: int, holder: str) -> None:
+    """Never to someone who left the volunteers channel: the case goes back to it."""
+    with d.db.session() as session:
+        key = cases.release_case(session, case_id=case_id, volunteer_id=holder)
+    if key is None:
+        return
+    logger.info("case %s released: its holder is no longer a volunteer", case_id)
+    try:
+        release_followups(client, d, key=key)
+    except (SlackClientError, OSError) as error:  # its due item finishes them
+        logger.info(
+            "case %s release follow-ups left to the sweep (%s)", case_id, type(error).__name__
+        )
+
+
+def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> bool:
+    """Under the case's and the relay's locks: send or change the copy, and record it.
+
+    False if the case or the reply changed since the look-ups (they are made again).
     """
     p = privacy(d.settings)
-    released: str | None = None
-    with d.db.read() as session:
-        found = cases.get_relay(session, relay_id=relay_id)
-        case_id = found.case_id if found is not None else None
-    if case_id is None:
-        return
     with d.db.session() as session:
-        case = cases.get_case(session, case_id=case_id, lock=True)
+        case = cases.get_case(session, case_id=looked.case_id, lock=True)
         session.refresh(case)
         relay = cases.get_relay(session, relay_id=relay_id, lock=True)
         if relay is None:
-            return
+            return True
         if relay.withdrawn:
             if relay.copy_channel and relay.copy_ts:
                 _blank_copy(client, relay, f"{case.handle}: deleted by the person who asked.")
             cases.drop_relay(session, relay_id=relay_id)
-            return
+            return True
+        if case.requester_sealed is None:
+            # Cut from the person who asked (forget-me, the purge): nothing of theirs is shown
+            # any more; replies never copied go, as the forget-me or the purge would do.
+            cases.purge_relays(session, case_id=looked.case_id)
+            return True
         reply = cases.pending_reply(p, relay)
         if reply is None:
-            return  # the copy shows it already
+            return True  # the copy shows it already
+        holder = _holder(case)
+        if (relay.version, holder, case.status == cases.TAKEN) != (
+            looked.version,
+            looked.holder,
+            looked.taken,
+        ):
+            return False
         copy_channel, copy_ts = relay.copy_channel, relay.copy_ts
-        if copy_channel and copy_ts:  # an edit: the copy shows the new words
-            shown = redact(reply.text, _requester_names(client, d, case))
-            gone = redraw_or_gone(
-                lambda: client.chat_update(
-                    channel=copy_channel,
-                    ts=copy_ts,
-                    text=f"{case.handle} replied (edited).",
-                    blocks=_to_volunteer(case, shown, reply.files),
+        if copy_channel and copy_ts:
+            if looked.names and holder and cases.holds_copy(p, relay, holder):
+                _update_copy(client, case, relay_id, (copy_channel, copy_ts), reply, looked.names)
+                cases.record_copy(
+                    session, p, relay_id=relay_id, channel=copy_channel, ts=copy_ts, holder=holder
                 )
-            )
-            if gone:
-                logger.info("relay %s copy not updated (%s)", relay_id, gone)
-            cases.record_copy(session, relay_id=relay_id, channel=copy_channel, ts=copy_ts)
-            return
+                return True
+            # In the DM of someone who no longer holds the case (or of whoever it was, for a
+            # copy recorded before copies knew their holder): blanked, and the new words go
+            # to whoever holds the case now, as a new reply would.
+            _blank_copy(client, relay, _NO_LONGER_YOURS.format(handle=case.handle))
+            cases.forget_copy(session, relay_id=relay_id)
         if case.status == cases.CLOSED:
             cases.drop_relay(session, relay_id=relay_id)  # closed before it reached anyone
-            return
-        holder = case.volunteer_id
-        if case.status != cases.TAKEN or not holder or holder == FORGOTTEN:
-            return  # it waits for the next volunteer who takes the case
-        if not d.volunteers.is_volunteer(client, holder):
-            # Never to someone who left the volunteers channel: the case goes back to it.
-            released = cases.release_case(session, case_id=case_id, volunteer_id=holder)
-        else:
-            shown = redact(reply.text, _requester_names(client, d, case))
-            answer = client.chat_postMessage(
-                channel=holder,
-                text=f"{case.handle} replied.",
-                blocks=_to_volunteer(case, shown, reply.files),
-            )
-            cases.record_copy(
-                session, relay_id=relay_id, channel=answer["channel"], ts=answer["ts"]
-            )
-    if released is not None:
-        logger.info("case %s released: its holder is no longer a volunteer", case_id)
-        release_followups(client, d, key=released)
+            return True
+        if not (looked.taken and holder and looked.names):
+            return True  # it waits for the next volunteer who takes the case
+        answer = client.chat_postMessage(
+            channel=holder,
+            text=f"{case.handle} replied.",
+            blocks=_to_volunteer(case, redact(reply.text, looked.names), reply.files),
+        )
+        cases.record_copy(
+            session, p, relay_id=relay_id, channel=answer["channel"], ts=answer["ts"], holder=holder
+        )
+        return True
+
+
+_NO_LONGER_YOURS = "{handle}: message removed (you no longer hold this case)."
+
+
+def _update_copy(
+    client: WebClient,
+    case: AnonymousCase,
+    relay_id: int,
+    copy: tuple[str, str],
+    reply: cases.Reply,
+    names: Identity,
+) -> None:
+    """An edit: the holder's copy shows the new words, redacted (a copy that is gone is fine)."""
+    shown = redact(reply.text, names)
+    gone = redraw_or_gone(
+        lambda: client.chat_update(
+            channel=copy[0],
+            ts=copy[1],
+            text=f"{case.handle} replied (edited).",
+            blocks=_to_volunteer(case, shown, reply.files),
+        )
+    )
+    if gone:
+        logger.info("relay %s copy not updated (%s)", relay_id, gone)
 
 
 def _to_volunteer(case: AnonymousCase, shown: str, files: bool) -> list[dict[str, Any]]:
@@ -957,14 +1092,6 @@ def _to_volunteer(case: AnonymousCase, shown: str, files: bool) -> list[dict[str
         files_dropped=files,
         case_id=case.id,
     )
-
-
-def _requester_names(client: WebClient, d: Deps, case: AnonymousCase) -> Identity:
-    # users.info about the requester, to redact their own names: the one use of their ID here.
-    identity = _names(client, d, cases.requester_of(privacy(d.settings), case))
-    if identity is None:
-        raise NamesUnavailable("the requester's names could not be fetched")
-    return identity
 
 
 def _blank_copy(client: WebClient, relay: CaseRelay, text: str) -> None:
@@ -978,28 +1105,35 @@ def _blank_copy(client: WebClient, relay: CaseRelay, text: str) -> None:
         logger.info("relay %s copy not blanked (%s)", relay.id, gone)
 
 
-def blank_relayed_copies(client: WebClient, d: Deps, case_id: int) -> None:
-    """Every copy of the case's replies shown so far loses its words and its record goes
-    (after the purge, or when the volunteer whose DM holds them is forgotten); replies still
-    waiting for a copy are left for the case's next holder."""
-    with d.db.read() as session:
-        handle = cases.get_case(session, case_id=case_id).handle
-        relay_ids = cases.relays_of(session, case_id=case_id)
-    text = f"{handle}: message text deleted (this case's messages are no longer kept)."
+def _blank_copies(client: WebClient, d: Deps, relay_ids: list[int]) -> None:
+    """These copies lose their words and their records go (those whose copy was already
+    forgotten are left: their words wait for the case's next holder)."""
     for relay_id in relay_ids:
+        with d.db.read() as session:
+            found = cases.get_relay(session, relay_id=relay_id)
+            case_id = found.case_id if found is not None else None
+        if case_id is None:
+            continue
         with d.db.session() as session:
-            cases.get_case(session, case_id=case_id, lock=True)
+            case = cases.get_case(session, case_id=case_id, lock=True)
             relay = cases.get_relay(session, relay_id=relay_id, lock=True)
             if relay is None or not (relay.copy_channel and relay.copy_ts):
                 continue
+            text = f"{case.handle}: message text deleted (this case's messages are no longer kept)."
             _blank_copy(client, relay, text)
             cases.drop_relay(session, relay_id=relay_id)
 
 
 def on_relays_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
-    """The copies of a purged case's replies are blanked and their records deleted."""
+    """Copies blanked and their records deleted: every copy of a purged case (payload
+    case_id), or those sent to a volunteer who was forgotten (payload relay_ids)."""
     payload = getattr(item, "payload", None) or {}
-    blank_relayed_copies(client, deps, int(payload["case_id"]))
+    if payload.get("relay_ids") is not None:
+        relay_ids = [int(r) for r in payload["relay_ids"]]
+    else:
+        with deps.db.read() as session:
+            relay_ids = cases.relays_of(session, case_id=int(payload["case_id"]))
+    _blank_copies(client, deps, relay_ids)
 
 
 _RELEASED_CHANNEL = (
@@ -1051,8 +1185,8 @@ def release_followups(client: WebClient, d: Deps, *, key: str) -> None:
         text = _RELEASED_REQUESTER.format(handle=case.handle)
         _post_to_requester(client, d, session, case, text=text, blocks=_notice(text))
 
-    _once(d, key, "channel", tell_channel)
-    _once(d, key, "requester", tell_requester)
+    jobs.run_once(d.db, key=key, name="channel", send=tell_channel)
+    jobs.run_once(d.db, key=key, name="requester", send=tell_requester)
     _retire(d, key)
 
 
@@ -1216,8 +1350,16 @@ def on_reveal_due(deps: Deps, client: WebClient, item: Any) -> None:
     introduce_revealed(client, deps, key=str(item.key))
 
 
+# The step of a reveal's item that introduces; it records the introduction's ts if one was sent.
+_INTRODUCED = "introduction"
+
+
 def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
-    """Introduce the requester to the ally, then tell the volunteer; each step once."""
+    """Introduce the requester to the ally, then tell the volunteer; each step once.
+
+    The volunteer is told only if the introduction was sent (not if the ally left the
+    programme, or the case was purged, before it could be).
+    """
     with d.db.read() as session:
         item = jobs.find(session, key=key)
         if item is None or item.status in (jobs.DONE, jobs.CANCELLED):
@@ -1248,13 +1390,16 @@ def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
         return str(answer["ts"])
 
     def tell_volunteer(session: Session) -> None:
+        item = jobs.find(session, key=key)
+        if item is None or not isinstance((item.sent or {}).get(_INTRODUCED), str):
+            return  # nobody was introduced (the ally left, or the case was purged, since)
         case = cases.get_case(session, case_id=case_id)
         if case.volunteer_id and case.volunteer_id != FORGOTTEN:
             text = f"The person behind {case.handle} chose to introduce themselves to the ally."
             client.chat_postMessage(channel=case.volunteer_id, text=text, blocks=_notice(text))
 
-    _once(d, key, "introduction", introduce)
-    _once(d, key, "volunteer", tell_volunteer)
+    jobs.run_once(d.db, key=key, name=_INTRODUCED, send=introduce)
+    jobs.run_once(d.db, key=key, name="volunteer", send=tell_volunteer)
     _retire(d, key)
 
 
@@ -1347,8 +1492,8 @@ def on_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
         _redraw_after_purge(
             case_id, "introduction", lambda: refresh_intro(client, deps, request_id=ask_id)
         )
-    # The requester's replies in the volunteer's DM too (the records go with them).
-    blank_relayed_copies(client, deps, case_id)
+    # The requester's replies in the volunteer's DM are blanked by the due item the purge
+    # scheduled (cases.RELAYS_PURGE), which retries until they are.
 
 
 # Slack errors that retrying cannot fix: the message or its channel is gone or closed to us.

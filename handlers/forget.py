@@ -18,44 +18,32 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import forget, jobs
+from bot import forget
 from bot.deps import Deps, deps
 from bot.privacy import privacy
 from bot.slack import trigger_client
 from handlers import anonymous, requests
 from handlers.commands import Invocation, Routes
+from handlers.followups import Step, StepsPending, run_steps
 from messages.render import render, render_blocks
 from storage import requests as store
 from storage.models.programme import FORGOTTEN
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Step:
-    """One follow-up. A message (`alone`) is sent under the item's row lock, so it goes once;
-    a redraw is idempotent and runs outside it (it opens units of work of its own)."""
-
-    run: Callable[[], Any]
-    alone: bool = False
+WHAT = "forget-me"  # how its follow-ups are named in the log
 
 
 class Ids(StrEnum):
     """callback_id of this feature."""
 
     VIEW = "forget_me"
-
-
-class FollowupsPending(RuntimeError):
-    """Some follow-up failed; the scheduled item runs the rest again."""
 
 
 def register(app: App, routes: Routes) -> None:
@@ -103,14 +91,14 @@ def on_forget_me_submitted(ack: Ack, body: dict[str, Any], client: WebClient, co
     )
     if any(payload.values()):
         # A failed step was logged; the scheduled item finishes the rest.
-        with contextlib.suppress(FollowupsPending):
-            run_steps(d, key=key, steps=_request_steps(client, d, payload))
+        with contextlib.suppress(StepsPending):
+            run_steps(d, key=key, steps=_request_steps(client, d, payload), what=WHAT)
 
 
 def on_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
     """The safety net of the request side: finish whatever the submission could not."""
     steps = _request_steps(client, app_deps, dict(item.payload or {}))
-    run_steps(app_deps, key=str(item.key), steps=steps)
+    run_steps(app_deps, key=str(item.key), steps=steps, what=WHAT)
 
 
 def on_case_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
@@ -126,49 +114,7 @@ def on_case_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
         steps.append(_tell(client, str(volunteer), text))
     for ally in payload.get("case_allies_told", []):
         steps.append(_tell(client, str(ally), _WITHDRAWN_FOR_ALLY))
-    run_steps(app_deps, key=str(item.key), steps=steps)
-
-
-def run_steps(d: Deps, *, key: str, steps: list[Step]) -> None:
-    """Run each step once, whoever runs the item; then empty and retire the item.
-
-    Steps are named by their place in the item's fixed payload, so the record of what ran
-    holds no ids. A failing step does not hold up the others; FollowupsPending is raised
-    at the end, and the scheduler runs the item again.
-    """
-    failed = 0
-    for index, step in enumerate(steps):
-        try:
-            _run_once(d, key, str(index), step)
-        except Exception as error:  # the other steps still run; the item retries this one
-            logger.warning(
-                "forget-me follow-up failed (%s); it will be retried", type(error).__name__
-            )
-            failed += 1
-    if failed:
-        raise FollowupsPending(f"{failed} forget-me follow-up(s) failed")
-    with d.db.session() as session:
-        jobs.clear_payload(session, key=key)
-        jobs.cancel(session, key=key)
-
-
-def _run_once(d: Deps, key: str, name: str, step: Step) -> None:
-    if step.alone:
-        with d.db.session() as session:
-            item = jobs.find(session, key=key, lock=True)
-            if item is None or name in (item.sent or {}):
-                return
-            step.run()
-            jobs.record_sent(session, key=key, name=name, value=True)
-        return
-    with d.db.read() as session:
-        item = jobs.find(session, key=key)
-        if item is None or name in (item.sent or {}):
-            return
-    step.run()
-    with d.db.session() as session:
-        jobs.find(session, key=key, lock=True)
-        jobs.record_sent(session, key=key, name=name, value=True)
+    run_steps(app_deps, key=str(item.key), steps=steps, what=WHAT)
 
 
 _WITHDRAWN_FOR_ALLY = (

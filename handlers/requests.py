@@ -33,6 +33,7 @@ from bot.slack import trigger_client
 from bot.volunteers import VolunteerRoster
 from handlers import anonymous
 from handlers.commands import Invocation, Routes
+from handlers.followups import Step, StepsPending, run_steps
 from handlers.replies import tell_privately
 from messages.render import render, render_blocks
 from storage import requests as store
@@ -110,6 +111,7 @@ def register(app: App, routes: Routes) -> None:
     routes.due[rules.ESCALATE] = on_escalation_due
     routes.due[rules.MATCH_FOLLOWUPS] = on_match_followups_due
     routes.due[rules.CARD] = on_card_due
+    routes.due[rules.WITHDRAWAL] = on_withdrawal_due
 
 
 # the modal
@@ -764,27 +766,53 @@ def on_withdraw_button(
     _require_volunteer_for_case(client, roster, _on_behalf_of(d, request_id=request_id), user_id)
     with d.db.session() as session:
         case = cases.case_for_request(session, request_id=request_id)
-        case_id = case.id if case is not None else None
         request = rules.withdraw_request(session, request_id=request_id, user_id=user_id)
         view = _view(d, request)
-        offering = [o.ally_user_id for o in rules.offering_allies(session, request_id=request_id)]
-    steps: list[tuple[str, Callable[[], None]]] = []
-    if case_id is not None:
-        # The case may ask the allies again.
-        steps.append(("case card", lambda: anonymous.refresh_card(client, d, case_id)))
-    steps += [
-        ("card", lambda: refresh_card(client, d, request_id)),
-        ("offers", lambda: refresh_offers(client, d, request_id)),
-    ]
-    text = "The request you offered to help with was withdrawn by the person who asked. Thank you!"
-    steps += [("ally told", partial(_tell, client, ally, text)) for ally in offering]
-    steps.append(("button's message", lambda: _show_withdrawn(client, d, body, view)))
-    failed = [name for name, step in steps if not _step_ran(request_id, name, step)]
-    if failed:
+        key, payload = rules.schedule_withdrawal_followups(
+            session, request_id=request_id, case_id=case.id if case is not None else None
+        )
+    shown = _step_ran(
+        request_id, "button's message", lambda: _show_withdrawn(client, d, body, view)
+    )
+    try:
+        run_steps(d, key=key, steps=_withdrawal_steps(client, d, payload), what=_WITHDRAWAL)
+    except StepsPending:
+        shown = False
+    if not shown:
         raise WithdrawalPending(
             "Your request is withdrawn. I could not update every message about it just now, "
-            "so some may still show it as open."
+            "so some may show it as open for a little while."
         )
+
+
+_WITHDRAWAL = "withdrawal"
+_WITHDRAWN_FOR_ALLY = (
+    "The request you offered to help with was withdrawn by the person who asked. Thank you!"
+)
+
+
+def _withdrawal_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[Step]:
+    """The cards redrawn (the case's, which may ask the allies again; the request's; its
+    offers DM), then each offering ally told, once."""
+    request_id = int(payload["request_id"])
+    steps = []
+    if payload.get("case_id") is not None:
+        case_id = int(payload["case_id"])
+        steps.append(Step(lambda: anonymous.refresh_card(client, d, case_id)))
+    steps += [
+        Step(lambda: refresh_card(client, d, request_id)),
+        Step(lambda: refresh_offers(client, d, request_id)),
+    ]
+    for ally in payload.get("offering", []):
+        if ally != FORGOTTEN:
+            steps.append(Step(partial(_tell, client, str(ally), _WITHDRAWN_FOR_ALLY), alone=True))
+    return steps
+
+
+def on_withdrawal_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """The safety net of a withdrawal: the messages the listener could not update or send."""
+    steps = _withdrawal_steps(client, deps, dict(item.payload or {}))
+    run_steps(deps, key=str(item.key), steps=steps, what=_WITHDRAWAL)
 
 
 def _tell(client: WebClient, channel: str, text: str) -> None:

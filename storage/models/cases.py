@@ -78,7 +78,10 @@ class CaseRelay(SQLModel, table=True):
 
     The requester's message is known only by a keyed hash of its ts (`source_marker`); their
     words are kept sealed only until the copy shows them. The copy's place (the volunteer's DM)
-    is plain: it identifies nobody who asked. Every row goes with the case's purge.
+    is plain: it identifies nobody who asked. Whom the copy was sent to is a keyed marker of
+    its own kind (`holder_marker`), so that a copy follows its volunteer, not the case: it is
+    blanked when they no longer hold the case, and when they are forgotten. Every row goes
+    with the case's purge.
     """
 
     __tablename__ = "case_relay"
@@ -94,6 +97,7 @@ class CaseRelay(SQLModel, table=True):
     version: int = Field(default=0)
     copy_channel: str | None = Field(default=None, max_length=32)
     copy_ts: str | None = Field(default=None, max_length=32)
+    holder_marker: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -402,10 +403,16 @@ def test_a_reply_is_kept_sealed_once_with_its_due_sync(db: Database) -> None:
         assert cases.pending_reply(PRIVACY, row) == reply
         item = jobs.find(session, key=cases.relay_key(relay_id, 0))
         assert item is not None and item.kind == cases.RELAY and item.status == jobs.PENDING
-        cases.record_copy(session, relay_id=relay_id, channel="D0VERA", ts="6.000100")
+        cases.record_copy(
+            session, PRIVACY, relay_id=relay_id, channel="D0VERA", ts="6.000100", holder="U0VOL1"
+        )
     with db.session() as session:
         row = session.exec(select(CaseRelay)).one()
         assert row.pending_sealed is None and row.copy_ts == "6.000100"
+        # Whom the copy went to, by a keyed marker of its own kind (never the one that
+        # marks a requester, which would tie this volunteer to cases they asked).
+        assert row.holder_marker and "U0VOL1" not in row.holder_marker
+        assert row.holder_marker != PRIVACY.marker("U0VOL1")
         item = jobs.find(session, key=cases.relay_key(relay_id, 0))
         assert item is not None and item.status == jobs.CANCELLED
 
@@ -461,7 +468,9 @@ def test_the_purge_takes_every_replys_words_and_schedules_blanking_the_copies(
         )
         cases.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=cases.Reply("two"))
         assert copied is not None
-        cases.record_copy(session, relay_id=copied, channel="D0VERA", ts="3.3")
+        cases.record_copy(
+            session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder="U0VOL1"
+        )
         cases.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("uno"))
     with db.session() as session:
         cases.close_case(
@@ -537,3 +546,92 @@ def test_a_draft_is_due_to_expire_in_a_day_unless_it_is_taken(db: Database) -> N
         assert cases.expire_draft(session, token="kept")
         assert not cases.expire_draft(session, token="kept")
         assert not session.exec(select(CaseDraft)).all()
+
+
+def _taken_with_open_ask(db: Database) -> tuple[int, int]:
+    """A case taken by U0VOL1 with an open ask in the allies channel; (case id, ask id)."""
+    case_id = _open(db)
+    _take(db, case_id)
+    with db.session() as session:
+        ask = AllyRequest(
+            kind="anonymous",
+            category="listening",
+            details="the case's words",
+            status="open",
+            chooser_id="U0VOL1",
+            on_behalf_of="Case TEST",
+            submission_key=f"case:{case_id}",
+        )
+        session.add(ask)
+        session.flush()
+        assert ask.id is not None
+        cases.attach_ask(session, case_id=case_id, request_id=ask.id)
+        return case_id, ask.id
+
+
+def _locks_the_ask_before_the_case(
+    db: Database, case_id: int, ask_id: int, run: Callable[[], object]
+) -> object:
+    """Hold the ask's lock (as forget-me does first) while `run` starts in another thread:
+    once it waits for that lock, the case must still be free to lock. Returns its result."""
+    from sqlalchemy import text
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with db.session() as forgetting:
+            forgetting.exec(
+                select(AllyRequest).where(AllyRequest.id == ask_id).with_for_update()
+            ).one()
+            running = pool.submit(run)
+            try:
+                for _ in range(300):
+                    with db.engine.connect() as look:  # a fresh view of the other backends
+                        if look.execute(waiting).scalar():
+                            break
+                    threading.Event().wait(0.05)
+                else:
+                    pytest.fail("it never waited for the ask's lock")
+                forgetting.execute(text("SET LOCAL lock_timeout = '2s'"))
+                cases.get_case(forgetting, case_id=case_id, lock=True)  # it holds none
+            finally:
+                forgetting.rollback()
+        return running.result(timeout=30)
+
+
+def test_a_release_locks_the_ask_before_the_case(db: Database) -> None:
+    """PostgreSQL: a release waiting for the ask's lock holds no lock on the case, so a
+    forget-me (ask, then case) running at once never deadlocks with it."""
+    if not db.is_postgres:
+        pytest.skip("row locks: PostgreSQL only (SQLite serialises writers)")
+    case_id, ask_id = _taken_with_open_ask(db)
+
+    def release() -> str | None:
+        with db.session() as session:
+            return cases.release_case(session, case_id=case_id, volunteer_id="U0VOL1")
+
+    assert _locks_the_ask_before_the_case(db, case_id, ask_id, release) is not None
+
+
+def test_the_retention_purge_locks_the_ask_before_the_case(db: Database) -> None:
+    """PostgreSQL: the purge (which empties the ask's text too) takes the same lock order."""
+    if not db.is_postgres:
+        pytest.skip("row locks: PostgreSQL only (SQLite serialises writers)")
+    case_id, ask_id = _taken_with_open_ask(db)
+    with db.session() as session:
+        cases.close_case(
+            session,
+            case_id=case_id,
+            volunteer_id="U0VOL1",
+            outcome=cases.HELPED,
+            pause=False,
+            retention_days=1,
+        )
+
+    def purge() -> bool:
+        with db.session() as session:
+            return cases.purge_case(session, case_id=case_id)
+
+    assert _locks_the_ask_before_the_case(db, case_id, ask_id, purge) is True

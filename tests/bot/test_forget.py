@@ -168,3 +168,78 @@ def _handle(db: Database, case_id: int) -> str:
         case = session.get(AnonymousCase, case_id)
         assert case is not None
         return case.handle
+
+
+def _taken_case_with_open_ask(db: Database) -> tuple[int, int]:
+    """ASKER's case, taken by Vera, with an open ask ALLY offered on; (case id, ask id)."""
+    from storage.models.requests import AllyRequest, Offer
+
+    with db.session() as session:
+        case = cases.open_case(
+            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
+        )
+        assert case.id is not None
+        case_id = case.id
+        cases.record_card(session, case_id=case_id, channel="G0VOLUNTEERS", ts="1.1")
+    with db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
+    with db.session() as session:
+        ask = AllyRequest(
+            kind="anonymous",
+            category="listening",
+            details="the case's words",
+            status="open",
+            chooser_id=VERA,
+            on_behalf_of="Case TEST",
+            submission_key=f"case:{case_id}",
+        )
+        session.add(ask)
+        session.flush()
+        assert ask.id is not None
+        session.add(Offer(request_id=ask.id, ally_user_id=ALLY, source="button"))
+        assert cases.attach_ask(session, case_id=case_id, request_id=ask.id)
+        return case_id, ask.id
+
+
+def test_a_forgotten_volunteers_case_is_released_as_when_they_leave_the_channel(
+    db: Database,
+) -> None:
+    """Forget-me releases a held case by the same rule as leaving the volunteers channel: its
+    open ask is withdrawn, unlinked and loses its text; the ally who offered is told."""
+    from storage.models.requests import AllyRequest
+
+    case_id, ask_id = _taken_case_with_open_ask(db)
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=VERA)
+    assert done.released == [case_id] and done.allies_told == [ALLY]
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.status == cases.OPEN and case.volunteer_id is None
+        assert case.ask_request_id is None and case.taken_at is None
+        ask = session.get(AllyRequest, ask_id)
+        assert ask is not None and ask.status == "withdrawn"
+        assert ask.details is None and ask.submission_key is None
+
+
+def test_a_forgotten_askers_replies_not_yet_copied_go_with_their_words(db: Database) -> None:
+    """A case kept open for the case side keeps no sealed reply: uncopied ones go, and a
+    copied one keeps only where its copy is."""
+    from storage.models.cases import CaseRelay
+
+    case_id, _ask_id = _taken_case_with_open_ask(db)
+    with db.session() as session:
+        copied = cases.record_reply(
+            session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("one")
+        )
+        cases.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=cases.Reply("two"))
+        assert copied is not None
+        cases.record_copy(
+            session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder=VERA
+        )
+        cases.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("uno"))
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=ASKER)
+    assert done.case_closing == [case_id]
+    with db.session() as session:
+        [row] = session.exec(select(CaseRelay)).all()
+        assert row.id == copied and row.pending_sealed is None and row.copy_ts == "3.3"

@@ -51,6 +51,7 @@ def _forget(box: Sandbox, user_id: str) -> dict[str, Any]:
         "chat.postMessage",
         predicate=lambda c: c.args["channel"] == user_id and "data is deleted" in str(c.args),
     )
+    settle(box)  # its own run of the follow-ups is over too
     return modal
 
 

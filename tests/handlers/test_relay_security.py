@@ -192,7 +192,7 @@ def test_an_edited_reply_updates_the_copy_redacted(box: Sandbox) -> None:
     )
     shown = json.dumps(box.fake.message(copy["channel"], copy["ts"]))
     assert "first version" not in shown
-    assert "Priya" not in shown and "07700" not in shown and asker.id not in shown
+    assert "Priya" not in shown and "07700 900" not in shown and asker.id not in shown
 
 
 def test_the_retention_purge_blanks_every_relayed_copy_and_its_record(box: Sandbox) -> None:
@@ -226,7 +226,7 @@ def test_relay_records_hold_no_plain_ts_text_or_id(box: Sandbox) -> None:
     settle(box)
     [record] = relays(box)
     stored = json.dumps(record.model_dump(), default=str)
-    for secret in (original["ts"], asker.id, box.fake.im_channel(asker.id), "Priya", "07700"):
+    for secret in (original["ts"], asker.id, box.fake.im_channel(asker.id), "Priya", "07700 900"):
         assert secret not in stored
     assert record.copy_ts and record.pending_sealed is None
 
@@ -411,7 +411,7 @@ def test_a_reply_waits_for_the_requesters_names_and_is_never_sent_unredacted(
     assert not to(box, vera, "call me")
     box.run_due(utcnow() + timedelta(minutes=5))
     shown = relayed(box, vera, "call me")
-    assert "Priya" not in str(shown.args) and "07700" not in str(shown.args)
+    assert "Priya" not in str(shown.args) and "07700 900" not in str(shown.args)
 
 
 # Forget-me and relayed copies
@@ -462,3 +462,215 @@ def test_a_closed_case_of_a_forgotten_asker_keeps_its_copies_until_the_case_side
     box.run_due(utcnow() + forget_rules.CASE_DELAY_MIN + forget_rules.CASE_DELAY_SPREAD)
     assert "words of a closed case" not in json.dumps(box.fake.message(copy["channel"], copy["ts"]))
     assert not relays(box)
+
+
+# Review of the relay (the latest commit): each finding, through the real app
+
+
+def _failed_relay_items(box: Sandbox) -> list[Any]:
+    """Relay due items that failed at least once (or were parked)."""
+    from storage.models.schedule import DueItem
+
+    with box.db.session() as session:
+        items = session.exec(select(DueItem).where(DueItem.kind == cases.RELAY)).all()
+        return [i for i in items if i.attempts or i.status == jobs.FAILED]
+
+
+def test_a_forgotten_askers_waiting_reply_goes_and_take_works_as_for_any_case(
+    box: Sandbox,
+) -> None:
+    """A reply waiting for a volunteer is deleted with the forget-me; Vera's Take then works
+    as on any open case (no error, no hint), and no relay item fails in the sweep."""
+    from tests.handlers.test_forget import _forget
+
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    reply(box, asker, "words waiting for a volunteer")
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: "No volunteer" in str(c.args))
+    settle(box)
+    [waiting] = relays(box)
+    assert waiting.pending_sealed is not None
+    _forget(box, asker.id)
+    settle(box)
+    assert not relays(box), "the sealed words of the forgotten asker must not stay"
+    updates = len(box.fake.calls_to("chat.update"))
+    box.slack.click(vera.id, "take_case", message=card(box))
+    box.fake.wait_for("chat.update", count=updates + 1)
+    settle(box)
+    assert not [c for c in box.fake.calls_to("chat.postEphemeral") if c.args.get("user") == vera.id]
+    assert vera.id in json.dumps(card(box)["blocks"])
+    with box.db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.status == cases.TAKEN
+    box.run_due(utcnow() + timedelta(minutes=5))
+    box.run_due(utcnow() + timedelta(minutes=15))
+    settle(box)
+    assert not _failed_relay_items(box)
+    assert not to(box, vera, "words waiting")
+
+
+def test_a_reply_waiting_for_a_take_is_kept_when_its_notice_fails(box: Sandbox) -> None:
+    """The "no volunteer has taken it yet" notice fails: the reply is kept all the same and
+    reaches the volunteer who takes the case."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    settle(box)
+    box.fake.fail_next("chat.postMessage", status=200, error="fatal_error")
+    reply(box, asker, "words kept despite the failed notice")
+    box.fake.wait_for("chat.postMessage", ok=False)
+    settle(box)
+    assert len(relays(box)) == 1
+    take(box, vera)
+    relayed(box, vera, "despite the failed notice")
+
+
+def test_a_reply_with_a_file_is_relayed_when_the_files_notice_fails(box: Sandbox) -> None:
+    """The notice that files are never passed on fails: the words are relayed anyway."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    settle(box)
+    root = thread_root(box, asker)
+    files = [{"id": "F1", "name": "me.jpg", "url_private": "https://files.example/me.jpg"}]
+    box.fake.fail_next("chat.postMessage", status=200, error="fatal_error")
+    box.slack.dm_message(asker.id, None, "words with a picture", root["ts"], files=files)
+    box.fake.wait_for("chat.postMessage", ok=False)
+    relayed(box, vera, "words with a picture")
+
+
+def test_a_slow_lookup_holds_no_lock_on_the_case(box: Sandbox) -> None:
+    """users.info waiting out a rate limit: the case can be written meanwhile (SQLite: the
+    writer is free), and the reply is relayed once the names come."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    take(box, vera)
+    settle(box)
+    box.fake.fail_next("users.info", status=429, retry_after=4)
+    reply(box, asker, "words after a slow lookup")
+    box.fake.wait_for("users.info", ok=False)
+    with box.db.session(wait=1.0) as session:
+        cases.get_case(session, case_id=case_id, lock=True)
+    relayed(box, vera, "after a slow lookup")
+
+
+def test_an_edit_never_reaches_a_volunteer_removed_from_the_channel(box: Sandbox) -> None:
+    """Vera left the channel after a reply reached her: the requester's edit blanks her copy
+    instead of showing her the new words; the case goes to Wale, who gets the new words."""
+    asker = box.workspace.requester
+    vera, wale = box.workspace.volunteers
+    send(box, asker)
+    take(box, vera)
+    original = reply(box, asker, "first words for vera")
+    copy = relayed(box, vera, "first words for vera").response
+    box.fake.set_members(box.workspace.volunteers_channel, [wale.id, box.fake.bot_user_id])
+    box.deps.volunteers.forget()
+    edit(box, original, "edited words, not for vera")
+    box.fake.wait_for(
+        "chat.update",
+        predicate=lambda c: c.args.get("ts") == copy["ts"] and "first words" not in str(c.args),
+    )
+    settle(box)
+    shown = json.dumps(box.fake.message(copy["channel"], copy["ts"]))
+    assert "edited words" not in shown and "first words" not in shown
+    assert not [
+        c
+        for c in box.fake.calls_to("chat.update")
+        if c.args.get("channel") == copy["channel"] and "not for vera" in str(c.args)
+    ]
+    assert "take_case" in json.dumps(card(box)["blocks"])
+    take(box, wale)
+    relayed(box, wale, "edited words, not for vera")
+
+
+def test_forget_me_blanks_only_the_forgotten_volunteers_copies_wherever_they_are(
+    box: Sandbox,
+) -> None:
+    """Copies follow whom they were sent to: Vera's forget blanks hers, not Wale's copy of
+    the same case; Wale's forget blanks his, on a case released from him earlier."""
+    from tests.handlers.test_forget import _database_text, _forget
+
+    asker = box.workspace.requester
+    vera, wale = box.workspace.volunteers
+    vol = box.workspace.volunteers_channel
+    send(box, asker)
+    take(box, wale)
+    reply(box, asker, "words shown to wale")
+    for_wale = relayed(box, wale, "words shown to wale").response
+    box.fake.set_members(vol, [vera.id, box.fake.bot_user_id])
+    box.deps.volunteers.forget()
+    reply(box, asker, "words for the next holder")
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: "next volunteer" in str(c.args))
+    settle(box)
+    take(box, vera)
+    for_vera = relayed(box, vera, "words for the next holder").response
+    box.fake.set_members(vol, [vera.id, wale.id, box.fake.bot_user_id])
+    box.deps.volunteers.forget()
+
+    def shows(copy: dict[str, Any], words: str) -> bool:
+        return words in json.dumps(box.fake.message(copy["channel"], copy["ts"]))
+
+    _forget(box, vera.id)
+    box.run_due(utcnow() + timedelta(minutes=2))
+    settle(box)
+    assert not shows(for_vera, "words for the next holder")
+    assert shows(for_wale, "words shown to wale")
+    assert for_vera["channel"] not in _database_text(box)
+
+    _forget(box, wale.id)
+    box.run_due(utcnow() + timedelta(minutes=4))
+    settle(box)
+    assert not shows(for_wale, "words shown to wale")
+    assert not relays(box)
+
+
+def test_no_volunteer_is_told_of_an_introduction_that_was_never_sent(box: Sandbox) -> None:
+    """The ally left the programme before the introduction went: nobody is introduced, and
+    the volunteer is not told that the person chose to introduce themselves."""
+    from tests.handlers.test_forget import _forget
+
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    amara = box.workspace.allies[0]
+    send(box, asker)
+    take(box, vera)
+    find_and_match_ally(box, vera, amara)
+    found = next(
+        m for m in box.fake.dm_messages(asker.id) if "ally has been found" in m.get("text", "")
+    )
+    settle(box)
+    box.fake.fail_next("conversations.open", status=200, error="fatal_error")
+    box.slack.click(asker.id, "reveal_to_ally", message=found)
+    box.fake.wait_for("conversations.open", ok=False)
+    _forget(box, amara.id)
+    box.run_due(utcnow() + timedelta(minutes=5))
+    settle(box)
+    assert not to(box, vera, "introduce themselves")
+
+
+def test_a_reply_left_waiting_by_an_earlier_forget_me_is_dropped_quietly_at_the_take(
+    box: Sandbox,
+) -> None:
+    """Data an earlier version left: a case cut from its asker with a reply still waiting.
+    The Take works as on any case; the reply is dropped, never sent, and nothing fails."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    case_id = send(box, asker)
+    reply(box, asker, "words left behind")
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: "No volunteer" in str(c.args))
+    settle(box)
+    with box.db.session() as session:
+        cases.unlink_requester(session, cases.get_case(session, case_id=case_id))
+    updates = len(box.fake.calls_to("chat.update"))
+    box.slack.click(vera.id, "take_case", message=card(box))
+    box.fake.wait_for("chat.update", count=updates + 1)
+    settle(box)
+    assert not [c for c in box.fake.calls_to("chat.postEphemeral") if c.args.get("user") == vera.id]
+    assert not relays(box)
+    box.run_due(utcnow() + timedelta(minutes=5))
+    settle(box)
+    assert not _failed_relay_items(box)
+    assert not to(box, vera, "words left behind")

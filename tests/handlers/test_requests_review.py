@@ -141,6 +141,32 @@ def test_a_failed_home_redraw_still_redraws_the_card_and_tells_the_allies(
         assert s.exec(select(AllyRequest)).one().status == rules.WITHDRAWN
 
 
+def test_an_ally_not_told_of_a_withdrawal_is_told_by_the_sweep_once(sandbox: Sandbox) -> None:
+    """The ally's DM fails at the withdrawal: the asker hears some messages lag, and the
+    sweep tells the ally later, once, however often it runs."""
+    box = sandbox
+    _make_allies(box)
+    asker, amara = box.workspace.requester.id, box.workspace.allies[0]
+    card = _ask(box)
+    box.slack.click(amara.id, "offer_help", message=card)
+    _until(lambda: _offers_dm(box))
+    box.slack.app_home_opened(asker)
+    home = _until(lambda: box.fake.home_view(asker))
+    told = lambda: [  # noqa: E731
+        m for m in box.fake.dm_messages(amara.id) if "was withdrawn" in json.dumps(m)
+    ]
+    # Three tries (the client retries a 500 twice): the ally's DM fails for good, for now.
+    box.fake.fail_next("chat.postMessage", status=500, times=3, error="internal_error")
+    box.slack.click(asker, "withdraw_request", view=home)
+    _until(lambda: _told(box, asker, "for a little while"))
+    settle(box)
+    assert told() == []
+    for _ in range(3):
+        box.run_due(utcnow() + timedelta(minutes=5))
+    assert len(told()) == 1
+    assert "Withdrawn" in json.dumps(_card(box, card)["blocks"])
+
+
 # 3. a card that could not be posted at once
 
 
