@@ -230,24 +230,38 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 # Anything in angle brackets is Slack markup: <@U…>, <#C…|x>, <!here>, <!subteam^…>, <url|label>.
 _MARKUP = re.compile(r"<[^<>\n]*>")
 _BROADCAST = re.compile(r"(?<!\w)@(?:here|channel|everyone)\b", re.IGNORECASE)
+# Redaction runs before the request modal's ack (3 seconds), on up to 3000 characters anyone
+# can type, so every pattern here takes linear time, whatever the text (scripts/bench_redact.py
+# times the worst cases): a pattern that could start at every character of a long run
+# ("a_a_a_…", "a.a.a.…") and read to its end starts only at the run's start (a lookbehind), or
+# reads a bounded way (bounded repetitions).
+#
 # An e-mail address, also written around filters: "a.b @ c.com", "a (at) c (dot) com",
 # "a dot b at c dot com". "at" as a plain word needs another sign of an address (see
-# _email_spans), or "I work at corp.com" would go.
-_EMAIL_WORD = r"[\w!#$%&'*+/=?^`{|}~-]+"
-_AT_WORD = r"\s+at\s+"
-_DOT_WORD = r"\s*[(\[]\s*dot\s*[)\]]\s*|\s+dot\s+"
+# _email_spans), or "I work at corp.com" would go. It starts at the start of a word (a match
+# inside one would also match from its start), with at most 8 more dotted words before the "@"
+# (so that each "@" is reached from 9 starts at most; a longer address keeps its first words).
+_EMAIL_CHARS = r"\w!#$%&'*+/=?^`{|}~-"
+_EMAIL_WORD = rf"[{_EMAIL_CHARS}]+"
+# (?<!\s): a search for these (in _email_spans) reads each run of spaces once, not once a space.
+_AT_WORD = r"(?<!\s)\s+at\s+"
+_DOT_WORD = r"(?<!\s)(?:\s*[(\[]\s*dot\s*[)\]]\s*|\s+dot\s+)"
 _AT = rf"(?:\s*@\s*|\s*[(\[]\s*at\s*[)\]]\s*|{_AT_WORD})"
 _DOT = rf"(?:\.|{_DOT_WORD})"
 _EMAIL = re.compile(
-    rf"{_EMAIL_WORD}(?:{_DOT}{_EMAIL_WORD})*{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}[a-z]{{2,}}"
-    r"(?![\w-])",
+    rf"(?<![{_EMAIL_CHARS}]){_EMAIL_WORD}(?:{_DOT}{_EMAIL_WORD}){{0,8}}{_AT}"
+    rf"[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}[a-z]{{2,}}(?![\w-])",
     re.IGNORECASE,
 )
+# A link: scheme://… from the start of the run of scheme characters before "://" (with
+# anything of that run before the scheme's first letter), www.…, mailto:…, or host/path with
+# at most 16 labels before the top-level one, each of at most 63 characters (as in DNS).
+_HOST_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _URL = re.compile(
-    r"(?:\b[a-z][a-z0-9+.\-]*://\S+)"  # scheme://...
+    r"(?:(?<![a-z0-9+.\-])[0-9+.\-]*[a-z][a-z0-9+.\-]*://\S+)"
     r"|(?:\bwww\.\S+)"
     r"|(?:\b(?:mailto|tel|slack):\S+)"
-    r"|(?:\b(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d+)?/\S*)",  # host/path
+    rf"|(?:\b(?:{_HOST_LABEL}\.){{1,16}}[a-z]{{2,63}}(?::\d+)?/\S*)",  # host/path
     re.IGNORECASE,
 )
 # A bare domain ("josegarcia.dev", "example.co.uk"): any alphabetic top-level label, except
@@ -283,6 +297,26 @@ _DIGIT_RUN = re.compile(
 )
 _PHONE_REGIONS = ("GB", "US", "FR", "DE", "IN", "NL", "ES", "IT", "AU", "CA")
 _LENIENCY = phonenumbers.Leniency.VALID
+# PhoneNumberMatcher takes milliseconds a number (ten regions), and far longer on a long run of
+# digits, so it is given only each run of digits that may be a number (5 digits or more, the
+# only valid numbers with 4 being German pagers, joined by at most 4 separators as it joins
+# them, not a date) with what it reads around one: before, a "+" or "(" and the character
+# before those (a letter: no number); after, an extension or a few characters (a letter: no
+# number; ":30": a time). It tries _PHONE_TRIES candidates a region (the run, then a part),
+# and reads _PHONE_LOOKUPS different runs a text at most. Past those, and for a run longer than
+# _PHONE_RUN_LENGTH (a list or a table, not one number), a run is taken for a number unread:
+# such texts lose a few numbers rather than take seconds.
+_PHONE_GAP = r"\s()\[\].\-/\\_~x\u00ad\u00b7\u2010-\u2015\u2022\u2053\u2060\u200b\u2212\u223c\u30fc"
+_PHONE_RUN = re.compile(rf"\d+(?:[{_PHONE_GAP}]{{1,4}}\d+)*", re.IGNORECASE)
+_PHONE_LEAD = re.compile(rf"[+\uff0b\uff08\uff3b{_PHONE_GAP}]*$", re.IGNORECASE)
+_PHONE_EXTENSION = re.compile(r"[\s,]*(?:[^\W\d_]|[#\uff03~\uff5e;])")
+# A number's extension goes with it, as PhoneNumberMatcher takes it ("…, ext 55", "…#12").
+_NUMBER_EXTENSION = re.compile(
+    r"[ \t,]*(?:e?xtn?|extension|int|[#~])[:.]?[ \t,\-]*\d{1,9}#?(?!\d)", re.IGNORECASE
+)
+_DIGIT = re.compile(r"\d")
+_PHONE_LEAD_LENGTH, _PHONE_EXTENSION_LENGTH = 12, 24
+_PHONE_TRIES, _PHONE_LOOKUPS, _PHONE_RUN_LENGTH = 2, 8, 32
 # A date or a span of years is not a phone number (2024-05-01, 01/05/2024, 1.5.2024, 2019-2021).
 _DATE = re.compile(
     r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
@@ -291,7 +325,7 @@ _DATE = re.compile(
 # An extension on its own: "ext 4567", "ext. 123", "extension 123456", "x4567" (not a year
 # after "extension": "contract extension 2025").
 _EXTENSION = re.compile(
-    r"(?<![^\W_])(?:(?:extn?|extension(?!\W*(?:19|20)\d\d(?!\d)))\.?\s*[:#.]?\s*\d{3,6}"
+    r"(?<![^\W_])(?:(?:extn?|extension(?!\W*(?:19|20)\d\d(?!\d)))\.?\s*+[:#.]?\s*+\d{3,6}"
     r"|x[.:#]?\d{4,6})(?!\d)",
     re.IGNORECASE,
 )
@@ -324,18 +358,21 @@ def _markup_spans(text: str) -> Iterable[tuple[int, int, str]]:
 
 def _email_spans(text: str) -> Iterable[tuple[int, int, str]]:
     position = 0
-    while match := _EMAIL.search(text, position):
+    # Each search is in the rest of the text, so that _EMAIL's lookbehind does not look back
+    # into the address just found ("a@b.com+c@d.com" is two).
+    while match := _EMAIL.search(text[position:]):
         found = match.group()
+        start, end = position + match.start(), position + match.end()
         at_word = re.search(_AT_WORD, found, re.IGNORECASE)
         if at_word and "@" not in found and not re.search(r"[(\[]\s*at", found, re.IGNORECASE):
             # "at" as a word: only with "dot" as a word too, or a dot in the local part. If not,
             # an address may still start after it ("me at zoe.m at corp dot com").
             local = found[: at_word.start()]
             if "." not in local and not re.search(_DOT_WORD, found, re.IGNORECASE):
-                position = match.start() + at_word.end()
+                position = start + at_word.end()
                 continue
-        yield match.start(), match.end(), EMAIL
-        position = match.end()
+        yield start, end, EMAIL
+        position = end
 
 
 def _url_spans(text: str) -> Iterable[tuple[int, int, str]]:
@@ -351,13 +388,54 @@ def _url_spans(text: str) -> Iterable[tuple[int, int, str]]:
 
 
 def _phone_spans(text: str) -> Iterable[tuple[int, int, str]]:
-    for region in _PHONE_REGIONS:
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=_LENIENCY):
-            yield match.start, match.end, PHONE
+    for start, end in _numbers(text):
+        extension = _NUMBER_EXTENSION.match(text, end)
+        yield start, extension.end() if extension else end, PHONE
+    yield from _spans(_EXTENSION, text, PHONE)
+
+
+def _numbers(text: str) -> Iterable[tuple[int, int]]:
+    looked_up: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+    for run in _PHONE_RUN.finditer(text):
+        if len(_DIGIT.findall(run.group())) < 5 or _DATE.match(run.group()):
+            continue
+        start, around = _around(text, run)
+        key = (around, run.start() - start, run.end() - start)
+        if key not in looked_up:
+            if len(looked_up) >= _PHONE_LOOKUPS or len(run.group()) > _PHONE_RUN_LENGTH:
+                yield run.span()
+                continue
+            looked_up[key] = _matched_numbers(*key)
+        for number_start, number_end in looked_up[key]:
+            # Only this run's numbers: a neighbour's is cut short in `around`.
+            if start + number_start < run.end() and start + number_end > run.start():
+                yield start + number_start, start + number_end
     for run in _DIGIT_RUN.finditer(text):
         if not _DATE.match(run.group()):
-            yield run.start(), run.end(), PHONE
-    yield from _spans(_EXTENSION, text, PHONE)
+            yield run.span()
+
+
+def _around(text: str, run: re.Match[str]) -> tuple[int, str]:
+    """The run of digits with what PhoneNumberMatcher reads around it, and where that starts."""
+    lead = _PHONE_LEAD.search(text, max(0, run.start() - _PHONE_LEAD_LENGTH), run.start())
+    start = max(0, (lead.start() if lead else run.start()) - 1)
+    end = run.end()
+    end += _PHONE_EXTENSION_LENGTH if _PHONE_EXTENSION.match(text, end) else 3
+    return start, text[start:end]
+
+
+def _matched_numbers(text: str, run_start: int, run_end: int) -> list[tuple[int, int]]:
+    """Where PhoneNumberMatcher finds valid numbers in text, region by region until one is
+    found over all of the run text[run_start:run_end]."""
+    found: list[tuple[int, int]] = []
+    for region in _PHONE_REGIONS:
+        matcher = phonenumbers.PhoneNumberMatcher(
+            text, region, leniency=_LENIENCY, max_tries=_PHONE_TRIES
+        )
+        found.extend((match.start, match.end) for match in matcher)
+        if any(start <= run_start and end >= run_end for start, end in found):
+            break
+    return found
 
 
 def _user_id_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]:
@@ -423,6 +501,8 @@ def _fold_char(char: str, german: bool) -> str:
 
 
 def _fold(text: str, *, german: bool) -> _Folded:
+    if text.isascii():
+        return _Folded(text, tuple(range(len(text) + 1)))
     pieces: list[str] = []
     index: list[int] = []
     for position, char in enumerate(text):
@@ -570,7 +650,8 @@ def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]
     for name in identity.names:
         for variant in _name_variants(name):
             (common if _is_common(variant) else distinctive).add(variant.lower())
-    views = (_fold(text, german=False), _fold(text, german=True))
+    plain, german = _fold(text, german=False), _fold(text, german=True)
+    views = (plain,) if german.text == plain.text else (plain, german)
     found: set[tuple[int, int]] = set()
     distinctive_pattern, common_pattern = _name_pattern(distinctive), _name_pattern(common)
     for view in views:
@@ -587,7 +668,7 @@ def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]
         yield from _spans(re.compile(re.escape(email), re.IGNORECASE), text, EMAIL)
 
 
-_JOINER = re.compile(r"[ \t]*[._\-]?[ \t]*")
+_JOINER = re.compile(r"[ \t]*+[._\-]?[ \t]*+")
 
 
 def redact(text: str, identity: Identity = Identity()) -> str:

@@ -242,3 +242,136 @@ def test_identity_shows_no_name_when_printed() -> None:
     shown = repr(ZOE) + str(ZOE)
     for piece in ("Zo", "Mü", "Mue", "Will", "corp", "U012"):
         assert piece not in shown
+
+
+# Long runs anyone can type in a request (3000 characters, its longest): redaction runs before
+# the modal's ack, so every pattern reads them in linear time (scripts/bench_redact.py times
+# them, on purpose: no test here is timed). These check that they are still read right.
+
+
+def _long(unit: str) -> str:
+    """unit repeated to 3000 characters, the longest request."""
+    return (unit * (3000 // len(unit) + 1))[:3000]
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        *("a", "a_", "ab-", "a-", "a.", "a.b-", "a1.", "a.-_", ".", "-", "_", "U1", "UA"),
+        *("@", "a@", "a@b.", "a.b@", "a @ ", "x@y.z ", "a.b/", "a:", "a.b:1"),
+        *("a at ", "a dot ", "a at b dot ", "a (at) ", "a (dot) ", "a [at] b [dot] "),
+        *(" ", " \t\n", "<", "<a", "<@U", "will ", "I'm ", "May ", "Mr.", "ext "),
+        *("+1 ", "1a", "12345, ", "\U0001f600 a", "\u00e9", "\u00fc"),
+    ],
+)
+def test_long_runs_of_nothing_identifying_are_kept(unit: str) -> None:
+    """Runs of letters, dots, dashes, '@', "at"/"dot" words, spaces or emoji: nothing to remove."""
+    text = _long(unit)
+    assert redact(text, ZOE) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "shown"),
+    [
+        ("1", PHONE),
+        ("1-", f"{PHONE}-"),
+        ("1.", f"{PHONE}."),
+        ("1 ", f"{PHONE} "),
+        ("1/", f"{PHONE}/"),
+        ("12 (", f"{PHONE} ("),
+        ("1 -- ", f"{PHONE} -- "),  # a run of digits too long for one number goes whole
+        ("ab.", f"{LINK}."),
+        ("www.", f"{LINK}."),
+        ("http://", LINK),
+        ("mailto:", LINK),
+        ("@a.", MENTION),
+        ("Will ", f"{NAME} "),
+        ("zoe.mueller.", f"{LINK}."),
+    ],
+)
+def test_long_runs_that_look_like_contact_details_go_whole(unit: str, shown: str) -> None:
+    """A long run of digits, of host names, of handles or of her name goes as one placeholder."""
+    assert redact(_long(unit), ZOE) == shown
+
+
+def test_her_name_and_address_go_from_a_long_text_of_them() -> None:
+    """Every repetition goes, and what is after a long run of anything is still read."""
+    assert redact("Zoë Müller, " * 250, ZOE) == f"{NAME}, " * 250
+    assert redact("Thanks, Will\n" * 230, ZOE) == f"Thanks, {NAME}\n" * 230
+    tail = " write boss@corp.com, zoe dot mueller at corp dot com or +44 7700 900123"
+    for unit in ("a_", "ab-", "a.", "a@", "a dot ", "1-", "\u00e9"):
+        shown = redact(_long(unit) + tail, ZOE)
+        assert shown.endswith(f" write {EMAIL}, {EMAIL} or {PHONE}"), unit
+
+
+@pytest.mark.parametrize(
+    ("head", "tail", "shown"),
+    [
+        ("a", "@b.com", EMAIL),
+        ("a", "at b dot com", EMAIL),
+        ("a.b", "(at) b.com", EMAIL),
+        ("a", "(dot) b at c.com", EMAIL),
+        ("ext", "4567", PHONE),
+        ("ext", "a", None),
+    ],
+)
+def test_a_long_run_of_spaces_inside_an_address(head: str, tail: str, shown: str | None) -> None:
+    """Spaces around "@", "at", "dot" or after "ext" are read however many there are."""
+    text = head + " " * (3000 - len(head) - len(tail)) + tail
+    assert redact(text, Identity()) == (shown or text)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "x" * 200 + "@corp.com",
+        "a.b.c.d.e.f.g.h.i@corp.com",
+        "me@a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.com",
+        "me@" + "sub." * 300 + "corp.com",
+    ],
+)
+def test_long_addresses_go_whole(address: str) -> None:
+    """Long words, many dots before the "@" (up to 9 words) and long domains are one address."""
+    assert redact(f"write {address} now", Identity()) == f"write {EMAIL} now"
+
+
+def test_addresses_next_to_each_other_both_go() -> None:
+    """An address's search does not start inside the one just found."""
+    assert redact("a@b.com+c@d.com and x.y@z.org", Identity()) == f"{EMAIL} and {EMAIL}"
+
+
+def test_a_text_of_many_numbers_loses_no_phone_number() -> None:
+    """Past 8 different numbers the matcher is not asked; then numbers that are not dates go."""
+    dates = ", ".join(f"2024-05-{day:02d}" for day in range(1, 29))
+    amounts = ", ".join(str(n) for n in range(20000, 20030))
+    for number in ("14050", "+44 7700 900123", "020 7946 0958", "(555) 123-4567"):
+        shown = redact(f"{dates}, {amounts}, call {number} now", Identity())
+        assert shown.startswith(f"{dates}, ") and shown.endswith(f", call {PHONE} now")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("see x_https://example.org/me", f"see x_{LINK}"),
+        ("on 2024-05-01https://example.org/me", f"on {LINK}"),
+        (_long("a.")[:2900] + "://example.org/me", LINK),
+        ("ab2024-05-01May.+442024-05-0123will://example.org/me", LINK),
+    ],
+)
+def test_links_glued_to_other_text_go_whole(text: str, shown: str) -> None:
+    """A scheme is read from the start of the run of scheme characters, however long."""
+    assert redact(text, Identity()) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 14050 now",  # five digits, valid in the Netherlands
+        "call 020 7946 0958, ext 55 now",
+        "call +44 7700 900123 #12 now",
+        "call 07700 900123 ext. 12 now",
+    ],
+)
+def test_short_numbers_and_extensions_go(text: str) -> None:
+    """What only the phonenumbers matcher finds, and a number's extension, still go."""
+    assert redact(text, Identity()) == f"call {PHONE} now"
