@@ -180,7 +180,7 @@ class NamesUnavailable(Exception):
     """The requester's names could not be had, so their words cannot be redacted yet."""
 
 
-def _names(client: WebClient, d: Deps, user_id: str) -> Identity | None:
+def requester_names(client: WebClient, d: Deps, user_id: str) -> Identity | None:
     """The requester's names to redact with: users.info, else those kept in memory, else None."""
     try:
         identity = _identity(client, user_id)
@@ -517,7 +517,7 @@ def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str 
     the person is told, with a button to send it again.
     """
     p = privacy(d.settings)
-    identity = _names(client, d, user_id)
+    identity = requester_names(client, d, user_id)
     if identity is None:
         with d.db.read() as session:
             kept = cases.peek_draft(session, p, token=token, user_id=user_id) is not None
@@ -977,7 +977,7 @@ def _look_up(client: WebClient, d: Deps, relay_id: int) -> _Looked | None:
     if not d.volunteers.is_volunteer(client, holder):
         return replace(looked, left=True)
     # users.info about the requester, to redact their own names: the one use of their ID here.
-    names = _names(client, d, requester)
+    names = requester_names(client, d, requester)
     if names is None:
         raise NamesUnavailable("the requester's names could not be fetched")
     return replace(looked, names=names)

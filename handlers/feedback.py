@@ -15,7 +15,7 @@ from bot import feedback, jobs
 from bot.deps import Deps, deps
 from bot.errors import InvalidInput, UserFacingError
 from bot.jobs import DueWork
-from bot.privacy import Identity, identity_from_user
+from bot.privacy import Identity
 from bot.slack import trigger_client
 from handlers import anonymous
 from handlers.commands import Routes
@@ -220,14 +220,6 @@ def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
         )
 
 
-def _identity(client: WebClient, app_deps: Deps, user_id: str) -> Identity:
-    """The person's own names and e-mail: kept from their request modal, or users.info."""
-    kept = app_deps.identities.get(user_id)
-    if kept is not None:
-        return kept
-    return identity_from_user(client.users_info(user=user_id).get("user") or {})
-
-
 def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
     """Store the comment (only its owner's; an anonymous requester's redacted).
 
@@ -253,19 +245,19 @@ def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     try:
         # Before the ack, read-only, so that its refusals show in the modal.
         with app_deps.db.read() as session:
-            anonymous = feedback.check_comment(session, token=token, user_id=user_id, comment=text)
+            asker_unnamed = feedback.check_comment(
+                session, token=token, user_id=user_id, comment=text
+            )
     except UserFacingError as error:
         block = getattr(error, "block_id", None) if isinstance(error, InvalidInput) else None
         ack(response_action="errors", errors={block or Ids.COMMENT_BLOCK.value: error.message})
         return
     ack()
     identity: Identity | None = None
-    if anonymous:
+    if asker_unnamed:
         # Their names, for the redaction: looked up only now, after the ack.
-        try:
-            identity = _identity(client, app_deps, user_id)
-        except (SlackApiError, OSError) as error:
-            logger.info("names for a feedback comment not found (%s)", type(error).__name__)
+        identity = anonymous.requester_names(client, app_deps, user_id)
+        if identity is None:
             tell_privately(client, user_id=user_id, text=COMMENT_NOT_SAVED)
             return
     with app_deps.db.session() as session:
