@@ -1,0 +1,1 @@
+"""Reverse mentoring: pairing, content, and the offline CSV pairing."""

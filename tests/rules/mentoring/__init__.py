@@ -1,0 +1,1 @@
+"""Tests for reverse mentoring's rules."""
