@@ -14,12 +14,35 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
+from bot.fakeslack import FakeSlack
 from bot.sandbox import Sandbox
 from storage.db import Database
 from storage.migrate import upgrade
 
+pytest_plugins = ["pytester"]
+
 PG_ADMIN_DSN = os.environ.get("ALLYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the opt-out marker for tests that send payloads Slack refuses on purpose."""
+    config.addinivalue_line(
+        "markers",
+        "rejects_payloads: the test sends payloads Slack refuses on purpose; the fake's "
+        "record of refused payloads is not checked at teardown",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_rejected_payloads(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail any test after which a fake Slack (its own or a sandbox's) refused a payload."""
+    with FakeSlack.track() as fakes:
+        yield
+    if request.node.get_closest_marker("rejects_payloads"):
+        return
+    for fake in fakes:
+        fake.assert_no_rejected_payloads()
 
 
 def _configures_the_app(name: str) -> bool:

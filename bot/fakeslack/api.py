@@ -98,8 +98,14 @@ def paginate(items: list[Any], args: Args) -> tuple[list[Any], str]:
     return page, next_cursor
 
 
-def message_content(args: Args, *, require: bool = True) -> dict[str, Any]:
-    """Read and validate text, blocks and attachments of a message."""
+def message_content(
+    args: Args, *, require: bool = True, needs_fallback: bool = False
+) -> dict[str, Any]:
+    """Read and validate text, blocks and attachments of a message.
+
+    With `needs_fallback` (chat.postMessage, chat.postEphemeral, chat.update), blocks
+    without a non-empty `text` are refused: Slack only warns, allybot never omits it.
+    """
     content: dict[str, Any] = {}
     text = args.get("text")
     if text is not None:
@@ -108,7 +114,7 @@ def message_content(args: Args, *, require: bool = True) -> dict[str, Any]:
             raise ApiError("msg_too_long")
     if args.get("blocks") not in (None, ""):
         blocks = parse_blocks(args["blocks"])
-        check_message_blocks(blocks)
+        check_message_blocks(blocks, text=text, needs_fallback=needs_fallback)
         content["blocks"] = fill_generated_ids(blocks)
     if args.get("attachments") not in (None, ""):
         attachments = decode_json_arg(args["attachments"], error="invalid_attachments")
@@ -168,7 +174,7 @@ def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     if args.get("channel") in (None, ""):
         raise ApiError("channel_not_found")
     channel = ws.post_target(args["channel"])
-    content = message_content(args)
+    content = message_content(args, needs_fallback=True)
     thread_ts = args.get("thread_ts")
     if thread_ts:
         content["thread_ts"] = str(thread_ts)
@@ -190,7 +196,7 @@ def chat_update(ws: Workspace, args: Args) -> dict[str, Any]:
     message = ws.find_message(channel.id, args["ts"])
     if message.get("bot_id") != ws.bot_id:
         raise ApiError("cant_update_message")
-    content = message_content(args, require=False)
+    content = message_content(args, require=False, needs_fallback=True)
     if not (content or "text" in args):
         raise ApiError("no_text")
     message.update(content)
@@ -224,7 +230,7 @@ def chat_post_ephemeral(ws: Workspace, args: Args) -> dict[str, Any]:
     user = ws.user(args.get("user"))
     if user.id not in channel.members:
         raise ApiError("user_not_in_channel")
-    content = message_content(args)
+    content = message_content(args, needs_fallback=True)
     message_ts = ws.next_ts()
     if args.get("thread_ts"):
         content["thread_ts"] = str(args["thread_ts"])
@@ -453,6 +459,10 @@ def files_complete_upload_external(ws: Workspace, args: Args) -> dict[str, Any]:
         if entry.get("title"):
             file.title = str(entry["title"])
         uploaded.append(file)
+    blocks = None
+    if args.get("blocks") not in (None, ""):
+        blocks = parse_blocks(args["blocks"])
+        check_message_blocks(blocks)
     targets = as_list(args.get("channels"))
     if args.get("channel_id") not in (None, ""):
         targets.insert(0, str(args["channel_id"]))
@@ -465,6 +475,8 @@ def files_complete_upload_external(ws: Workspace, args: Args) -> dict[str, Any]:
             "files": [f.to_api() for f in uploaded],
             "upload": True,
         }
+        if blocks:
+            content["blocks"] = fill_generated_ids(blocks)
         if args.get("thread_ts"):
             content["thread_ts"] = str(args["thread_ts"])
         ws.bot_message(channel, content)

@@ -6,15 +6,16 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.fakeslack import api
-from bot.fakeslack.state import Channel, User, Workspace
+from bot.fakeslack.state import Channel, RejectedPayload, User, Workspace
 from bot.fakeslack.validation import ApiError
 
 GENERAL_CHANNEL = "C_GENERAL"
@@ -58,6 +59,9 @@ class _Server(ThreadingHTTPServer):
 class FakeSlack:
     """A faithful, thread-safe fake of the Slack Web API for the real slack_sdk WebClient."""
 
+    # Collectors that FakeSlack.track() installed: each new fake is added to all of them.
+    _trackers: ClassVar[list[list[FakeSlack]]] = []
+
     def __init__(
         self,
         bot_token: str = "xoxb-test",  # noqa: S107 (the fake's own test token)
@@ -89,6 +93,43 @@ class FakeSlack:
         self.add_user(bot_user_id, "allybot", real_name="Allybot", is_bot=True)
         self._ws.users[bot_user_id].bot_id = bot_id
         self.add_channel(GENERAL_CHANNEL, "general", members=[bot_user_id])
+        for tracker in FakeSlack._trackers:
+            tracker.append(self)
+
+    @classmethod
+    @contextmanager
+    def track(cls) -> Iterator[list[FakeSlack]]:
+        """Collect every fake created inside the with block (for checks at test teardown)."""
+        fakes: list[FakeSlack] = []
+        cls._trackers.append(fakes)
+        try:
+            yield fakes
+        finally:
+            cls._trackers.remove(fakes)
+
+    # refused payloads
+
+    @property
+    def rejected_payloads(self) -> list[RejectedPayload]:
+        """Every Block Kit violation the fake refused so far, not yet acknowledged."""
+        with self._lock:
+            return list(self._ws.rejected)
+
+    def acknowledge_rejected_payloads(self) -> list[RejectedPayload]:
+        """Return and forget the refusals so far: for tests that send bad payloads on purpose."""
+        with self._lock:
+            rejected, self._ws.rejected = self._ws.rejected, []
+            return rejected
+
+    def assert_no_rejected_payloads(self) -> None:
+        """Raise AssertionError naming each refused payload's method, path and limit."""
+        rejected = self.rejected_payloads
+        if rejected:
+            lines = "\n".join(f"  {r}" for r in rejected)
+            raise AssertionError(
+                f"the fake Slack refused {len(rejected)} payload violation(s), as Slack "
+                f"would:\n{lines}"
+            )
 
     # lifecycle
 
@@ -388,6 +429,7 @@ class FakeSlack:
                 result = api.apply_view_response(self._ws, user_id, view_id, response)
                 call = Call("response_action", response or {}, True, result)
             except ApiError as exc:
+                self._ws.reject("response_action", exc)
                 call = Call("response_action", response or {}, False, exc.body())
             self._record(call)
             return call
@@ -469,6 +511,7 @@ class FakeSlack:
                 raise ApiError("invalid_auth")
             return 200, {"ok": True, **api.METHODS[name](self._ws, args)}, {}
         except ApiError as exc:
+            self._ws.reject(label, exc)
             return exc.status, exc.body(), {}
 
     def _upload(self, file_id: str, data: bytes) -> tuple[int, str]:

@@ -159,6 +159,18 @@ class UploadedFile:
         }
 
 
+@dataclass(frozen=True)
+class RejectedPayload:
+    """A payload the fake refused as Slack would: the method, where, and the limit broken."""
+
+    method: str
+    path: str
+    limit: str
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.path}: {self.limit}"
+
+
 class Workspace:
     """All mutable state of the fake; callers hold the FakeSlack lock around every use."""
 
@@ -189,8 +201,14 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.files: dict[str, UploadedFile] = {}
+        # Every Block Kit refusal, kept so a test (or the demo) that swallowed it still fails.
+        self.rejected: list[RejectedPayload] = []
         self._counter = 0
         self._ts_counter = 0
+
+    def reject(self, method: str, error: ApiError) -> None:
+        """Record the Block Kit violations behind a refused call."""
+        self.rejected.extend(RejectedPayload(method, v.path, v.limit) for v in error.violations)
 
     # ids
 

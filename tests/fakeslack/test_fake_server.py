@@ -152,6 +152,7 @@ def test_chat_update_replaces_content_and_needs_a_known_ts(
         ),
     ],
 )
+@pytest.mark.rejects_payloads
 def test_invalid_blocks_fail_and_are_recorded(
     client: WebClient, fake: FakeSlack, blocks: list[dict[str, object]], reason: str
 ) -> None:
@@ -218,6 +219,7 @@ def test_view_stack_holds_three(client: WebClient, fake: FakeSlack) -> None:
     assert len(fake.open_views("U1")) == 3
 
 
+@pytest.mark.rejects_payloads
 def test_invalid_view_is_refused(client: WebClient, fake: FakeSlack) -> None:
     """A modal with a too-long title or private_metadata fails with invalid_arguments."""
     long_title = {**MODAL, "title": {"type": "plain_text", "text": "x" * 25}}
@@ -239,6 +241,7 @@ def test_views_update_checks_hash(client: WebClient, fake: FakeSlack) -> None:
         client.views_update(view_id="V404", view=MODAL)
 
 
+@pytest.mark.rejects_payloads
 def test_views_publish_stores_the_home_tab(client: WebClient, fake: FakeSlack) -> None:
     """views.publish stores a home view per person."""
     home = {

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
 from bot.allies import Profile
 from bot.config import DEFAULT_CONTENT_DIR
+from bot.fakeslack.validation import message_violations, view_violations
 from bot.requests import RequestForm
 from handlers.home import HomeRequest
 from handlers.requests import OfferView, RequestView
@@ -38,9 +37,11 @@ def _request(status: str = "open", **overrides: object) -> RequestView:
 
 
 def _validate(blocks: list[dict]) -> None:
-    assert len(blocks) <= 50
-    for block in blocks:
-        Block.parse(block).validate_json()
+    assert message_violations(blocks, text="fallback", needs_fallback=True) == []
+
+
+def _valid_view(view: dict) -> None:
+    assert view_violations(view) == []
 
 
 def _assert_literal(blocks: list[dict], *, shown: bool = True) -> None:
@@ -109,7 +110,7 @@ def test_request_modal_and_prefill_keep_text() -> None:
             not_for=CONTENT.not_for,
             prefill=prefill,
         )
-        View(**view).validate_json()
+        _valid_view(view)
         assert view["callback_id"] == "allyship_request"
         ids = [(b.get("block_id"), b.get("element", {}).get("action_id")) for b in view["blocks"]]
         for name in ("kind", "category", "details", "timing", "consent"):
@@ -117,6 +118,13 @@ def test_request_modal_and_prefill_keep_text() -> None:
         if prefill:
             details = next(b for b in view["blocks"] if b.get("block_id") == "details")
             assert details["element"]["initial_value"] == HOSTILE
+        consent = next(b for b in view["blocks"] if b.get("block_id") == "consent")
+        [option] = consent["element"]["options"]
+        assert len(option["text"]["text"]) <= 75
+        assert consent["element"].get("initial_options", [option]) == [option]
+        # The longer consent text is shown next to the box: what the person agrees to.
+        said = json.dumps(view["blocks"][view["blocks"].index(consent) - 1])
+        assert "/ally lexicon" in said and "can and cannot help with" in said
 
 
 def test_signup_import_and_home_views_render() -> None:
@@ -124,9 +132,9 @@ def test_signup_import_and_home_views_render() -> None:
     units = ["Engineering", "R&D <x>"]
     for current in (None, Profile("R&D <x>", False)):
         view = render("allies/signup.json.j2", units=units, current=current)
-        View(**view).validate_json()
+        _valid_view(view)
         assert view["callback_id"] == "ally_signup"
-    View(**render("allies/bu_import.json.j2", units=units)).validate_json()
+    _valid_view(render("allies/bu_import.json.j2", units=units))
     home = render(
         "home/home.json.j2",
         purpose=CONTENT.purpose,
@@ -134,7 +142,7 @@ def test_signup_import_and_home_views_render() -> None:
         profile=Profile("R&D <x>", True),
         standings=[{"type": "section", "text": {"type": "mrkdwn", "text": "Engineering: 10"}}],
     )
-    View(**home).validate_json()
+    _valid_view(home)
     _assert_literal(home["blocks"])
 
 
