@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from slack_sdk.errors import SlackApiError
+
 
 def test_demo_prints_the_transcript_and_saves_the_chart(tmp_path: Path) -> None:
     """The demo runs every scene, names the saved chart, and keeps the anonymous asker hidden."""
@@ -44,3 +47,26 @@ def test_demo_prints_the_transcript_and_saves_the_chart(tmp_path: Path) -> None:
     for lines in others.values():
         text = "\n".join(lines)
         assert "Priya" not in text and "Raman" not in text and "7700" not in text
+
+
+@pytest.mark.rejects_payloads
+def test_demo_fails_with_path_and_limit_when_a_payload_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scene whose payload Slack would refuse makes the demo exit non-zero, naming it."""
+    import bot.demo
+    from bot.sandbox import Sandbox
+
+    def bad_scene(box: Sandbox, show: object, out: Path) -> None:
+        header = {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}
+        try:
+            box.client.chat_postMessage(channel="C0GENERAL", text="t", blocks=[header])
+        except SlackApiError:
+            pass  # swallowed, as a listener's error handler would
+
+    monkeypatch.setattr(bot.demo, "SCENES", (bad_scene,))
+    lines: list[str] = []
+    assert bot.demo.run_demo(write=lines.append, output_dir=tmp_path) == 1
+    assert "chat.postMessage: /blocks/0/text/text: header text must be at most 150" in "\n".join(
+        lines
+    )

@@ -37,10 +37,19 @@ def run_demo(write: Write = print, output_dir: Path = Path("demo-output")) -> in
         show = Transcript(box.fake, names, write)
         write("allybot demo: a simulated workspace, a fake Slack, SQLite in " + tmp)
         write("People: " + ", ".join(f"{p.real_name} ({role})" for p, role in _roles(box)))
-        for play in SCENES:
-            play(box, show, out)
-            show.flush()
-        box.db.dispose()
+        try:
+            for play in SCENES:
+                play(box, show, out)
+                show.flush()
+        finally:
+            # Read even when a scene broke: a refusal is often why it broke.
+            rejected = box.fake.rejected_payloads
+            box.db.dispose()
+    if rejected:
+        write(f"\nDemo FAILED: real Slack would refuse {len(rejected)} payload(s):")
+        for refusal in rejected:
+            write(f"  {refusal}")
+        return 1
     write("\nDemo finished.")
     return 0
 
