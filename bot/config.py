@@ -24,6 +24,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from messages.content import load_content
+
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "messages" / "content"
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -329,6 +331,8 @@ class Settings(BaseSettings):
     def _content_dir(cls, value: Path) -> Path:
         if not (value / "lexicon.yml").is_file():
             raise ValueError(f"{value} has no lexicon.yml")
+        # Content Slack could not take stops start-up here, naming the file and the problem.
+        load_content(value)
         return value
 
     @property
