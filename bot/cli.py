@@ -1,4 +1,4 @@
-"""The `allybot` console script: serve, run, db upgrade, demo, keygen."""
+"""The `allybot` console script: serve, run, db upgrade, demo, keygen, pair."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 from bot.config import ConfigError, Settings, load_settings
 
 EXIT_CONFIG = 2
+EXIT_BAD_INPUT = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,11 +30,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("demo", help="the programme in a simulated workspace, no Slack needed")
     sub.add_parser("keygen", help="print a new ALLYBOT_SECRET_KEY")
+    pair = sub.add_parser("pair", help="pair a mentoring cohort from a CSV, no Slack needed")
+    pair.add_argument("participants", metavar="PARTICIPANTS.csv")
+    pair.add_argument("--out", metavar="PAIRS.csv", help="write the pairs here, not to stdout")
+    pair.add_argument("--capacity", type=int, default=1, help="mentees per mentor if uneven")
+    pair.add_argument("--allow-repeats", action="store_true", help="allow earlier pairs again")
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
         print(Fernet.generate_key().decode())
         return 0
+    if args.command == "pair":
+        return _pair(args)
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -57,6 +66,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     socket_mode = args.command == "run" and settings.slack_app_token is not None
     return _start(settings, host=args.host, port=args.port, socket_mode=socket_mode)
+
+
+def _pair(args: argparse.Namespace) -> int:
+    """Offline pairing (SPEC 5.2): pairs as CSV; the unmatched and totals on stderr."""
+    from bot.rules.mentoring.csvio import CsvError, pair_csv
+    from bot.rules.mentoring.pairing import PairingError
+
+    try:
+        text = Path(args.participants).read_text(encoding="utf-8-sig")
+        result = pair_csv(
+            text,
+            source=args.participants,
+            capacity=args.capacity,
+            allow_repeats=args.allow_repeats,
+        )
+        if args.out:
+            Path(args.out).write_text(result.csv, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, CsvError, PairingError) as exc:
+        print(f"allybot pair: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.out:
+        sys.stdout.write(result.csv)
+    for line in result.report:
+        print(line, file=sys.stderr)
+    return 0
 
 
 def _start(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
