@@ -277,8 +277,8 @@ def _reasons(
     gap = mentor.maturity - mentee.maturity
     if gap > 0:
         levels = options.level_names
-        ahead = f"{levels.get(mentor.maturity, mentor.maturity)}"
-        behind = f"{levels.get(mentee.maturity, mentee.maturity)}"
+        ahead = levels.get(mentor.maturity, f"level {mentor.maturity}")
+        behind = levels.get(mentee.maturity, f"level {mentee.maturity}")
         reasons.append(
             f"mentor {gap} maturity level{'s' if gap > 1 else ''} ahead ({ahead} vs {behind})"
         )
