@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.privacy import install_log_filter
+from bot.server import quiet_request_verification
 from bot.slack import make_client
 from handlers import register_all
 from handlers.replies import tell_privately
@@ -46,6 +47,7 @@ def create_app(
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("allybot.bolt"),
     )
+    quiet_request_verification(app)  # Bolt's own logs a refused request's whole body
 
     @app.middleware
     def provide_deps(context: Any, next: Any) -> None:
