@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
+import json
 import logging
 import re
 import threading
@@ -24,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
@@ -85,13 +88,17 @@ def privacy(settings: Settings) -> Privacy:
 class Identity:
     """What identifies the requester in words: names, e-mail addresses, Slack user IDs.
 
-    Its repr counts entries and names nobody, so a log line or a failed assertion cannot show
-    it.
+    `initials` are the letters of their initials ("kj", "mjwk"), matched standing alone;
+    `surname_initials` the first letters of their surnames, so that a sign-off with one ("Hope
+    O.") goes with the name. Its repr counts entries and names nobody, so a log line or a
+    failed assertion cannot show it.
     """
 
     names: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     user_ids: tuple[str, ...] = ()
+    initials: tuple[str, ...] = ()
+    surname_initials: str = ""
 
     def __repr__(self) -> str:
         return (
@@ -101,28 +108,35 @@ class Identity:
 
 
 _NAME_SEPARATORS = re.compile(r"[\s._\-]+")
+_WORDS = re.compile(r"[^\W\d_]+")
 
 
 def identity_from_user(user: dict[str, Any]) -> Identity:
     """The requester's names, e-mail and user ID from a users.info `user` object.
 
-    Names are the profile's names and their parts ("Priya Raman" is also "Priya" and "Raman"),
-    the e-mail's local part and its parts ("zoe.mueller"), and the first initial or first name
-    with a surname ("zmuller", "z.muller", "Z. Muller", "zoemuller"): the forms user names,
-    handles and personal domains are made of.
+    Names are the profile's names, their parts ("Priya Raman" is also "Priya" and "Raman") and
+    neighbouring parts ("José Ángel"), the e-mail's local part and its parts ("zoe.mueller"),
+    the first initial or first name with a surname ("zmuller", "z.muller", "Z. Muller",
+    "zoemuller"): the forms user names, handles and personal domains are made of, and the
+    common short forms of a first name, both ways ("Robert": "Rob", "Bobby"; "Bill": "William",
+    "Will", "Liam"; see privacy_words.json).
     """
     profile = user.get("profile") or {}
     email = _normalise(str(profile.get("email") or "")).strip()
-    candidates = [
-        user.get("name"),
+    first_last = " ".join(str(profile.get(k) or "") for k in ("first_name", "last_name"))
+    real_names = [
         user.get("real_name"),
         profile.get("real_name"),
         profile.get("real_name_normalized"),
+        first_last,
+    ]
+    candidates = [
+        *real_names,
+        user.get("name"),
         profile.get("display_name"),
         profile.get("display_name_normalized"),
         profile.get("first_name"),
         profile.get("last_name"),
-        " ".join(str(profile.get(k) or "") for k in ("first_name", "last_name")),
         email.partition("@")[0] if "@" in email else None,
     ]
     names: set[str] = set()
@@ -133,14 +147,61 @@ def identity_from_user(user: dict[str, Any]) -> Identity:
         parts = [part for part in _NAME_SEPARATORS.split(full) if part]
         names.add(full)
         names.update(parts)
+        names.update(" ".join(pair) for pair in itertools.pairwise(parts))
         names.update(_initial_forms(parts))
+    firsts = [profile.get("first_name"), *real_names, profile.get("display_name")]
+    for value in firsts:
+        words = _normalise(str(value or "")).split()
+        if words:
+            names.update(_short_forms(words[0]))
+    initials, surnames = _initials(
+        [_normalise(str(v or "")) for v in (*real_names, profile.get("last_name"))]
+    )
     words = sorted((n for n in names if len(n) >= 2), key=lambda n: (-len(n), n))
     user_id = str(user.get("id") or "").strip()
     return Identity(
         names=tuple(words),
         emails=(email,) if email else (),
         user_ids=(user_id,) if user_id else (),
+        initials=initials,
+        surname_initials=surnames,
     )
+
+
+def _initials(real_names: list[str]) -> tuple[tuple[str, ...], str]:
+    """The initials of real names ("Mary-Jane Watson-Kelly": mjwk, mw, mk) and of surnames."""
+    initials: set[str] = set()
+    surnames: set[str] = set()
+    for real_name in real_names:
+        words = [_WORDS.findall(_fold(w, german=False).text.lower()) for w in real_name.split()]
+        words = [w for w in words if w]
+        if not words:
+            continue
+        runs = [run for word in words for run in word]
+        if len(words) >= 2:
+            surnames.update(word[0][0] for word in words[1:])
+        for letters in (
+            "".join(run[0] for run in runs),
+            "".join(word[0][0] for word in words),
+            runs[0][0] + runs[-1][0],
+        ):
+            if 2 <= len(letters) <= 4:
+                initials.add(letters)
+    # A last_name field alone is a surname.
+    if real_names and (last := _WORDS.findall(_fold(real_names[-1], german=False).text.lower())):
+        surnames.add(last[0][0])
+    return tuple(sorted(initials)), "".join(sorted(surnames))
+
+
+def _short_forms(first_name: str) -> set[str]:
+    """The common short forms of a first name, and what a short form is short for."""
+    key = _fold(first_name, german=False).text.lower()
+    forms: set[str] = set()
+    for full in (key, *_SHORT_FOR.get(key, ())):
+        forms.add(full)
+        forms.update(_SHORT_FORMS.get(full, ()))
+    forms.discard(key)
+    return {form.capitalize() for form in forms}
 
 
 def _initial_forms(parts: list[str]) -> Iterable[str]:
@@ -469,6 +530,20 @@ _FOLD_LETTERS = {
     "Ħ": "H",
     "ħ": "h",
     "\u0131": "i",  # dotless i
+    # Apostrophes and hyphens as people type them: "O\u2019Brien" is "O'Brien".
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201b": "'",
+    "\u02bc": "'",
+    "\u02b9": "'",
+    "\u2032": "'",
+    "\u00b4": "'",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2212": "-",
 }
 _GERMAN = {"Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ä": "ae", "ö": "oe", "ü": "ue"}
 # "Mueller" (from an e-mail address) is also written "Muller"; only for longer results, as
@@ -557,7 +632,32 @@ _COMMON_WORDS = frozenset(
     stone storm strong sugar summer sun sunny swan sweet swift tan temple ten ter the too tower
     trust turner two use van von wade walker wan ward waters way well wells west white will
     willow wing winter wise wolf wood woods worth wren yang young
+    ant barb cat dolly harry hank matt nacho paddy patty sue teddy willy
     """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+# Words of one or two letters (and short acronyms) in everyday use: a display name or initials
+# made of one ("Jo" is not, "PR" is) is matched only where it is used as a name.
+_SHORT_WORDS = frozenset(
+    """
+    ad ah al am an as at aw be bc by cv da db dc do eg eh em eu ex fy go gb ha he hi hm hq hr
+    id ie if in io ip is it la lo ma me mo mr ms mx my no ny of oh ok on or os ox pa pm pr ps
+    qa re so st to tv ty ui uh uk un up us ux vp vs we ya yo ai ml ft np gm gn
+    api asap ceo cfo coo cto dei eta etc faq fyi kpi lgbt okr ooo pto roi tba tbd usa wfh
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+_WORD_DATA = json.loads((Path(__file__).parent / "privacy_words.json").read_text("utf-8"))
+# Common short forms of first names ("robert": rob, bob, bobby, ...) and the way back.
+_SHORT_FORMS: dict[str, tuple[str, ...]] = {
+    full: tuple(forms) for full, forms in _WORD_DATA["short_forms"].items()
+}
+_SHORT_FOR: dict[str, tuple[str, ...]] = {}
+for _full, _forms in _SHORT_FORMS.items():
+    for _form in _forms:
+        _SHORT_FOR[_form] = (*_SHORT_FOR.get(_form, ()), _full)
+# A word one edit from a name is a misspelling of it unless it is an everyday word or someone
+# else's name ("ramen", "jelly", "Brian", "Josh").
+_NOT_MISSPELT = frozenset(
+    [*_WORD_DATA["ordinary_words"], *_WORD_DATA["first_names"], *_SHORT_FOR, *_COMMON_WORDS]
 )
 _MONTHS = frozenset({"april", "may", "june", "august", "march"})
 _INTRODUCED = re.compile(
@@ -597,11 +697,13 @@ _CONTEXT = 60
 
 
 def _is_common(folded_name: str) -> bool:
-    """A name only ordinary words make up ("Will", "Do An"), see _COMMON_WORDS."""
+    """A name only ordinary words make up ("Will", "Do An", "Bill N"), see _COMMON_WORDS."""
     words = folded_name.split()
     if not words or len(words) > 2:
         return False
-    return all(len(w) <= 2 or w.lower() in _COMMON_WORDS for w in words)
+    return all(
+        len(w) == 1 or w.lower() in _SHORT_WORDS or w.lower() in _COMMON_WORDS for w in words
+    )
 
 
 def _written_as_name(word: str) -> bool:
@@ -615,12 +717,32 @@ def _starts_sentence(before: str) -> bool:
     return stripped[-1] in ".!?…:" and not _HONORIFIC.search(stripped)
 
 
-def _used_as_name(text: str, start: int, end: int) -> bool:
-    """Whether a common-word name part at text[start:end] is a name here (see _COMMON_WORDS)."""
-    word = text[start:end]
+# A surname's initial after a first name: "Hope O.", "Bill N", "May G!" (not "May I ask").
+_INITIAL_AFTER = re.compile(r"[ \t]{1,3}([A-Z])(?=\.|[ \t]*(?:$|\n|[,;:!?)\]]))")
+_INITIALS_FOLLOW = re.compile(r"\s+(?i:here|again|speaking|writing|back)\b")
+_ENDS = re.compile(r"\s*(?:$|\n|[,;:!?.)\]])")
+
+
+def _initial_after(text: str, end: int, surname_initials: str) -> int | None:
+    """Where a surname initial right after text[:end] ends, if one is there."""
+    match = _INITIAL_AFTER.match(text, end)
+    if match is None or match.group(1).lower() not in surname_initials:
+        return None
+    if match.group(1) == "I" and not text.startswith(".", match.end()):
+        return None  # "Priya I think" is a word; "Priya I." an initial
+    return match.end()
+
+
+def _around_word(text: str, start: int, end: int) -> tuple[str, str]:
     # What a word's reading depends on is close by; the text's start counts as a line's.
     before = ("\n" if start <= _CONTEXT else "") + text[max(0, start - _CONTEXT) : start]
-    after = text[end : end + _CONTEXT]
+    return before, text[end : end + _CONTEXT]
+
+
+def _used_as_name(text: str, start: int, end: int, surname_initials: str = "") -> bool:
+    """Whether a common-word name part at text[start:end] is a name here (see _COMMON_WORDS)."""
+    word = text[start:end]
+    before, after = _around_word(text, start, end)
     month = word.lower() in _MONTHS
     if month and (_DATE_BEFORE.search(before) or _DATE_AFTER.match(after)):
         return False
@@ -631,37 +753,215 @@ def _used_as_name(text: str, start: int, end: int) -> bool:
         return True
     if not _written_as_name(word):
         return False
+    if surname_initials and _initial_after(text, end, surname_initials) is not None:
+        return True  # signed with a surname's initial: "Thanks, Hope O."
     if month or _starts_sentence(before):
         return _NAME_FOLLOWS.match(after) is not None
     return True
 
 
-def _name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
-    alternatives = sorted(set(names), key=lambda n: (-len(n), n))
+def _used_as_initials(text: str, start: int, end: int) -> bool:
+    """Whether initials that are also a word or an acronym ("PR", "K J") are a name here:
+    introduced, signing, alone on a line, or followed by "here"/"again"/..."""
+    before, after = _around_word(text, start, end)
+    if _ALONE_BEFORE.search(before) and _ALONE_AFTER.match(after):
+        return True
+    if (_INTRODUCED.search(before) or _IT_IS.search(before)) and _ENDS.match(after):
+        return True
+    return _INITIALS_FOLLOW.match(after) is not None
+
+
+_RUN = re.compile(r"[^\W_]+")
+# Between the parts of a name: nothing, spaces, apostrophes, hyphens, dots, underscores, as
+# many as typed ("MaryJane", "Mary Jane", "Mary--Jane", "O'Brien", "OBrien", "O Brien").
+_PART_JOINER = r"[\s'\-._]*+"
+_BOUNDED = r"(?<![^\W\d_])(?:{})(?![^\W\d_])"
+
+
+def _alternation(patterns: Iterable[str], flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
+    # Longest first, so that the longest spelling wins where several start at one place.
+    alternatives = sorted(set(patterns), key=lambda p: (-len(p), p))
     if not alternatives:
         return None
-    body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in alternatives)
-    return re.compile(rf"(?<![^\W\d_])(?:{body})(?![^\W\d_])", re.IGNORECASE)
+    return re.compile(_BOUNDED.format("|".join(alternatives)), flags)
+
+
+def _initials_forms(letters: str) -> tuple[str, str, str]:
+    """ "KJ" as typed: plain (KJ), dotted (K.J., K. J.), spaced (K J)."""
+    escaped = [re.escape(c) for c in letters.upper()]
+    return "".join(escaped), r"\.\s?".join(escaped) + r"\.?", r"\s".join(escaped)
+
+
+@dataclass(frozen=True)
+class _NameMatcher:
+    """An identity's names, compiled once: patterns, and the index of one-edit misspellings."""
+
+    distinctive: re.Pattern[str] | None  # any case, anywhere
+    common: re.Pattern[str] | None  # only where used as a name (_used_as_name)
+    upper_initials: re.Pattern[str] | None  # written in capitals, anywhere
+    context_initials: re.Pattern[str] | None  # in capitals, where used as a name
+    misspelt: dict[str, frozenset[str]]  # a name and each of its deletions -> the names
+    lengths: tuple[int, int]  # the shortest and longest word that may be a misspelling
+    surname_initials: str
+
+
+_MISSPELT_FROM = 5  # a name of this many letters or more is also found misspelt
+
+
+def _deletions(word: str) -> Iterable[str]:
+    return (word[:i] + word[i + 1 :] for i in range(len(word)))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether a and b are one edit apart (a letter changed, added, dropped, or two swapped)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        first, second = diffs[0], diffs[-1]
+        return (
+            len(diffs) == 2
+            and second == first + 1
+            and (a[first], a[second]) == (b[second], b[first])
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+@lru_cache(maxsize=256)
+def _matcher(identity: Identity) -> _NameMatcher:
+    distinctive: set[str] = set()
+    common: set[str] = set()
+    upper: set[str] = set()
+    context: set[str] = set()
+    tokens: set[str] = set()
+    for name in identity.names:
+        for variant in _name_variants(name):
+            variant = variant.lower()
+            runs = _RUN.findall(variant)
+            if not runs:
+                continue
+            flexible = _PART_JOINER.join(re.escape(run) for run in runs)
+            if _is_common(" ".join(runs)):
+                common.add(flexible)
+                if re.search(r"[^\w\s]|_", variant):  # "an.do", "may.g": a handle as written
+                    distinctive.add(re.escape(variant))
+            else:
+                distinctive.add(flexible)
+                # Short forms ("Billy") come from a table, not from what the person typed.
+                tokens.update(run for run in runs if run.isalpha() and run not in _SHORT_FOR)
+                if len(runs) > 1 and "".join(runs).isalpha():
+                    tokens.add("".join(runs))
+    for letters in identity.initials:
+        plain, dotted, spaced = _initials_forms(letters)
+        if letters in _SHORT_WORDS or letters in _NOT_MISSPELT:
+            context.update((plain, dotted, spaced))  # "PR": a pull request, unless signed
+        elif len(letters) == 2:
+            distinctive.update((plain, dotted))  # "KJ", "kj", "K.J."
+            context.add(spaced)
+        else:
+            distinctive.add(dotted)  # "M.J.W.K."; "MJWK" in capitals, "mjwk" may be a word
+            upper.add(plain)
+            context.add(spaced)
+    misspelt: dict[str, set[str]] = {}
+    for token in tokens:
+        if len(token) < _MISSPELT_FROM:
+            continue
+        for key in (token, *_deletions(token)):
+            misspelt.setdefault(key, set()).add(token)
+    lengths = (min(map(len, misspelt)), max(map(len, misspelt)) + 1) if misspelt else (0, 0)
+    return _NameMatcher(
+        distinctive=_alternation(distinctive),
+        common=_alternation(common),
+        upper_initials=_alternation(upper, 0),
+        context_initials=_alternation(context, 0),
+        misspelt={key: frozenset(names) for key, names in misspelt.items()},
+        lengths=lengths,
+        surname_initials=identity.surname_initials,
+    )
+
+
+# A word as a misspelling is read: letters, with apostrophes or hyphens inside ("O'Brein").
+_SPELT_WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
+
+
+_ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ly")
+
+
+def _is_ordinary(word: str) -> bool:
+    """An everyday word or someone else's name, also with an ending ("bills", "jellies")."""
+    if word in _NOT_MISSPELT:
+        return True
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            stem = word[: -len(ending)]
+            if stem in _NOT_MISSPELT or (
+                ending == "es" and stem.endswith("i") and f"{stem[:-1]}y" in _NOT_MISSPELT
+            ):
+                return True
+    return False
+
+
+def _misspelt_spans(view: _Folded, matcher: _NameMatcher) -> Iterable[tuple[int, int]]:
+    """Words one edit from a name of 5 letters or more that are not words or others' names."""
+    shortest, longest = matcher.lengths
+    for match in _SPELT_WORD.finditer(view.text):
+        whole = match.group().lower()
+        if whole.endswith("'s"):  # a possessive stays: "Priyas's" -> "[name removed]'s"
+            whole = whole[:-2]
+        joined = whole.replace("'", "").replace("-", "")
+        candidates = [(joined, match.start(), match.start() + len(whole))]
+        if joined != whole:
+            candidates += [
+                (run.group(), match.start() + run.start(), match.start() + run.end())
+                for run in _WORDS.finditer(whole)
+            ]
+        for word, start, end in candidates:
+            if not shortest <= len(word) <= longest or _is_ordinary(word):
+                continue
+            keys = (word, *_deletions(word))
+            names = {name for key in keys for name in matcher.misspelt.get(key, ())}
+            if any(_one_edit(word, name) for name in names):
+                yield start, end
+                break
 
 
 def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]:
-    distinctive: set[str] = set()
-    common: set[str] = set()
-    for name in identity.names:
-        for variant in _name_variants(name):
-            (common if _is_common(variant) else distinctive).add(variant.lower())
+    matcher = _matcher(identity)
     plain, german = _fold(text, german=False), _fold(text, german=True)
     views = (plain,) if german.text == plain.text else (plain, german)
     found: set[tuple[int, int]] = set()
-    distinctive_pattern, common_pattern = _name_pattern(distinctive), _name_pattern(common)
+    initials = matcher.surname_initials
     for view in views:
-        if distinctive_pattern is not None:
-            for match in distinctive_pattern.finditer(view.text):
-                found.add(view.original(match.start(), match.end()))
-        if common_pattern is not None:
-            for match in common_pattern.finditer(view.text):
-                if _used_as_name(view.text, match.start(), match.end()):
-                    found.add(view.original(match.start(), match.end()))
+        spans: list[tuple[int, int]] = []
+        if matcher.distinctive is not None:
+            spans += [m.span() for m in matcher.distinctive.finditer(view.text)]
+        if matcher.common is not None:
+            spans += [
+                m.span()
+                for m in matcher.common.finditer(view.text)
+                if _used_as_name(view.text, m.start(), m.end(), initials)
+            ]
+        if matcher.upper_initials is not None:
+            spans += [m.span() for m in matcher.upper_initials.finditer(view.text)]
+        if matcher.context_initials is not None:
+            spans += [
+                m.span()
+                for m in matcher.context_initials.finditer(view.text)
+                if _used_as_initials(view.text, m.start(), m.end())
+            ]
+        if matcher.misspelt:
+            spans += _misspelt_spans(view, matcher)
+        for start, end in spans:
+            # A surname's initial after the name goes with it: "Priya R.", "Hope O."
+            if initials and (signed := _initial_after(view.text, end, initials)) is not None:
+                end = signed
+            found.add(view.original(start, end))
     for start, end in found:
         yield start, end, NAME
     for email in identity.emails:
