@@ -29,6 +29,9 @@ def test_demo_prints_the_transcript_and_saves_the_chart(tmp_path: Path) -> None:
         "Time passes",
     ):
         assert scene in transcript
+    # People appear as Slack shows them, so a newcomer can follow who sees what.
+    assert "@Priya Raman" in transcript and "@Ben Carter" in transcript
+    assert "<@U" not in transcript and "<#C" not in transcript
     chart = tmp_path / "demo-output" / "leaderboard.png"
     assert str(chart) in transcript
     assert chart.read_bytes().startswith(b"\x89PNG")

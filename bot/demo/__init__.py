@@ -34,7 +34,8 @@ def run_demo(write: Write = print, output_dir: Path = Path("demo-output")) -> in
                 box.workspace.general_channel: "#general",
             }
         )
-        show = Transcript(box.fake, names, write)
+        people = {p.id: p.real_name for p in box.workspace.everyone}
+        show = Transcript(box.fake, names, write, people)
         write("allybot demo: a simulated workspace, a fake Slack, SQLite in " + tmp)
         write("People: " + ", ".join(f"{p.real_name} ({role})" for p, role in _roles(box)))
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import allies
-from bot.demo.transcript import Transcript, blocks_text
+from bot.demo.transcript import Transcript
 from bot.sandbox import Sandbox
 
 ASK = (
@@ -84,7 +84,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     assert preview is not None
     show.flush()
     show.note("Priya sees the preview, exactly what volunteers will see:")
-    for line in blocks_text(preview["blocks"]).splitlines():
+    for line in show.shown(preview["blocks"]).splitlines():
         show.write(f"    | {line}")
     show.flush()
     show.note("her name and phone number are already gone; she could press Edit to rephrase")
