@@ -23,6 +23,26 @@ def _truncate(text: object, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def split_text(text: object, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` characters, at a line break or space if any.
+
+    For organisation content longer than one Block Kit text (section text is 3000).
+    """
+    rest = str(text).strip()
+    pieces: list[str] = []
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -35,6 +55,7 @@ def _environment() -> Environment:
     )
     env.filters["mrkdwn"] = escape_mrkdwn
     env.filters["clip"] = _truncate
+    env.filters["chunks"] = split_text
     # Jinja's tojson escapes <, >, & as \u003c etc., which Slack decodes back: it is the
     # JSON encoder here, never the mrkdwn escaper (that is the `mrkdwn` filter's job).
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
