@@ -3,10 +3,12 @@
 A pure function from participants to a proposal, with no session and no Slack, so it can be
 benchmarked and property-tested alone. One `linear_sum_assignment` solve does the work:
 mentees are rows, each mentor is repeated once per place it offers, allowed cells are worth
-`big + score` and forbidden cells nothing. `big` is larger than any total score, so one more
-pair always outweighs any gain in score, and among the largest matchings the solver picks the
-highest total. Forbidden cells the solver may still pick are worth nothing and are dropped,
-which is the same as leaving both people unmatched.
+`pair_bonus + (mentor_bonus on a mentor's first place) + score` and forbidden cells nothing.
+`mentor_bonus` is larger than any total score and `pair_bonus` larger than every mentor bonus
+and score together, so the solve maximises, in this order: the number of pairs, the number
+of mentors with a mentee (with a capacity above 1, everyone gets one mentee before anyone
+gets two: the most people matched), then the total score. Forbidden cells the solver may
+still pick are worth nothing and are dropped, which is the same as leaving both unmatched.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def propose_pairs(
         places[i] -= 1
         chosen.append((i, j))
 
-    chosen.extend(_solve(scores, allowed, places, fixed_mentees))
+    chosen.extend(_solve(scores, allowed, places, capacity, fixed_mentees))
     chosen.sort(key=lambda ij: (mentors[ij[0]].id, mentees[ij[1]].id))
     pairs = tuple(
         Pair(
@@ -245,7 +247,11 @@ def _differ(mentors: list[Participant], mentees: list[Participant], attribute: s
 
 
 def _solve(
-    scores: IntMatrix, allowed: BoolMatrix, places: IntMatrix, fixed_mentees: set[int]
+    scores: IntMatrix,
+    allowed: BoolMatrix,
+    places: IntMatrix,
+    capacity: int,
+    fixed_mentees: set[int],
 ) -> list[tuple[int, int]]:
     """(mentor, mentee) index pairs of the one assignment solve over the open places."""
     rows = np.array([j for j in range(scores.shape[0]) if j not in fixed_mentees], dtype=np.int64)
@@ -254,9 +260,13 @@ def _solve(
         return []
     sub_scores = scores[np.ix_(rows, columns)]
     sub_allowed = allowed[np.ix_(rows, columns)]
-    # More than any total score: one extra pair beats every difference in score.
-    big = int(sub_scores.max(initial=0)) * min(rows.size, columns.size) + 1
-    value = np.where(sub_allowed, big + sub_scores, 0)
+    # A mentor's first open place, unless a fixed pair already gives them a mentee.
+    first = np.r_[True, columns[1:] != columns[:-1]] & (places[columns] == capacity)
+    most = min(rows.size, columns.size)
+    mentor_bonus = int(sub_scores.max(initial=0)) * most + 1
+    pair_bonus = mentor_bonus * (most + 1)
+    # Integers well below 2**53, so the float64 solve is exact.
+    value = np.where(sub_allowed, pair_bonus + mentor_bonus * first[None, :] + sub_scores, 0)
     row_ind, col_ind = linear_sum_assignment(value, maximize=True)
     return [
         (int(columns[c]), int(rows[r]))

@@ -68,10 +68,12 @@ def oracle_score(mentor: Participant, mentee: Participant, weights: Weights) -> 
 
 @dataclass
 class Best:
-    """The brute-force optimum: (people matched, total score)."""
+    """The brute-force optimum, in order: pairs, mentors with a mentee, total score."""
 
     pairs: int = -1
+    mentors: int = -1
     score: int = -1
+    people: int = -1
 
 
 def brute_force(
@@ -83,8 +85,10 @@ def brute_force(
 
     def walk(j: int, pairs: int, score: int) -> None:
         if j == len(mentees):
-            if (pairs, score) > (best.pairs, best.score):
-                best.pairs, best.score = pairs, score
+            used = sum(p < capacity for p in places)
+            if (pairs, used, score) > (best.pairs, best.mentors, best.score):
+                best.pairs, best.mentors, best.score = pairs, used, score
+            best.people = max(best.people, pairs + used)
             return
         walk(j + 1, pairs, score)
         for i, mentor in enumerate(mentors):
@@ -155,7 +159,7 @@ def split(people: list[Participant]) -> tuple[list[Participant], list[Participan
 def test_pairing_matches_the_brute_force_optimum(
     cohort: tuple[list[Participant], CohortOptions],
 ) -> None:
-    """Never a forbidden pair or an overfull mentor; as many pairs and as high a total as any."""
+    """Never a forbidden pair or an overfull mentor; most pairs, then people, then total score."""
     people, options = cohort
     proposal = propose_pairs(people, options)
     mentors, mentees = split(people)
@@ -175,6 +179,9 @@ def test_pairing_matches_the_brute_force_optimum(
 
     best = brute_force(mentors, mentees, options, capacity)
     assert len(proposal.pairs) == best.pairs
+    used = len({p.mentor for p in proposal.pairs})
+    assert used == best.mentors
+    assert len(proposal.pairs) + used == best.people
     assert len(proposal.pairs) == maximum_matching_size(mentors, mentees, options, capacity)
     assert proposal.total_score == best.score
 
@@ -286,6 +293,21 @@ def test_capacity_applies_only_when_mentees_outnumber_mentors() -> None:
     two = propose_pairs(uneven, CohortOptions(capacity=2))
     assert len(two.pairs) == 2
     assert [u.reason for u in two.unmatched] == [MORE_MENTEES]
+
+
+def test_with_a_capacity_every_mentor_gets_one_before_anyone_gets_two() -> None:
+    """The most people matched: a weaker mentor still gets a mentee over a better second pair."""
+    strong = {"interests": {"a", "b", "c"}, "maturity": 5}
+    people = [
+        person("m1", MENTOR, **strong),
+        person("m2", MENTOR, **strong),
+        person("m3", MENTOR),
+        *(person(f"e{k}", MENTEE, interests={"a", "b", "c"}) for k in range(4)),
+    ]
+    proposal = propose_pairs(people, CohortOptions(capacity=2))
+    assert len(proposal.pairs) == 4
+    assert {p.mentor for p in proposal.pairs} == {"m1", "m2", "m3"}
+    assert proposal.unmatched == ()
 
 
 def test_surplus_mentors_are_told_why() -> None:
