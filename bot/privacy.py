@@ -184,6 +184,7 @@ def _initials(real_names: list[str]) -> tuple[tuple[str, ...], str]:
             "".join(run[0] for run in runs),
             "".join(word[0][0] for word in words),
             runs[0][0] + runs[-1][0],
+            runs[0][0] + (words[1][0][0] if len(words) > 1 else ""),  # "Nguyễn Thị Lan": NT
         ):
             if 2 <= len(letters) <= 4:
                 initials.add(letters)
@@ -688,10 +689,14 @@ _NAME_FOLLOWS = re.compile(
 )
 _DATE_BEFORE = re.compile(
     r"(?:\b(?:in|by|since|until|till|before|after|during|early|late|mid|last|next|this|of"
-    r"|every|each|through)\s+|\bmid-|\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?)$",
+    r"|every|each|through|from|to|the|for|and|or|between)\s+|\bmid-|\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?)$",
     re.IGNORECASE,
 )
 _DATE_AFTER = re.compile(r"\s*\d")
+_MONTH_IS = re.compile(r"\b(?:is|was|it['\u2019]?s)\s+$", re.IGNORECASE)  # "It's May already"
+# "hope here," at a line's start, "(hope on Slack)": a name in any case.
+_HERE = re.compile(r"\s+here\b")
+_ON_SLACK = re.compile(r"\s+on\s+slack\b", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _CONTEXT = 60
 
@@ -710,6 +715,11 @@ def _written_as_name(word: str) -> bool:
     return all(w[:1].isupper() and w[1:] == w[1:].lower() for w in word.split())
 
 
+def _line_start(before: str) -> bool:
+    stripped = before.rstrip(_OPENERS)
+    return not stripped or "\n" in before[len(stripped) :]
+
+
 def _starts_sentence(before: str) -> bool:
     stripped = before.rstrip(_OPENERS)
     if not stripped or "\n" in before[len(stripped) :]:
@@ -718,7 +728,9 @@ def _starts_sentence(before: str) -> bool:
 
 
 # A surname's initial after a first name: "Hope O.", "Bill N", "May G!" (not "May I ask").
-_INITIAL_AFTER = re.compile(r"[ \t]{1,3}([A-Z])(?=\.|[ \t]*(?:$|\n|[,;:!?)\]]))")
+_INITIAL_AFTER = re.compile(
+    r"(?:[ \t]{1,3}([A-Z])|[._]([A-Za-z]))(?=\.|[ \t]*(?:$|\n|[,;:!?)\]]))"  # also "priya_r"
+)
 _INITIALS_FOLLOW = re.compile(r"\s+(?i:here|again|speaking|writing|back)\b")
 _ENDS = re.compile(r"\s*(?:$|\n|[,;:!?.)\]])")
 
@@ -726,9 +738,10 @@ _ENDS = re.compile(r"\s*(?:$|\n|[,;:!?.)\]])")
 def _initial_after(text: str, end: int, surname_initials: str) -> int | None:
     """Where a surname initial right after text[:end] ends, if one is there."""
     match = _INITIAL_AFTER.match(text, end)
-    if match is None or match.group(1).lower() not in surname_initials:
+    letter = match.group(1) or match.group(2) if match else ""
+    if match is None or letter.lower() not in surname_initials:
         return None
-    if match.group(1) == "I" and not text.startswith(".", match.end()):
+    if letter == "I" and not text.startswith(".", match.end()):
         return None  # "Priya I think" is a word; "Priya I." an initial
     return match.end()
 
@@ -744,19 +757,23 @@ def _used_as_name(text: str, start: int, end: int, surname_initials: str = "") -
     word = text[start:end]
     before, after = _around_word(text, start, end)
     month = word.lower() in _MONTHS
-    if month and (_DATE_BEFORE.search(before) or _DATE_AFTER.match(after)):
+    possessive = after.startswith(("'s", "\u2019s"))  # "from May's side": hers, not a date
+    if month and not possessive and (_DATE_BEFORE.search(before) or _DATE_AFTER.match(after)):
         return False
     letters = len(_LETTER.findall(word))
     if letters >= 3 and (_INTRODUCED.search(before) or (_IT_IS.search(before) and not month)):
         return True
     if _ALONE_BEFORE.search(before) and _ALONE_AFTER.match(after):
         return True
+    if _ON_SLACK.match(after) or (_HERE.match(after) and _line_start(before)):
+        return True
     if not _written_as_name(word):
         return False
     if surname_initials and _initial_after(text, end, surname_initials) is not None:
         return True  # signed with a surname's initial: "Thanks, Hope O."
-    if month or _starts_sentence(before):
+    if _starts_sentence(before) or (month and _MONTH_IS.search(before)):
         return _NAME_FOLLOWS.match(after) is not None
+    # Within a sentence, a name: "ask May about it" (a month is in a date: "in May", "May 5").
     return True
 
 
@@ -789,7 +806,7 @@ def _alternation(patterns: Iterable[str], flags: int = re.IGNORECASE) -> re.Patt
 def _initials_forms(letters: str) -> tuple[str, str, str]:
     """ "KJ" as typed: plain (KJ), dotted (K.J., K. J.), spaced (K J)."""
     escaped = [re.escape(c) for c in letters.upper()]
-    return "".join(escaped), r"\.\s?".join(escaped) + r"\.?", r"\s".join(escaped)
+    return "".join(escaped), r"[.\-]\s?".join(escaped) + r"\.?", r"\s".join(escaped)
 
 
 @dataclass(frozen=True)
@@ -853,6 +870,8 @@ def _matcher(identity: Identity) -> _NameMatcher:
                     distinctive.add(re.escape(variant))
             else:
                 distinctive.add(flexible)
+                if len(runs) == 1 and len(variant) == 2 and variant.isalpha():
+                    distinctive.add(_initials_forms(variant)[1])  # "KJ" also as "K.J.", "K-J"
                 # Short forms ("Billy") come from a table, not from what the person typed.
                 tokens.update(run for run in runs if run.isalpha() and run not in _SHORT_FOR)
                 if len(runs) > 1 and "".join(runs).isalpha():
@@ -931,6 +950,10 @@ def _misspelt_spans(view: _Folded, matcher: _NameMatcher) -> Iterable[tuple[int,
                 break
 
 
+# Between two names of one person: "Grace (G.O.)", "May ([name removed])", "Hope / KJ".
+_NEXT_TO = re.compile(r"[\s(),\[\]/|\-]{0,4}")
+
+
 def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]:
     matcher = _matcher(identity)
     plain, german = _fold(text, german=False), _fold(text, german=True)
@@ -939,24 +962,26 @@ def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]
     initials = matcher.surname_initials
     for view in views:
         spans: list[tuple[int, int]] = []
+        # Name-shaped words read as words here ("Grace", "PR"): names next to another name.
+        maybe: list[tuple[int, int]] = []
         if matcher.distinctive is not None:
             spans += [m.span() for m in matcher.distinctive.finditer(view.text)]
         if matcher.common is not None:
-            spans += [
-                m.span()
-                for m in matcher.common.finditer(view.text)
-                if _used_as_name(view.text, m.start(), m.end(), initials)
-            ]
+            for m in matcher.common.finditer(view.text):
+                if _used_as_name(view.text, m.start(), m.end(), initials):
+                    spans.append(m.span())
+                elif _written_as_name(m.group()):
+                    maybe.append(m.span())
         if matcher.upper_initials is not None:
             spans += [m.span() for m in matcher.upper_initials.finditer(view.text)]
         if matcher.context_initials is not None:
-            spans += [
-                m.span()
-                for m in matcher.context_initials.finditer(view.text)
-                if _used_as_initials(view.text, m.start(), m.end())
-            ]
+            for m in matcher.context_initials.finditer(view.text):
+                is_name = _used_as_initials(view.text, m.start(), m.end())
+                (spans if is_name else maybe).append(m.span())
         if matcher.misspelt:
             spans += _misspelt_spans(view, matcher)
+        if maybe:
+            spans += _next_to_names(view.text, spans, maybe)
         for start, end in spans:
             # A surname's initial after the name goes with it: "Priya R.", "Hope O."
             if initials and (signed := _initial_after(view.text, end, initials)) is not None:
@@ -966,6 +991,20 @@ def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]
         yield start, end, NAME
     for email in identity.emails:
         yield from _spans(re.compile(re.escape(email), re.IGNORECASE), text, EMAIL)
+
+
+def _next_to_names(
+    text: str, names: list[tuple[int, int]], maybe: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The name-shaped words next to a name, or to each other: one person's names together."""
+    every = sorted({*names, *maybe})
+    close = [
+        (a, b)
+        for a, b in itertools.pairwise(every)
+        if a[1] <= b[0] and _NEXT_TO.fullmatch(text, a[1], b[0])
+    ]
+    near = {span for pair in close for span in pair}
+    return [span for span in maybe if span in near]
 
 
 _JOINER = re.compile(r"[ \t]*+[._\-]?[ \t]*+")
