@@ -643,6 +643,8 @@ _SHORT_WORDS = frozenset(
     ad ah al am an as at aw be bc by cv da db dc do eg eh em eu ex fy go gb ha he hi hm hq hr
     id ie if in io ip is it la lo ma me mo mr ms mx my no ny of oh ok on or os ox pa pm pr ps
     qa re so st to tv ty ui uh uk un up us ux vp vs we ya yo ai ml ft np gm gn
+    ap ar ba bd bi bs ca cd ci cs dd dm ds ea em er ev fx gc gp hm ic js ld ma md nb nz oo ot
+    pc pd pe po pt sa se sf sm ta tl vc
     api asap ceo cfo coo cto dei eta etc faq fyi kpi lgbt okr ooo pto roi tba tbd usa wfh
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
@@ -657,18 +659,20 @@ for _full, _forms in _SHORT_FORMS.items():
         _SHORT_FOR[_form] = (*_SHORT_FOR.get(_form, ()), _full)
 # A word one edit from a name is a misspelling of it unless it is an everyday word or someone
 # else's name ("ramen", "jelly", "Brian", "Josh").
+_ORDINARY_WORDS = frozenset(_WORD_DATA["ordinary_words"])
 _NOT_MISSPELT = frozenset(
-    [*_WORD_DATA["ordinary_words"], *_WORD_DATA["first_names"], *_SHORT_FOR, *_COMMON_WORDS]
+    [*_ORDINARY_WORDS, *_WORD_DATA["first_names"], *_SHORT_FOR, *_COMMON_WORDS]
 )
 _MONTHS = frozenset({"april", "may", "june", "august", "march"})
 _INTRODUCED = re.compile(
     r"(?:\bi\s*['\u2019]?\s*m|\bi\s+am|\bmy\s+name\s+is|\b(?:my\s+)?name['\u2019]s|\bname\s+is"
-    r"|\bthis\s+is|\bcall\s+me|\bknown\s+as|\bsigned)[\s,:\-\u2013\u2014]*$",
+    r"|\bthis\s+is|\bcall\s+me|\bknown\s+as|\baka|\ba\.k\.a\.?|\bsigned)[\s,:\-\u2013\u2014]*$",
     re.IGNORECASE,
 )
 _IT_IS = re.compile(r"\bit['\u2019]?s[\s,:\-\u2013\u2014]*$", re.IGNORECASE)  # not for "It's May"
 _ALONE_BEFORE = re.compile(
-    r"(?:\n|\b(?:thanks|thank\s+you|thx|cheers|regards|best|love|sincerely|yours|ta)"
+    r"(?:\n|\b(?:thanks|thank\s+you|thx|ty|tia|cheers|regards|best|love|sincerely|yours|ta"
+    r"|wishes|warmly|care|bye)"
     r"[\s,.!]*)[\s\-\u2013\u2014~*_>\"'\u201c\u2018(]*$",
     re.IGNORECASE,
 )
@@ -685,6 +689,7 @@ _NAME_FOLLOWS = re.compile(
     r"\s*(?:$|\n|[,;:!?.)\]]|['\u2019]s\b)"
     r"|\s+[\-\u2013\u2014]"
     r"|\s+(?i:here|again|speaking|writing|back|from)\b"
+    r"|\s+(?i:is\s+my\s+(?:sur|first\s+|last\s+|family\s+|given\s+)?name)\b"
     rf"|\s+(?!(?:{_NOT_A_SURNAME})\b)[A-Z][a-z]+\b"
 )
 _DATE_BEFORE = re.compile(
@@ -696,6 +701,12 @@ _DATE_AFTER = re.compile(r"\s*\d")
 _MONTH_IS = re.compile(r"\b(?:is|was|it['\u2019]?s)\s+$", re.IGNORECASE)  # "It's May already"
 # "hope here," at a line's start, "(hope on Slack)": a name in any case.
 _HERE = re.compile(r"\s+here\b")
+# Where "faith here" introduces someone: a line's start, after punctuation or a greeting.
+_HERE_AFTER = re.compile(
+    r"(?:[,.!?:;(]|\b(?:hi|hey|hello|hiya|morning|afternoon|evening|all|team|folks|everyone))"
+    r"[\s,!:\-]*$",
+    re.IGNORECASE,
+)
 _ON_SLACK = re.compile(r"\s+on\s+slack\b", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _CONTEXT = 60
@@ -706,9 +717,11 @@ def _is_common(folded_name: str) -> bool:
     words = folded_name.split()
     if not words or len(words) > 2:
         return False
-    return all(
-        len(w) == 1 or w.lower() in _SHORT_WORDS or w.lower() in _COMMON_WORDS for w in words
-    )
+    return all(len(w) == 1 or _is_word(w.lower()) for w in words)
+
+
+def _is_word(word: str) -> bool:
+    return word in _SHORT_WORDS or word in _COMMON_WORDS or word in _ORDINARY_WORDS
 
 
 def _written_as_name(word: str) -> bool:
@@ -765,7 +778,8 @@ def _used_as_name(text: str, start: int, end: int, surname_initials: str = "") -
         return True
     if _ALONE_BEFORE.search(before) and _ALONE_AFTER.match(after):
         return True
-    if _ON_SLACK.match(after) or (_HERE.match(after) and _line_start(before)):
+    here = _HERE.match(after) and (_line_start(before) or _HERE_AFTER.search(before))
+    if here or _ON_SLACK.match(after):
         return True
     if not _written_as_name(word):
         return False
@@ -818,6 +832,7 @@ class _NameMatcher:
     upper_initials: re.Pattern[str] | None  # written in capitals, anywhere
     context_initials: re.Pattern[str] | None  # in capitals, where used as a name
     misspelt: dict[str, frozenset[str]]  # a name and each of its deletions -> the names
+    word_names: frozenset[str]  # names that are words: misspelt only if written as a name
     lengths: tuple[int, int]  # the shortest and longest word that may be a misspelling
     surname_initials: str
 
@@ -857,6 +872,7 @@ def _matcher(identity: Identity) -> _NameMatcher:
     upper: set[str] = set()
     context: set[str] = set()
     tokens: set[str] = set()
+    word_tokens: set[str] = set()
     for name in identity.names:
         for variant in _name_variants(name):
             variant = variant.lower()
@@ -866,6 +882,8 @@ def _matcher(identity: Identity) -> _NameMatcher:
             flexible = _PART_JOINER.join(re.escape(run) for run in runs)
             if _is_common(" ".join(runs)):
                 common.add(flexible)
+                if len(runs) == 1 and variant.isalpha() and variant not in _SHORT_FOR:
+                    word_tokens.add(variant)  # "Grant": "Garnt" is a name, "grand" a word
                 if re.search(r"[^\w\s]|_", variant):  # "an.do", "may.g": a handle as written
                     distinctive.add(re.escape(variant))
             else:
@@ -888,7 +906,7 @@ def _matcher(identity: Identity) -> _NameMatcher:
             upper.add(plain)
             context.add(spaced)
     misspelt: dict[str, set[str]] = {}
-    for token in tokens:
+    for token in tokens | word_tokens:
         if len(token) < _MISSPELT_FROM:
             continue
         for key in (token, *_deletions(token)):
@@ -900,6 +918,7 @@ def _matcher(identity: Identity) -> _NameMatcher:
         upper_initials=_alternation(upper, 0),
         context_initials=_alternation(context, 0),
         misspelt={key: frozenset(names) for key, names in misspelt.items()},
+        word_names=frozenset(word_tokens - tokens),
         lengths=lengths,
         surname_initials=identity.surname_initials,
     )
@@ -945,13 +964,16 @@ def _misspelt_spans(view: _Folded, matcher: _NameMatcher) -> Iterable[tuple[int,
                 continue
             keys = (word, *_deletions(word))
             names = {name for key in keys for name in matcher.misspelt.get(key, ())}
-            if any(_one_edit(word, name) for name in names):
+            near = [name for name in names if _one_edit(word, name)]
+            if near and (
+                not set(near) <= matcher.word_names or _written_as_name(view.text[start:end])
+            ):
                 yield start, end
                 break
 
 
 # Between two names of one person: "Grace (G.O.)", "May ([name removed])", "Hope / KJ".
-_NEXT_TO = re.compile(r"[\s(),\[\]/|\-]{0,4}")
+_NEXT_TO = re.compile(r"[\s(),\[\]/|\-]{0,4}(?:(?i:aka|a\.k\.a\.)[\s(),\[\]/|\-:]{0,3})?")
 
 
 def _name_spans(text: str, identity: Identity) -> Iterable[tuple[int, int, str]]:

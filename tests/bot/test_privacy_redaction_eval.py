@@ -78,6 +78,22 @@ PEOPLE = [
     Person("Alexander", "Petrov", "Sasha", "apetrov@corp.example", ("Alex", "Sasha")),
     Person("Rose", "Abernathy", "rosie", "rose.abernathy@corp.example"),
     Person("Søren", "Kierkegaard-Holm", "Soren", "skh@corp.example"),
+    Person("Faith", "Adeyemi", "faith.a", "fadeyemi@corp.example"),
+    Person("Summer", "Lee", "summer", "slee@corp.example"),
+    Person("Ali", "Hassan", "Ali H", "ali.hassan@corp.example"),
+    Person("Daniel", "Smith", "Dan S", "dsmith@corp.example", ("Dan", "Danny")),
+    Person("Samantha", "Taylor", "Sam", "staylor@corp.example", ("Sam", "Sammy")),
+    Person("Ana", "Lima", "AL", "ana.lima@corp.example"),
+    Person("Max", "Weber", "maxw", "max.weber@corp.example"),
+    Person("Joy", "Park", "Joy P", "joy.park@corp.example"),
+    Person("Xi", "Chen", "XC", "xi.chen@corp.example"),
+    Person("Bo", "Li", "Bo", "bo.li@corp.example"),
+    Person("Christopher", "O'Connor", "Chris", "coconnor@corp.example", ("Chris", "Kit")),
+    Person("Ngozi", "Okonjo-Iweala", "Ngozi", "nokonjo@corp.example"),
+    Person("Anne-Marie", "Dupont", "AM", "amdupont@corp.example"),
+    Person("Rosa", "Ramírez", "rosa", "rosa.ramirez@corp.example"),
+    Person("Dmitri", "Volkov", "dima", "dvolkov@corp.example"),
+    Person("Precious", "Nkosi", "Precious N", "pnkosi@corp.example"),
 ]
 
 
@@ -201,6 +217,24 @@ TEMPLATES = [
     "safety concern without being labelled as difficult.",
     "Bill me for the coffee if you like! Seriously though, I need a mentor for the next "
     "few months while I settle in. Thanks, {short} {last0}.",
+    "hey team, {first} here :) quick q - my skip level keeps scheduling 1:1s at 7am my time. "
+    "how do i push back?? ty, {initials}",
+    "Good morning. My name is {full} ({email}). I would like to request support regarding a "
+    "colleague who makes comments about my faith and my summer plans.",
+    "1) what: being talked over\n2) who: my lead\n3) when: daily standups\n\nthank you!! - {short}",
+    "So I was told my promotion is on hold because of 'attitude'. Is this normal? I have faith "
+    "in the process but I'm not sure. {First} {last0}",
+    "Requesting an ally for the all-hands Q&A. I'd like to ask about pay equity without being "
+    "singled out. {display} / {email}",
+    "I am {First}, the new data engineer. People keep calling me by the wrong name and "
+    "laughing, including {possessive} own manager. -- {last}",
+    "Please help: {typo} here, I'm being excluded from lunch and social events. It has been "
+    "going on since summer. Joy is not something I feel at work now.",
+    "Could I get advice? My max working hours are being ignored. Park that for now, the main "
+    "issue is my lead. {initials} (aka {display})",
+    "Hello allies,\nI'm looking for a mentor from a similar background.\nWarmly,\n{full}",
+    "URGENT: my manager shared my health info with the team. What should I do? Reach me as "
+    "{handle} on slack. {First}",
     "Thanks for reading. I have a grace period on my visa and I will need some flexibility "
     "from my manager. Is that something an ally can help with? - {typo}",
 ]
@@ -227,7 +261,7 @@ def _requests() -> list[tuple[Person, str, list[str], str]]:
     requests = []
     for round_ in range(8):
         for index, template in enumerate(TEMPLATES):
-            person = PEOPLE[(index * 7 + round_ * 3) % len(PEOPLE)]
+            person = PEOPLE[(index * 7 + round_ * 5) % len(PEOPLE)]
             requests.append((person, *_fill(template, person, rng)))
     return requests
 
@@ -274,6 +308,11 @@ _APOSTROPHES = ("'", "\u2019", "\u2018", "\u02bc", "")
 _HYPHENS = ("-", "--", " ", "", "\u2013", " - ")
 
 
+# The names above that are also everyday words.
+WORD_NAMES = {"hope", "may", "grace", "will", "rose", "grant", "faith", "summer", "joy", "park"}
+WORD_NAMES |= {"max", "precious", "lee"}
+
+
 @st.composite
 def _spelt(draw: st.DrawFn) -> tuple[Person, str]:
     person = draw(st.sampled_from(PEOPLE))
@@ -283,9 +322,9 @@ def _spelt(draw: st.DrawFn) -> tuple[Person, str]:
     part = part.replace("'", draw(st.sampled_from(_APOSTROPHES)))
     part = part.replace("-", draw(st.sampled_from(_HYPHENS)))
     part = part.replace(" ", draw(st.sampled_from((" ", "  ", "\t", " \u00a0"))))
-    # A name that is also a word ("Hope", "May") is a name where written as one; "ask hope
-    # about it" or "I HOPE" read as the word.
-    word = part.lower() in {"hope", "may", "grace", "will", "rose"}
+    # A name made of words ("Hope", "May Grant") is a name where written as one; "ask hope
+    # about it", "they may grant it" or "I HOPE" read as words.
+    word = set(part.lower().split()) <= WORD_NAMES
     case = draw(
         st.sampled_from(("as is", "title") if word else ("as is", "lower", "upper", "title"))
     )
