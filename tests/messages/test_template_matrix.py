@@ -372,3 +372,12 @@ def test_template_with_the_largest_organisation_content(template: str, largest: 
     """Purpose, categories, lexicon, tips and handbook at their largest still fit."""
     for data in CASES[template](largest):
         _check(template, data)
+
+
+def test_long_content_is_split_without_losing_text() -> None:
+    """A handbook over one section's limit is shown whole, in several sections."""
+    handbook = "\n\n".join(f"Paragraph {i}: " + "listen " * 150 for i in range(8))
+    blocks = render("help/handbook.json.j2", handbook=handbook)
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert len(sections) > 1 and all(len(s) <= 3000 for s in sections)
+    assert " ".join("\n".join(sections).split()) == " ".join(handbook.split())
