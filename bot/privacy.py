@@ -598,19 +598,26 @@ def _name_variants(name: str) -> set[str]:
     return variants
 
 
-# Common words. A name part that is also an ordinary word ("Will", "May", "Grace", "Bill") or
-# has at most two letters ("An", "Do", "Li") is matched only where it is used as a name:
+# Common words. A name part that is also an everyday word ("Will", "May", "Grace", "Bill",
+# "Grant"), a word or acronym of one or two letters ("An", "Do", "PR"; not "Li", "KJ"), or made
+# only of such words ("Bill N", "Do An") is matched only where it is used as a name:
 # - written as a name (capital first, the rest small: "Will", not "will" or "WILL"), and at the
 #   start of a sentence (where every word has a capital) only if a name's sign follows: the
-#   end, punctuation, "'s", "here"/"again"/..., or a capitalised word ("Will Smith", not
-#   "Will I"); a month name not in a date ("in May", "5 May", "May 12");
-# - or, in any case, introduced ("I'm will", "my name is WILL"; three letters or more, so
-#   "I'm an engineer" stays), or alone on its line or after a sign-off ("thanks, will").
+#   end, punctuation, "'s", "here"/"again"/..., "is my surname", a surname's initial ("Hope
+#   O."), or a capitalised word ("Will Smith", not "Will I"); a month name not in a date ("in
+#   May", "5 May", "May 12", "It's May already");
+# - or, in any case, introduced ("I'm will", "my name is WILL", "aka hope"; three letters or
+#   more, so "I'm an engineer" stays), alone on its line or after a sign-off ("thanks, will",
+#   "Cheers,\nMay"), before "here" where it introduces ("hey team, faith here"), before "on
+#   Slack";
+# - or next to another of the person's names ("Grace (G.O.)").
 # Otherwise "I will call" would become "I [name removed] call", which gives the name away.
-# Distinctive parts ("Zoe", "Muller", "Sunflower") are matched in any case, anywhere. A name
-# of two words is common if both are ("Do An"); one of three or more words, or joined by dots
-# or underscores ("an.do"), never is. The list: English words in everyday use that are also
-# given names, surnames or name particles, and the most frequent English words.
+# Distinctive parts ("Zoe", "Muller", "Sunflower", "KJ") are matched in any case, anywhere, with
+# any joiner between their parts ("MaryJane", "Mary--Jane", "O'Brien", "OBrien"), and one edit
+# away if they have 5 letters or more (_misspelt_spans). A name of three or more words never is
+# common; a handle joined by dots or underscores ("an.do") is also matched as written. The
+# list: English words in everyday use that are also given names, surnames or name particles,
+# and the most frequent English words; privacy_words.json adds everyday words and short forms.
 _COMMON_WORDS = frozenset(
     """
     ace ado all amber and angel any april are art ash august autumn baker ban bang bank banks
@@ -644,7 +651,7 @@ _SHORT_WORDS = frozenset(
     id ie if in io ip is it la lo ma me mo mr ms mx my no ny of oh ok on or os ox pa pm pr ps
     qa re so st to tv ty ui uh uk un up us ux vp vs we ya yo ai ml ft np gm gn
     ap ar ba bd bi bs ca cd ci cs dd dm ds ea em er ev fx gc gp hm ic js ld ma md nb nz oo ot
-    pc pd pe po pt sa se sf sm ta tl vc
+    pc pd pe po pt sa se sf sm ta tl vc de di du el le
     api asap ceo cfo coo cto dei eta etc faq fyi kpi lgbt okr ooo pto roi tba tbd usa wfh
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )

@@ -259,3 +259,45 @@ def test_short_forms_that_are_words_stay_as_words(identity: Identity, text: str)
         assert shown == f"{NAME} Johnson inspired me."
     else:
         assert shown == text
+
+
+GRANT = identity_from_user(_user("May Grant", "may.g", "may.grant@corp.com"))
+GRACE = identity_from_user(_user("Grace Okafor", "Grace O", "gokafor@corp.com"))
+SUMMER = identity_from_user(_user("Summer Lee", "summer", "slee@corp.com"))
+TOM = identity_from_user(_user("Tom Lane", "tl", "tlane@corp.com"))
+
+
+@pytest.mark.parametrize(
+    ("identity", "text", "shown"),
+    [
+        (GRACE, "Grace (G.O.)", f"{NAME} ({NAME})"),
+        (GRACE, "Grace O. here", f"{NAME}. here"),
+        (GRANT, "ask May about it", f"ask {NAME} about it"),
+        (GRANT, "from May's side", f"from {NAME}'s side"),
+        (GRANT, "Grant is my surname.", f"{NAME} is my surname."),
+        (GRANT, "Garnt here", f"{NAME} here"),
+        (SUMMER, "hey team, summer here", f"hey team, {NAME} here"),
+        (SUMMER, "my lead (aka summer)", f"my lead (aka {NAME})"),
+        (SUMMER, "SL (aka Summer)", f"{NAME} (aka {NAME})"),
+        (TOM, "ty, TL", f"ty, {NAME}"),
+        (TOM, "T.L. here", f"{NAME} here"),
+    ],
+)
+def test_names_read_in_context(identity: Identity, text: str, shown: str) -> None:
+    """Word-like names go where they sign, introduce, or stand next to another name."""
+    assert redact(text, identity) == shown
+
+
+@pytest.mark.parametrize(
+    ("identity", "text"),
+    [
+        (GRANT, "They may grant it in May. It's May already. Since May, grants are late."),
+        (GRANT, "That is a grand plan."),
+        (GRACE, "A grace period, and I go to HR."),
+        (SUMMER, "This summer I will ask my lead."),
+        (TOM, "My TL said to DM her. The TL is away."),
+    ],
+)
+def test_word_like_names_stay_as_words(identity: Identity, text: str) -> None:
+    """The same words and acronyms, used as words, stay."""
+    assert redact(text, identity) == text
