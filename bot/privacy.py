@@ -783,7 +783,7 @@ def _used_as_name(text: str, start: int, end: int, surname_initials: str = "") -
     letters = len(_LETTER.findall(word))
     if letters >= 3 and (_INTRODUCED.search(before) or (_IT_IS.search(before) and not month)):
         return True
-    if _ALONE_BEFORE.search(before) and _ALONE_AFTER.match(after):
+    if _ALONE_AFTER.match(after) and _ALONE_BEFORE.search(before):
         return True
     here = _HERE.match(after) and (_line_start(before) or _HERE_AFTER.search(before))
     if here or _ON_SLACK.match(after):
@@ -802,9 +802,9 @@ def _used_as_initials(text: str, start: int, end: int) -> bool:
     """Whether initials that are also a word or an acronym ("PR", "K J") are a name here:
     introduced, signing, alone on a line, or followed by "here"/"again"/..."""
     before, after = _around_word(text, start, end)
-    if _ALONE_BEFORE.search(before) and _ALONE_AFTER.match(after):
+    if _ALONE_AFTER.match(after) and _ALONE_BEFORE.search(before):
         return True
-    if (_INTRODUCED.search(before) or _IT_IS.search(before)) and _ENDS.match(after):
+    if _ENDS.match(after) and (_INTRODUCED.search(before) or _IT_IS.search(before)):
         return True
     return _INITIALS_FOLLOW.match(after) is not None
 
