@@ -679,8 +679,8 @@ _INTRODUCED = re.compile(
 _IT_IS = re.compile(r"\bit['\u2019]?s[\s,:\-\u2013\u2014]*$", re.IGNORECASE)  # not for "It's May"
 _ALONE_BEFORE = re.compile(
     r"(?:\n|\b(?:thanks|thank\s+you|thx|ty|tia|cheers|regards|best|love|sincerely|yours|ta"
-    r"|wishes|warmly|care|bye)"
-    r"[\s,.!]*)[\s\-\u2013\u2014~*_>\"'\u201c\u2018(]*$",
+    r"|wishes|warmly|care|bye)[\s,.!]*"
+    r"|\s(?:--?|[\u2013\u2014~]))[\s\-\u2013\u2014~*_>\"'\u201c\u2018(]*$",  # or "... -- Will"
     re.IGNORECASE,
 )
 _ALONE_AFTER = re.compile(r"[\s.!)\"'\u201d\u2019*_~]*(?:\n|$)")
@@ -749,7 +749,8 @@ def _starts_sentence(before: str) -> bool:
 
 # A surname's initial after a first name: "Hope O.", "Bill N", "May G!" (not "May I ask").
 _INITIAL_AFTER = re.compile(
-    r"(?:[ \t]{1,3}([A-Z])|[._]([A-Za-z]))(?=\.|[ \t]*(?:$|\n|[,;:!?)\]]))"  # also "priya_r"
+    r"(?:[ \t]{1,3}(?:([A-Z])|([a-z])(?=\.))|[._]([A-Za-z]))"  # also "hope o.", "priya_r"
+    r"(?=\.|[ \t]*(?:$|\n|[,;:!?)\]]))"
 )
 _INITIALS_FOLLOW = re.compile(r"\s+(?i:here|again|speaking|writing|back)\b")
 _ENDS = re.compile(r"\s*(?:$|\n|[,;:!?.)\]])")
@@ -758,7 +759,7 @@ _ENDS = re.compile(r"\s*(?:$|\n|[,;:!?.)\]])")
 def _initial_after(text: str, end: int, surname_initials: str) -> int | None:
     """Where a surname initial right after text[:end] ends, if one is there."""
     match = _INITIAL_AFTER.match(text, end)
-    letter = match.group(1) or match.group(2) if match else ""
+    letter = (match.group(1) or match.group(2) or match.group(3)) if match else ""
     if match is None or letter.lower() not in surname_initials:
         return None
     if letter == "I" and not text.startswith(".", match.end()):
@@ -783,14 +784,15 @@ def _used_as_name(text: str, start: int, end: int, surname_initials: str = "") -
     letters = len(_LETTER.findall(word))
     if letters >= 3 and (_INTRODUCED.search(before) or (_IT_IS.search(before) and not month)):
         return True
-    if _ALONE_AFTER.match(after) and _ALONE_BEFORE.search(before):
-        return True
+    signed = _initial_after(text, end, surname_initials) if surname_initials else None
+    if _ALONE_AFTER.match(text, signed or end) and _ALONE_BEFORE.search(before):
+        return True  # alone or signing, also with a surname's initial: "thanks,\nhope o."
     here = _HERE.match(after) and (_line_start(before) or _HERE_AFTER.search(before))
     if here or _ON_SLACK.match(after):
         return True
     if not _written_as_name(word):
         return False
-    if surname_initials and _initial_after(text, end, surname_initials) is not None:
+    if signed is not None:
         return True  # signed with a surname's initial: "Thanks, Hope O."
     if _starts_sentence(before) or (month and _MONTH_IS.search(before)):
         return _NAME_FOLLOWS.match(after) is not None
@@ -814,6 +816,7 @@ _RUN = re.compile(r"[^\W_]+")
 # many as typed ("MaryJane", "Mary Jane", "Mary--Jane", "O'Brien", "OBrien", "O Brien").
 _PART_JOINER = r"[\s'\-._]*+"
 _BOUNDED = r"(?<![^\W\d_])(?:{})(?![^\W\d_])"
+_LETTER_SPACED = r"[ .\-_*]"
 
 
 def _alternation(patterns: Iterable[str], flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
@@ -897,6 +900,8 @@ def _matcher(identity: Identity) -> _NameMatcher:
                 distinctive.add(flexible)
                 if len(runs) == 1 and len(variant) == 2 and variant.isalpha():
                     distinctive.add(_initials_forms(variant)[1])  # "KJ" also as "K.J.", "K-J"
+                if len(runs) == 1 and len(variant) >= 4 and variant.isalpha():
+                    distinctive.add(_LETTER_SPACED.join(map(re.escape, variant)))  # "P R I Y A"
                 # Short forms ("Billy") come from a table, not from what the person typed.
                 tokens.update(run for run in runs if run.isalpha() and run not in _SHORT_FOR)
                 if len(runs) > 1 and "".join(runs).isalpha():

@@ -130,6 +130,8 @@ def inputs() -> dict[str, str]:
         "ZM here ": "ZM here ",
         "Z.M. ": "Z.M. ",
         "Z M ": "Z M ",
+        "M u l l e r ": "M u l l e r ",
+        "Thanks - will m.": "Thanks - will m.\n",
         "Müller-apostrophe-s ": "M\u00fcller\u2019s ",
         "O-apostrophe ": "O\u2019 ",
         "Mullr Zoee ": "Mullr Zoee ",

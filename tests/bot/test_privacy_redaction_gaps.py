@@ -301,3 +301,18 @@ def test_names_read_in_context(identity: Identity, text: str, shown: str) -> Non
 def test_word_like_names_stay_as_words(identity: Identity, text: str) -> None:
     """The same words and acronyms, used as words, stay."""
     assert redact(text, identity) == text
+
+
+@pytest.mark.parametrize(
+    ("identity", "text", "shown"),
+    [
+        (HOPE, "thanks,\nhope o.", f"thanks,\n{NAME}."),
+        (HOPE, "Can someone help? \u2014 Hope", f"Can someone help? \u2014 {NAME}"),
+        (PR, "Can someone help? -- P.R.", f"Can someone help? -- {NAME}"),
+        (PRIYA, "it's P R I Y A", f"it's {NAME}"),
+        (PRIYA, "r.a.m.a.n here", f"{NAME} here"),
+    ],
+)
+def test_sign_offs_and_spelt_out_names(identity: Identity, text: str, shown: str) -> None:
+    """A dash sign-off, a lower-case initial, a name spelt out letter by letter."""
+    assert redact(text, identity) == shown
