@@ -24,7 +24,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,8 @@ class Identity:
     `initials` are the letters of their initials ("kj", "mjwk"), matched standing alone;
     `surname_initials` the first letters of their surnames, so that a sign-off with one ("Hope
     O.") goes with the name. Its repr counts entries and names nobody, so a log line or a
-    failed assertion cannot show it.
+    failed assertion cannot show it. The patterns made from it are kept on it (not in a
+    module-wide cache), so they are forgotten with it.
     """
 
     names: tuple[str, ...] = ()
@@ -99,6 +100,7 @@ class Identity:
     user_ids: tuple[str, ...] = ()
     initials: tuple[str, ...] = ()
     surname_initials: str = ""
+    _compiled: list[Any] = field(default_factory=list, compare=False, hash=False)
 
     def __repr__(self) -> str:
         return (
@@ -875,8 +877,15 @@ def _one_edit(a: str, b: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
-@lru_cache(maxsize=256)
 def _matcher(identity: Identity) -> _NameMatcher:
+    """The identity's names compiled, once per identity (kept on it, see Identity)."""
+    if not identity._compiled:
+        identity._compiled.append(_compile(identity))
+    matcher: _NameMatcher = identity._compiled[0]
+    return matcher
+
+
+def _compile(identity: Identity) -> _NameMatcher:
     distinctive: set[str] = set()
     common: set[str] = set()
     upper: set[str] = set()
