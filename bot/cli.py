@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "pair":
         return _pair(args)
     if args.command == "demo":
-        from bot.demo import run_demo
+        from bot.devkit.demo import run_demo
 
         return run_demo()
 
@@ -94,11 +94,11 @@ def _pair(args: argparse.Namespace) -> int:
 
 
 def _start(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
-    from bot.app import create_app, new_listener_executor
-    from bot.deps import build_deps
-    from bot.scheduler import Scheduler
-    from bot.server import serve
-    from bot.startup import prepare_database
+    from bot.app.factory import create_app, new_listener_executor
+    from bot.app.scheduler import Scheduler
+    from bot.app.server import serve
+    from bot.app.startup import prepare_database
+    from handlers.common.deps import build_deps
 
     app_deps = build_deps(settings)
     database = app_deps.db

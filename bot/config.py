@@ -259,7 +259,14 @@ class Settings(BaseSettings):
     content_dir: Path = Field(
         default=DEFAULT_CONTENT_DIR, validation_alias=AliasChoices("ALLYBOT_CONTENT_DIR")
     )
-    min_group: int = Field(default=5, ge=2, validation_alias=AliasChoices("ALLYBOT_MIN_GROUP"))
+    stories_call_cron: str = Field(
+        default="0 10 1 12 *", validation_alias=AliasChoices("ALLYBOT_STORIES_CALL_CRON")
+    )
+    survey_reminder_after: Duration = Field(
+        default=timedelta(days=3), validation_alias=AliasChoices("ALLYBOT_SURVEY_REMINDER_AFTER")
+    )
+    # Under 3, a published figure could single out one or two people.
+    min_group: int = Field(default=5, ge=3, validation_alias=AliasChoices("ALLYBOT_MIN_GROUP"))
     business_units: BusinessUnits = Field(
         default=(), validation_alias=AliasChoices("ALLYBOT_BUSINESS_UNITS")
     )
@@ -306,7 +313,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("leaderboard_cron")
+    @field_validator("leaderboard_cron", "stories_call_cron")
     @classmethod
     def _cron(cls, value: str) -> str:
         try:
@@ -343,6 +350,10 @@ class Settings(BaseSettings):
     def leaderboard_trigger(self) -> BaseTrigger:
         """When the leaderboard is posted: ALLYBOT_LEADERBOARD_CRON in the programme's zone."""
         return crontab_trigger(self.leaderboard_cron, self.zone)
+
+    def stories_call_trigger(self) -> BaseTrigger:
+        """When the call for stories is posted (ALLYBOT_STORIES_CALL_CRON, programme zone)."""
+        return crontab_trigger(self.stories_call_cron, self.zone)
 
     def is_admin(self, user_id: str) -> bool:
         """Whether the Slack user is a programme admin."""

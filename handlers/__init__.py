@@ -4,9 +4,34 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import allies, anonymous, commands, feedback, forget, help, home, points, requests
+from handlers import (
+    allies,
+    anonymous,
+    feedback,
+    forget,
+    help,
+    home,
+    mentoring,
+    points,
+    requests,
+    surveys,
+    yearend,
+)
+from handlers.common import commands
 
-FEATURES = (help, allies, requests, home, anonymous, feedback, points, forget)
+FEATURES = (
+    help,
+    allies,
+    requests,
+    home,
+    anonymous,
+    feedback,
+    points,
+    forget,
+    yearend,
+    surveys,
+    mentoring,
+)
 
 
 def register_all(app: App) -> commands.Routes:

@@ -11,12 +11,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import allies
-from bot.deps import Deps, deps
-from bot.errors import InvalidInput
-from bot.slack import trigger_client
-from handlers.commands import Invocation, Routes
-from handlers.replies import tell_privately
+from bot.rules import allies
+from bot.rules.errors import InvalidInput
+from handlers.common.client import trigger_client
+from handlers.common.commands import Invocation, Routes
+from handlers.common.deps import Deps, deps
+from handlers.common.replies import tell_privately
 from messages.render import escape_mrkdwn, render, render_blocks
 
 

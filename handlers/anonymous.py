@@ -31,16 +31,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
-from bot import cases, jobs
-from bot.deps import Deps, deps, with_deps
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.jobs import queue as jobs
 from bot.privacy import Identity, identity_from_user, privacy, redact
-from bot.slack import PRE_ACK_WAIT
-from bot.volunteers import VolunteerRoster
-from handlers.commands import Routes
+from bot.rules import anonymous as cases
+from bot.rules.errors import Conflict, NotAllowed, NotFound
+from handlers.common.client import PRE_ACK_WAIT
+from handlers.common.commands import Routes
+from handlers.common.deps import Deps, deps, with_deps
+from handlers.common.roster import VolunteerRoster
 from messages.render import render, render_blocks
+from storage import anonymous as anonymous_store
 from storage import requests as request_store
-from storage.models.cases import AnonymousCase, CaseRelay
+from storage.models.anonymous import AnonymousCase, CaseRelay
 from storage.models.programme import FORGOTTEN
 from storage.models.requests import Match
 
@@ -405,7 +407,7 @@ def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
     The names are fetched again once the modal is shown, as when it is first opened.
     """
     ack()
-    from bot.requests import ANONYMOUS, RequestForm
+    from bot.rules.requests import ANONYMOUS, RequestForm
     from handlers.requests import request_modal
 
     d = deps(context)
@@ -1204,7 +1206,7 @@ def relay_to_requester(
     whose match feedback is about).
     """
     with deps.db.session() as session:
-        case = cases.case_for_request(session, request_id=request_id)
+        case = anonymous_store.case_for_request(session, request_id=request_id)
         if case is None:
             logger.info("request %s is not an anonymous case's ask; nothing relayed", request_id)
             return
@@ -1248,7 +1250,7 @@ def on_find_ally_button(
 
 def _new_ask(session: Session, case: AnonymousCase, *, chooser_id: str) -> int:
     """Create the case's ask (on behalf of its handle) and link it to the case, once."""
-    from bot import requests as request_rules
+    from bot.rules import requests as request_rules
 
     case_id = case.id
     assert case_id is not None
@@ -1275,7 +1277,7 @@ def after_case_match(client: WebClient, deps: Deps, *, match_id: int) -> None:
         match = session.get(Match, match_id)
         if match is None:
             return
-        case = cases.case_for_request(session, request_id=match.request_id)
+        case = anonymous_store.case_for_request(session, request_id=match.request_id)
         if case is None or case.id is None:
             return
         # Marked and told in one unit of work: a failed send rolls the mark back.

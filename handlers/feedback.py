@@ -11,15 +11,16 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import feedback, jobs
-from bot.deps import Deps, deps
-from bot.errors import InvalidInput, UserFacingError
-from bot.jobs import DueWork
+from bot.jobs import queue as jobs
+from bot.jobs.queue import DueWork
 from bot.privacy import Identity
-from bot.slack import trigger_client
+from bot.rules import feedback
+from bot.rules.errors import InvalidInput, UserFacingError
 from handlers import anonymous
-from handlers.commands import Routes
-from handlers.replies import tell_privately
+from handlers.common.client import trigger_client
+from handlers.common.commands import Routes
+from handlers.common.deps import Deps, deps
+from handlers.common.replies import tell_privately
 from messages.render import render, render_blocks
 from storage.models.programme import FORGOTTEN
 

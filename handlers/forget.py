@@ -1,7 +1,7 @@
 """The Slack surface of `/ally forget-me` (SPEC 6): confirm, delete, then tidy Slack up.
 
-The deletion is one transaction (bot.forget). What Slack must then show differently is
-written, in that same transaction, as two durable items (bot.forget.schedule_followups):
+The deletion is one transaction (bot.rules.forget). What Slack must then show differently is
+written, in that same transaction, as two durable items (bot.rules.forget.schedule_followups):
 - `forget_followups`: the person's request cards, escalations, introductions and offers
   DMs, allies to tell, cases a forgetting volunteer held. It runs at once, and the
   scheduler finishes whatever failed.
@@ -24,13 +24,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import forget
-from bot.deps import Deps, deps
 from bot.privacy import privacy
-from bot.slack import trigger_client
+from bot.rules import forget
 from handlers import anonymous, requests
-from handlers.commands import Invocation, Routes
-from handlers.followups import Step, StepsPending, run_steps
+from handlers.common.client import trigger_client
+from handlers.common.commands import Invocation, Routes
+from handlers.common.deps import Deps, deps
+from handlers.common.followups import Step, StepsPending, run_steps
 from messages.render import render, render_blocks
 from storage import requests as store
 from storage.models.programme import FORGOTTEN

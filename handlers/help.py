@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.commands import Invocation, Routes, help_for
+from handlers.common.commands import Invocation, Routes, help_for
 from messages.render import render_blocks
 
 

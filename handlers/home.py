@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.allies import profile
-from bot.deps import Deps, deps
-from handlers.commands import Invocation, Routes
+from bot.rules.allies import profile
+from handlers.common.commands import Invocation, Routes
+from handlers.common.deps import Deps, deps
 from handlers.points import home_standings_blocks
 from messages.render import render
 from storage import requests as store

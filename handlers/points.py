@@ -8,11 +8,12 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import jobs, points
-from bot.charts import bar_chart_png
-from bot.deps import Deps
-from bot.jobs import DueWork
-from handlers.commands import Invocation, Routes
+from bot.jobs import queue as jobs
+from bot.jobs.queue import DueWork
+from bot.rules import points
+from handlers.common.commands import Invocation, Routes
+from handlers.common.deps import Deps
+from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks
 from storage.types import utcnow
 

@@ -1,6 +1,6 @@
 """The Slack surface of allyship requests (SPEC 2.1, 2.2): modal, card, offers, choice, withdrawal.
 
-Each listener parses, checks, calls the rules in bot.requests, renders and sends. Messages
+Each listener parses, checks, calls the rules in bot.rules.requests, renders and sends. Messages
 that several clicks may want to post at once (the card, the chooser's offers DM, the
 escalation) are posted under a row lock on the request, and their ts stored in the same
 unit of work, so a race ends in one post followed by updates. A named request's card has a
@@ -23,19 +23,20 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
-from bot import cases, jobs
-from bot import requests as rules
-from bot.allies import member_unit
-from bot.deps import Deps, deps, with_deps
-from bot.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
+from bot.jobs import queue as jobs
 from bot.privacy import privacy
-from bot.slack import trigger_client
-from bot.volunteers import VolunteerRoster
+from bot.rules import requests as rules
+from bot.rules.allies import member_unit
+from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
 from handlers import anonymous
-from handlers.commands import Invocation, Routes
-from handlers.followups import Step, StepsPending, run_steps
-from handlers.replies import tell_privately
+from handlers.common.client import trigger_client
+from handlers.common.commands import Invocation, Routes
+from handlers.common.deps import Deps, deps, with_deps
+from handlers.common.followups import Step, StepsPending, run_steps
+from handlers.common.replies import tell_privately
+from handlers.common.roster import VolunteerRoster
 from messages.render import render, render_blocks
+from storage import anonymous as anonymous_store
 from storage import requests as store
 from storage.models.programme import FORGOTTEN
 from storage.models.requests import AllyRequest
@@ -765,7 +766,7 @@ def on_withdraw_button(
     user_id = body["user"]["id"]
     _require_volunteer_for_case(client, roster, _on_behalf_of(d, request_id=request_id), user_id)
     with d.db.session() as session:
-        case = cases.case_for_request(session, request_id=request_id)
+        case = anonymous_store.case_for_request(session, request_id=request_id)
         request = rules.withdraw_request(session, request_id=request_id, user_id=user_id)
         view = _view(d, request)
         key, payload = rules.schedule_withdrawal_followups(

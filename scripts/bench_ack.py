@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.sandbox import Sandbox
+from bot.devkit.sandbox import Sandbox
 
 
 def main() -> int:

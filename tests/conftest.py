@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
-from bot.fakeslack import FakeSlack
-from bot.sandbox import Sandbox
+from bot.devkit.fakeslack import FakeSlack
+from bot.devkit.sandbox import Sandbox
 from storage.db import Database
 from storage.migrate import upgrade
 

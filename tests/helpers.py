@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from cryptography.fernet import Fernet
 
 if TYPE_CHECKING:
-    from bot.sandbox import Sandbox
+    from bot.devkit.sandbox import Sandbox
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -58,8 +58,8 @@ def test_demo_fails_with_path_and_limit_when_a_payload_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A scene whose payload Slack would refuse makes the demo exit non-zero, naming it."""
-    import bot.demo
-    from bot.sandbox import Sandbox
+    import bot.devkit.demo
+    from bot.devkit.sandbox import Sandbox
 
     def bad_scene(box: Sandbox, show: object, out: Path) -> None:
         header = {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}
@@ -67,9 +67,9 @@ def test_demo_fails_with_path_and_limit_when_a_payload_is_refused(
         with contextlib.suppress(SlackApiError):
             box.client.chat_postMessage(channel="C0GENERAL", text="t", blocks=[header])
 
-    monkeypatch.setattr(bot.demo, "SCENES", (bad_scene,))
+    monkeypatch.setattr(bot.devkit.demo, "SCENES", (bad_scene,))
     lines: list[str] = []
-    assert bot.demo.run_demo(write=lines.append, output_dir=tmp_path) == 1
+    assert bot.devkit.demo.run_demo(write=lines.append, output_dir=tmp_path) == 1
     assert "chat.postMessage: /blocks/0/text/text: header text must be at most 150" in "\n".join(
         lines
     )

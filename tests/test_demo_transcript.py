@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.demo.transcript import Transcript, slack_text
-from bot.sandbox import Sandbox
+from bot.devkit.demo.transcript import Transcript, slack_text
+from bot.devkit.sandbox import Sandbox
 
 PEOPLE = {"U0ASKER": "Priya Raman", "U0ALLY2": "Ben Carter"}
 CHANNELS = {"C0ALLIES": "allies"}

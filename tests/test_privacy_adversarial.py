@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from bot.sandbox import Sandbox
+from bot.devkit.sandbox import Sandbox
 from handlers.anonymous import relay_to_requester
-from storage.models.cases import AnonymousCase
+from storage.models.anonymous import AnonymousCase
 from tests.handlers.test_anonymous import (
     card,
     close,

@@ -7,15 +7,15 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-from bot import jobs
-from bot.app import create_app
-from bot.deps import build_deps
-from bot.sandbox import Sandbox
-from bot.scheduler import Sweeper
-from bot.slack import make_client
+from bot.app.factory import create_app
+from bot.app.scheduler import Sweeper
+from bot.devkit.sandbox import Sandbox
+from bot.jobs import queue as jobs
+from handlers.common.client import make_client
+from handlers.common.deps import build_deps
 from storage.db import Database
 from storage.types import utcnow
-from tests.bot.points_support import REQUESTER, make_match, member
+from tests.rules.points_support import REQUESTER, make_match, member
 
 ALLIES = ("U0ALLY1", "U0ALLY2", "U0ALLY3")
 

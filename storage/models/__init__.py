@@ -1,6 +1,6 @@
 """Every table, imported so that SQLModel.metadata knows them all (Alembic compares it)."""
 
-from storage.models import cases, feedback, points, schedule
+from storage.models import anonymous, feedback, mentoring, points, schedule, surveys, yearend
 from storage.models.programme import Ally, BusinessUnit, Member, ProcessedEvent
 from storage.models.requests import AllyRequest, Match, Offer
 
@@ -12,8 +12,11 @@ __all__ = [
     "Member",
     "Offer",
     "ProcessedEvent",
-    "cases",
+    "anonymous",
     "feedback",
+    "mentoring",
     "points",
     "schedule",
+    "surveys",
+    "yearend",
 ]

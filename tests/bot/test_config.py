@@ -89,6 +89,9 @@ def test_env_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         ),
         ("SLACK_BOT_TOKEN", "xoxp-user", "SLACK_BOT_TOKEN: must be a bot token"),
         ("ALLYBOT_MIN_GROUP", "1", "ALLYBOT_MIN_GROUP: "),
+        ("ALLYBOT_MIN_GROUP", "2", "ALLYBOT_MIN_GROUP: "),
+        ("ALLYBOT_STORIES_CALL_CRON", "61 * * * *", "ALLYBOT_STORIES_CALL_CRON: "),
+        ("ALLYBOT_SURVEY_REMINDER_AFTER", "soon", "ALLYBOT_SURVEY_REMINDER_AFTER: "),
     ],
 )
 def test_bad_value_names_the_variable(

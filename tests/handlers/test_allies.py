@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot import allies
-from bot.sandbox import Sandbox
+from bot.devkit.sandbox import Sandbox
+from bot.rules import allies
 from handlers.allies import unit_groups
 from storage.models.programme import Member
 from tests.helpers import settle

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-import bot.volunteers
 import handlers.anonymous
-from bot import allies, cases
-from bot.fakeslack import Call, Response
+import handlers.common.roster
+from bot.devkit.fakeslack import Call, Response
+from bot.devkit.sandbox import Person, Sandbox
 from bot.privacy import Identity, IdentityCache, privacy
-from bot.sandbox import Person, Sandbox
-from storage.models.cases import AnonymousCase, CaseDraft
+from bot.rules import allies
+from bot.rules import anonymous as cases
+from storage.models.anonymous import AnonymousCase, CaseDraft
 from storage.models.requests import Match
 from storage.types import utcnow
 from tests.helpers import settle
@@ -479,7 +480,7 @@ def test_non_volunteer_cannot_take_and_removed_volunteer_loses_the_role(
     """Membership is checked on the server; removal counts within the 60 s cache."""
     box = sbox
     now = [1000.0]
-    monkeypatch.setattr(bot.volunteers, "monotonic", lambda: now[0])
+    monkeypatch.setattr(handlers.common.roster, "monotonic", lambda: now[0])
     vera, wale = box.workspace.volunteers
     send(box, box.workspace.requester)
     message = card(box)
@@ -511,7 +512,9 @@ def test_roster_pages_through_members_and_caches_at_most_60s(sbox: Sandbox) -> N
     now = [0.0]
     many = [f"U{i:06d}" for i in range(450)]
     box.fake.set_members(box.workspace.volunteers_channel, [*many, box.fake.bot_user_id])
-    roster = bot.volunteers.VolunteerRoster(box.workspace.volunteers_channel, clock=lambda: now[0])
+    roster = handlers.common.roster.VolunteerRoster(
+        box.workspace.volunteers_channel, clock=lambda: now[0]
+    )
     assert roster.is_volunteer(box.client, "U000449")
     pages = len(box.fake.calls_to("conversations.members"))
     assert pages == 3
@@ -806,7 +809,7 @@ def test_close_tells_requester_schedules_purge_and_misuse_pauses(box: Sandbox) -
     assert told.args["thread_ts"] == thread_root(box, asker)["ts"]
     box.fake.wait_for("chat.update", count=2)
     assert "Closed by" in str(card(box)["blocks"]) and "take_case" not in str(card(box)["blocks"])
-    from bot import jobs
+    from bot.jobs import queue as jobs
 
     with box.db.session() as session:
         item = jobs.find(session, key=f"purge_case:{case_id}")
@@ -932,7 +935,7 @@ def _queued_notice(box: Sandbox, person: Person) -> Any:
 
 def test_failed_case_card_is_queued_then_posted_once_by_the_sweep(box: Sandbox) -> None:
     """R1: the card's post failing leaves a due item; the sweep posts it once, not the user."""
-    from bot import jobs
+    from bot.jobs import queue as jobs
     from storage.types import utcnow
 
     asker = box.workspace.requester

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox
+from bot.devkit.sandbox import Sandbox
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
 from storage.models.requests import Match
 from storage.types import utcnow
-from tests.bot.points_support import ALLY, REQUESTER, make_match
+from tests.rules.points_support import ALLY, REQUESTER, make_match
 
 
 def _setup(box: Sandbox) -> tuple[int, datetime]:

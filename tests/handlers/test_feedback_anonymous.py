@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.sandbox import Person, Sandbox
+from bot.devkit.sandbox import Person, Sandbox
 from storage.models.feedback import Feedback
 from storage.types import utcnow
 from tests.handlers.test_anonymous import (

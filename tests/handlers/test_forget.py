@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlmodel import col, select
 
-from bot import forget as forget_rules
+from bot.devkit.sandbox import Sandbox
 from bot.privacy import privacy
-from bot.sandbox import Sandbox
-from storage.models.cases import AnonymousCase, CasePause
+from bot.rules import forget as forget_rules
+from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
 from storage.models.programme import FORGOTTEN, Ally, Member

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import forget as forget_rules
+from bot.devkit.sandbox import Person, Sandbox
 from bot.privacy import privacy
-from bot.sandbox import Person, Sandbox
-from storage.models.cases import AnonymousCase
+from bot.rules import forget as forget_rules
+from storage.models.anonymous import AnonymousCase
 from storage.types import utcnow
 from tests.handlers.test_anonymous import (
     card,

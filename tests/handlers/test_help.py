@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox import Sandbox
+from bot.devkit.sandbox import Sandbox
 from tests.helpers import settle
 
 

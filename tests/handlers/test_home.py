@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from bot import allies
-from bot.sandbox import Sandbox
+from bot.devkit.sandbox import Sandbox
+from bot.rules import allies
 
 
 def _home(box: Sandbox, user: str) -> dict:
@@ -56,8 +56,8 @@ def test_home_shows_requests_and_ally_profile(sqlite_sandbox: Sandbox) -> None:
 
 def test_home_shows_business_unit_standings_but_no_people(sqlite_sandbox: Sandbox) -> None:
     """The home lists this year's BU standings with their points, and names no individual."""
-    from bot import points
-    from tests.bot.points_support import member
+    from bot.rules import points
+    from tests.rules.points_support import member
 
     box = sqlite_sandbox
     member(box.db, box.workspace.allies[0].id, "Engineering")

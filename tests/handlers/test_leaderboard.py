@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import points
-from bot.fakeslack.server import Call
-from bot.sandbox import Sandbox
-from bot.scheduler import schedule_leaderboard
+from bot.app.scheduler import schedule_leaderboard
+from bot.devkit.fakeslack.server import Call
+from bot.devkit.sandbox import Sandbox
+from bot.rules import points
 from storage.models.points import PointsEntry
 from storage.models.programme import BusinessUnit
 from storage.models.schedule import DueItem
 from storage.types import utcnow
-from tests.bot.points_support import business_unit
 from tests.helpers import settle
+from tests.rules.points_support import business_unit
 
 # Slack refuses whole messages over about 12,000 characters (SLACK_FACTS, Block Kit limits).
 MESSAGE_CHARS = 12_000

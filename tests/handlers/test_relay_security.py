@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot import cases, jobs
-from bot.sandbox import Person, Sandbox
-from storage.models.cases import AnonymousCase, CaseDraft, CaseRelay
+from bot.devkit.sandbox import Person, Sandbox
+from bot.jobs import queue as jobs
+from bot.rules import anonymous as cases
+from storage.models.anonymous import AnonymousCase, CaseDraft, CaseRelay
 from storage.types import utcnow
 from tests.handlers.test_anonymous import (
     card,
@@ -445,7 +446,7 @@ def test_a_closed_case_of_a_forgotten_asker_keeps_its_copies_until_the_case_side
 ) -> None:
     """Forget-me by the asker of a closed case: the volunteer's copies change only hours
     later, with the rest of the case side, never at the moment of the forget."""
-    from bot import forget as forget_rules
+    from bot.rules import forget as forget_rules
     from tests.handlers.test_forget import _forget
 
     asker = box.workspace.requester

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot import allies
-from bot.fakeslack import Call
-from bot.sandbox import Sandbox
+from bot.devkit.fakeslack import Call
+from bot.devkit.sandbox import Sandbox
+from bot.rules import allies
 from storage.models.requests import AllyRequest, Match, Offer
 from tests.helpers import settle
 

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import cases
-from bot import requests as rules
-from bot.jobs import find
+from bot.devkit.sandbox import Sandbox
+from bot.jobs.queue import find
 from bot.privacy import privacy
-from bot.sandbox import Sandbox
+from bot.rules import anonymous as cases
+from bot.rules import requests as rules
 from handlers.requests import post_card
-from storage.models.cases import AnonymousCase
+from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow
 from tests.handlers.test_requests import _ask, _card, _make_allies, _offers_dm, _until

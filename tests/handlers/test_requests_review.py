@@ -16,11 +16,11 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlmodel import select
 
-from bot import allies
-from bot import requests as rules
-from bot.fakeslack import Call
+from bot.devkit.fakeslack import Call
+from bot.devkit.sandbox import Sandbox
 from bot.privacy import privacy
-from bot.sandbox import Sandbox
+from bot.rules import allies
+from bot.rules import requests as rules
 from storage.models.programme import ProcessedEvent
 from storage.models.requests import AllyRequest, Match
 from storage.models.schedule import DueItem

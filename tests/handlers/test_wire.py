@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.sandbox import Sandbox
+from bot.devkit.sandbox import Sandbox
 from tests.helpers import settle
 
 FORM = "application/x-www-form-urlencoded"

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from bot.allies import Profile
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.fakeslack.validation import message_violations, view_violations
-from bot.requests import RequestForm
+from bot.devkit.fakeslack.validation import message_violations, view_violations
+from bot.rules.allies import Profile
+from bot.rules.requests import RequestForm
 from handlers.home import HomeRequest
 from handlers.requests import OfferView, RequestView
 from messages.content import load_content

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.allies import BU_NAME_MAX, Profile
-from bot.cases import Draft
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.fakeslack.validation import message_violations, view_violations
-from bot.points import Standing
-from bot.requests import RequestForm
+from bot.devkit.fakeslack.validation import message_violations, view_violations
+from bot.rules.allies import BU_NAME_MAX, Profile
+from bot.rules.anonymous import Draft
+from bot.rules.points import Standing
+from bot.rules.requests import RequestForm
 from handlers.allies import LIST_PER_MESSAGE, unit_groups
 from handlers.anonymous import CaseView, Metadata
 from handlers.home import HomeRequest
@@ -22,6 +22,7 @@ from handlers.points import public_standings, standings_pages
 from handlers.requests import OfferView, RequestView
 from messages.content import Content, load_content
 from messages.render import TEMPLATES, render
+from tests.messages import cases_mentoring, cases_surveys, cases_yearend
 
 Data = dict[str, Any]
 
@@ -320,6 +321,11 @@ CASES: dict[str, Callable[[Content], list[Data]]] = {
         for chosen, introduced in (("U0ALLY1", True), ("U0ALLY1", False), (None, False))
     ],
 }
+
+# Each feature added since keeps its cases in its own module, merged here.
+for _feature_cases in (cases_yearend.CASES, cases_surveys.CASES, cases_mentoring.CASES):
+    assert not set(_feature_cases) & set(CASES), "a template has cases in two modules"
+    CASES.update(_feature_cases)
 
 PARTIALS = {"common/macros.j2", "anonymous/_case.j2", "requests/_summary.j2"}
 

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-# Ledger kinds and outcome kinds, spelled as bot.points writes them; kept here as strings so
+# Ledger kinds and outcome kinds, spelled as bot.rules.points writes them; kept here as strings so
 # this module imports nothing that opens a session (a test checks they match).
 ALLYSHIP = "allyship"
 CASE = "case"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import points
+from bot.rules import points
 from bot.rules.yearend import awards
 from bot.rules.yearend.awards import (
     AwardKind,
@@ -220,7 +220,7 @@ def test_ledger_totals_match_what_the_sql_aggregate_returns() -> None:
 
 
 def test_kinds_are_spelled_as_the_ledger_writes_them() -> None:
-    """The pure module's kind strings are the ones bot.points stores."""
+    """The pure module's kind strings are the ones bot.rules.points stores."""
     assert (awards.ALLYSHIP, awards.CASE, awards.STORY, awards.EVENT, awards.ADJUSTMENT) == (
         points.ALLYSHIP,
         points.CASE,

@@ -1,6 +1,0 @@
-"""A local stand-in for Slack: a Web API fake and a client sending Slack-signed requests."""
-
-from bot.fakeslack.client import Response, SignedClient
-from bot.fakeslack.server import Call, FakeSlack
-
-__all__ = ["Call", "FakeSlack", "Response", "SignedClient"]

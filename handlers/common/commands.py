@@ -1,0 +1,139 @@
+"""Slash commands `/ally` and `/ally-admin`, routed to the features by their first word."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from handlers.common.deps import Deps, DueHandler, deps
+from handlers.common.replies import tell_privately
+from messages.render import render_blocks
+
+ALLY = "/ally"
+ALLY_ADMIN = "/ally-admin"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One slash command call, with its first word removed from the text."""
+
+    ack: Ack
+    respond: Respond
+    client: WebClient
+    command: dict[str, Any]
+    args: str
+    deps: Deps
+
+    @property
+    def user_id(self) -> str:
+        """Who typed the command."""
+        return str(self.command["user_id"])
+
+    def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Answer privately through the Web API (after the ack)."""
+        tell_privately(
+            self.client,
+            user_id=self.user_id,
+            channel_id=self.command.get("channel_id"),
+            response_url=self.command.get("response_url"),
+            text=text,
+            blocks=blocks,
+        )
+
+
+Handler = Callable[[Invocation], None]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A subcommand: what it does, and the line that describes it in help."""
+
+    handler: Handler
+    usage: str
+
+
+class Subcommands:
+    """The subcommands of one slash command; features add theirs at registration."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.routes: dict[str, Route] = {}
+        self.bare: Handler | None = None
+
+    def add(self, word: str, handler: Handler, usage: str) -> None:
+        """Route `/command word ...` to handler; usage is its line in help."""
+        if word in self.routes:
+            raise ValueError(f"{self.command} {word} is registered twice")
+        self.routes[word] = Route(handler, usage)
+
+    def usage_lines(self) -> list[str]:
+        """The help lines, in registration order."""
+        return [route.usage for route in self.routes.values()]
+
+    def find(self, text: str) -> tuple[Handler | None, str]:
+        """The handler for this command text and the rest of the text."""
+        word, _, rest = text.strip().partition(" ")
+        if not word:
+            return self.bare, ""
+        route = self.routes.get(word.lower())
+        return (route.handler if route else None), rest.strip()
+
+
+@dataclass
+class Routes:
+    """Where features plug in: both slash commands' routers and scheduled-work handlers."""
+
+    ally: Subcommands
+    admin: Subcommands
+    due: dict[str, DueHandler] = field(default_factory=dict)
+
+
+def register(app: App) -> Routes:
+    """Register both slash commands and return their routers for features to fill."""
+    commands = Routes(ally=Subcommands(ALLY), admin=Subcommands(ALLY_ADMIN))
+
+    def on_ally_command(
+        ack: Ack, respond: Respond, command: dict, client: WebClient, context
+    ) -> None:
+        handler, args = commands.ally.find(command.get("text", ""))
+        call = Invocation(ack, respond, client, command, args, deps(context))
+        (handler or help_for(commands.ally))(call)
+
+    def on_ally_admin_command(
+        ack: Ack, respond: Respond, command: dict, client: WebClient, context
+    ) -> None:
+        call = Invocation(ack, respond, client, command, "", deps(context))
+        if not call.deps.settings.is_admin(call.user_id):
+            ack()
+            call.reply(
+                "`/ally-admin` is for programme admins. If you think you should be one, "
+                "ask the programme's organisers.",
+                render_blocks(
+                    "help/refusal.json.j2", text="`/ally-admin` is for programme admins."
+                ),
+            )
+            return
+        handler, args = commands.admin.find(command.get("text", ""))
+        call = Invocation(ack, respond, client, command, args, call.deps)
+        (handler or help_for(commands.admin))(call)
+
+    app.command(ALLY)(on_ally_command)
+    app.command(ALLY_ADMIN)(on_ally_admin_command)
+    return commands
+
+
+def help_for(router: Subcommands) -> Handler:
+    def show_help(call: Invocation) -> None:
+        call.ack()
+        template = (
+            "help/admin_help.json.j2" if router.command == ALLY_ADMIN else "help/ally_help.json.j2"
+        )
+        lines = router.usage_lines()
+        blocks = render_blocks(template, purpose=call.deps.content.purpose, commands=lines)
+        call.reply("\n".join(lines), blocks)
+
+    return show_help

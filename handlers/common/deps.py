@@ -1,0 +1,58 @@
+"""What every listener and scheduled job needs, built once per app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+from bot.privacy import IdentityCache
+from handlers.common.roster import VolunteerRoster
+from messages.content import Content, load_content
+from storage.db import Database
+
+# A scheduled job's handler: (deps, client, item) -> None; registered by features by kind.
+DueHandler = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The app's settings, database, content, in-process caches and scheduled-work handlers."""
+
+    settings: Settings
+    db: Database
+    content: Content
+    volunteers: VolunteerRoster
+    due_handlers: dict[str, DueHandler] = field(default_factory=dict)
+    # Requesters' names fetched as the request modal opens (handlers.requests, .anonymous).
+    identities: IdentityCache = field(default_factory=IdentityCache)
+
+
+def build_deps(settings: Settings, db: Database | None = None) -> Deps:
+    """Deps for these settings (the database from DATABASE_URL unless one is given)."""
+    return Deps(
+        settings=settings,
+        db=db or Database(settings.database_url),
+        content=load_content(settings.content_dir),
+        volunteers=VolunteerRoster(settings.volunteers_channel),
+    )
+
+
+def deps(context: Any) -> Deps:
+    """The Deps that the app's middleware put in a Bolt context."""
+    value = context["deps"]
+    assert isinstance(value, Deps)
+    return value
+
+
+def with_deps(handler: Callable[..., None]) -> Callable[..., None]:
+    """A Bolt listener calling `handler(ack, body, client, deps, volunteer_roster)`."""
+
+    def listener(ack: Any, body: dict[str, Any], client: Any, context: Any) -> None:
+        app_deps = deps(context)
+        handler(ack, body, client, app_deps, app_deps.volunteers)
+
+    listener.__name__ = handler.__name__
+    listener.__doc__ = handler.__doc__
+    return listener

@@ -1,0 +1,10 @@
+"""Template-matrix cases for messages/mentoring/ (merged into test_template_matrix.CASES)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from messages.content import Content
+
+CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {}

@@ -1,0 +1,247 @@
+"""The forget-me rules on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlmodel import select
+
+from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
+from bot.jobs import queue as jobs
+from bot.privacy import Identity, Privacy
+from bot.rules import anonymous as cases
+from bot.rules import feedback, forget
+from bot.rules.errors import Conflict
+from storage.db import Database
+from storage.models.anonymous import AnonymousCase, CasePause
+from storage.models.feedback import Feedback
+from storage.models.requests import Match
+from storage.models.schedule import DueItem
+from storage.types import utcnow
+from tests.rules.points_support import ALLY, REQUESTER, make_match
+
+ASKER = "U0ASKER"
+VERA = "U0VOL1"
+PRIVACY = Privacy(Fernet.generate_key().decode())
+DRAFT = cases.Draft(category="career_advice", details="my manager talks over me", timing=None)
+
+
+def _misused_case(db: Database) -> int:
+    """A case of ASKER, taken by Vera and closed as misuse with a pause."""
+    with db.session() as session:
+        case = cases.open_case(
+            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
+        )
+        assert case.id is not None
+        case_id = case.id
+    with db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
+    with db.session() as session:
+        cases.close_case(
+            session,
+            case_id=case_id,
+            volunteer_id=VERA,
+            outcome=cases.MISUSE,
+            pause=True,
+            retention_days=180,
+        )
+    return case_id
+
+
+def test_a_paused_requester_who_forgets_stays_paused_until_the_retention_purge(
+    db: Database,
+) -> None:
+    """Forget-me deletes the case's text and link now but cannot be used to lift a pause."""
+    case_id = _misused_case(db)
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=ASKER)
+    assert done.own_cases == 1 and done.case_cards == [case_id]
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.details is None and case.requester_sealed is None
+        assert cases.refusal_for(session, PRIVACY, user_id=ASKER) is not None
+    # The retention purge scheduled at the close still runs later, and lifts the pause then.
+    with db.session() as session:
+        item = jobs.find(session, key=cases.purge_key(case_id))
+        assert item is not None and item.status == jobs.PENDING
+        assert cases.purge_case(session, case_id=case_id)
+    with db.session() as session:
+        assert session.exec(select(CasePause)).all() == []
+        assert cases.refusal_for(session, PRIVACY, user_id=ASKER) is None
+
+
+def test_forgetting_twice_finds_nothing_the_second_time(db: Database) -> None:
+    """Idempotent: a second run changes nothing and has nothing to tell Slack."""
+    _misused_case(db)
+    with db.session() as session:
+        assert forget.forget(session, PRIVACY, user_id=ASKER).own_cases == 1
+    with db.session() as session:
+        again = forget.forget(session, PRIVACY, user_id=ASKER)
+    assert not any(again.payload().values()) and not any(again.case_payload().values())
+    assert again.own_cases == 0 and again.own_requests == 0
+
+
+def test_no_comment_about_a_forgotten_ally_is_taken_afterwards(db: Database) -> None:
+    """The requester's old "Add a comment" cannot store words about someone forgotten."""
+    settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
+    match_id = make_match(db, settings, matched_at=utcnow())
+    with db.session() as session:
+        feedback.ensure_rows(session, match_id=match_id)
+    with db.session() as session:
+        token = session.exec(
+            select(Feedback.token).where(
+                Feedback.match_id == match_id, Feedback.role == "requester"
+            )
+        ).one()
+        feedback.record_answer(
+            session, token=token, user_id=REQUESTER, answer="worked", settings=settings
+        )
+    with db.session() as session:
+        forget.forget(session, PRIVACY, user_id=ALLY)
+    with db.session() as session, pytest.raises(Conflict, match="deleted"):
+        feedback.record_comment(session, token=token, user_id=REQUESTER, comment="about them")
+
+
+def _case_with_matched_ask(db: Database) -> tuple[int, int]:
+    """ASKER's case, taken by Vera, whose ask was matched with ALLY; (case id, match id)."""
+    settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
+    with db.session() as session:
+        case = cases.open_case(
+            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
+        )
+        assert case.id is not None
+        case_id, handle = case.id, case.handle
+        cases.record_card(session, case_id=case_id, channel="G0VOLUNTEERS", ts="1.1")
+    with db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
+    match_id = make_match(
+        db,
+        settings,
+        matched_at=utcnow(),
+        requester=None,
+        kind="anonymous",
+        chooser_id=VERA,
+        on_behalf_of=handle,
+    )
+    with db.session() as session:
+        match = session.get(Match, match_id)
+        assert match is not None
+        assert cases.attach_ask(session, case_id=case_id, request_id=match.request_id)
+        feedback.ensure_rows(session, match_id=match_id)
+    return case_id, match_id
+
+
+def test_in_the_hours_before_the_case_side_a_comment_is_taken_then_purged(db: Database) -> None:
+    """No refusal gives the forgetting away early; the case side deletes what came meanwhile."""
+    settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
+    case_id, match_id = _case_with_matched_ask(db)
+    with db.session() as session:
+        token = session.exec(
+            select(Feedback.token).where(Feedback.match_id == match_id, Feedback.role == "ally")
+        ).one()
+        feedback.record_answer(
+            session, token=token, user_id=ALLY, answer="worked", settings=settings
+        )
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=ASKER)
+        forget.schedule_followups(session, done, key="forget:view")
+    assert done.case_closing == [case_id]
+    with db.session() as session:
+        feedback.record_comment(session, token=token, user_id=ALLY, comment="went well")
+    with db.session() as session:
+        [item] = session.exec(select(DueItem).where(DueItem.kind == forget.CASE_FOLLOWUPS)).all()
+        payload = forget.close_cases_later(session, key=item.key, case_ids=[case_id])
+    assert payload["volunteers_told"] == [[VERA, _handle(db, case_id)]]
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.outcome == cases.WITHDRAWN and case.purged_at
+        assert session.exec(select(Feedback.comment).where(Feedback.token == token)).one() is None
+    with db.session() as session, pytest.raises(Conflict, match="deleted"):
+        feedback.record_comment(session, token=token, user_id=ALLY, comment="again")
+    # A retry of the item changes nothing and tells nobody twice.
+    with db.session() as session:
+        again = forget.close_cases_later(session, key=item.key, case_ids=[case_id])
+    assert again == payload
+
+
+def _handle(db: Database, case_id: int) -> str:
+    """The case's handle."""
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None
+        return case.handle
+
+
+def _taken_case_with_open_ask(db: Database) -> tuple[int, int]:
+    """ASKER's case, taken by Vera, with an open ask ALLY offered on; (case id, ask id)."""
+    from storage.models.requests import AllyRequest, Offer
+
+    with db.session() as session:
+        case = cases.open_case(
+            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
+        )
+        assert case.id is not None
+        case_id = case.id
+        cases.record_card(session, case_id=case_id, channel="G0VOLUNTEERS", ts="1.1")
+    with db.session() as session:
+        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
+    with db.session() as session:
+        ask = AllyRequest(
+            kind="anonymous",
+            category="listening",
+            details="the case's words",
+            status="open",
+            chooser_id=VERA,
+            on_behalf_of="Case TEST",
+            submission_key=f"case:{case_id}",
+        )
+        session.add(ask)
+        session.flush()
+        assert ask.id is not None
+        session.add(Offer(request_id=ask.id, ally_user_id=ALLY, source="button"))
+        assert cases.attach_ask(session, case_id=case_id, request_id=ask.id)
+        return case_id, ask.id
+
+
+def test_a_forgotten_volunteers_case_is_released_as_when_they_leave_the_channel(
+    db: Database,
+) -> None:
+    """Forget-me releases a held case by the same rule as leaving the volunteers channel: its
+    open ask is withdrawn, unlinked and loses its text; the ally who offered is told."""
+    from storage.models.requests import AllyRequest
+
+    case_id, ask_id = _taken_case_with_open_ask(db)
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=VERA)
+    assert done.released == [case_id] and done.allies_told == [ALLY]
+    with db.session() as session:
+        case = session.get(AnonymousCase, case_id)
+        assert case is not None and case.status == cases.OPEN and case.volunteer_id is None
+        assert case.ask_request_id is None and case.taken_at is None
+        ask = session.get(AllyRequest, ask_id)
+        assert ask is not None and ask.status == "withdrawn"
+        assert ask.details is None and ask.submission_key is None
+
+
+def test_a_forgotten_askers_replies_not_yet_copied_go_with_their_words(db: Database) -> None:
+    """A case kept open for the case side keeps no sealed reply: uncopied ones go, and a
+    copied one keeps only where its copy is."""
+    from storage.models.anonymous import CaseRelay
+
+    case_id, _ask_id = _taken_case_with_open_ask(db)
+    with db.session() as session:
+        copied = cases.record_reply(
+            session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("one")
+        )
+        cases.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=cases.Reply("two"))
+        assert copied is not None
+        cases.record_copy(
+            session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder=VERA
+        )
+        cases.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("uno"))
+    with db.session() as session:
+        done = forget.forget(session, PRIVACY, user_id=ASKER)
+    assert done.case_closing == [case_id]
+    with db.session() as session:
+        [row] = session.exec(select(CaseRelay)).all()
+        assert row.id == copied and row.pending_sealed is None and row.copy_ts == "3.3"
