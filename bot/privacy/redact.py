@@ -1,113 +1,30 @@
-"""Keeping anonymous requesters anonymous: sealing, keyed markers, redaction, quiet logs.
+"""Redaction: removes what may identify the requester before volunteers (or allies) see a text.
 
-- `Privacy.seal/unseal`: Fernet (authenticated encryption) with ALLYBOT_SECRET_KEY, for the
-  requester's Slack ID, their DM channel ID and drafts. The key is never stored.
-- `Privacy.marker`: HMAC-SHA256 with a key derived from the secret key by HKDF, for equality
-  checks (open-case limit, pauses, "my cases") without decrypting anything.
-- `redact`: removes what may identify the requester before volunteers (or allies) see a text.
-- `IdentityCache`: the requester's names fetched when the request modal opens, kept briefly in
-  memory so the preview's ack needs no users.info call.
-- `install_log_filter`: keeps Slack and SQL payloads (logged at DEBUG by slack_bolt, slack_sdk
-  and SQLAlchemy) out of every log.
+Mentions, e-mail addresses, links, phone numbers, Slack IDs and the requester's names in any
+spelling people type; ordinary words stay (removing them would itself reveal the name).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
-import logging
 import re
-import threading
-import time
 import unicodedata
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.config import Settings
-
-MARKER_INFO = b"allybot/requester-marker/v1"
+from bot.privacy.identity import Identity
 
 MENTION = "[mention removed]"
 NAME = "[name removed]"
 EMAIL = "[e-mail removed]"
 PHONE = "[phone number removed]"
 LINK = "[link removed]"
-
-
-class Privacy:
-    """Encryption and keyed markers derived from one secret key (never stored)."""
-
-    def __init__(self, secret_key: str) -> None:
-        raw = secret_key.encode()
-        self._fernet = Fernet(raw)
-        self._marker_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=MARKER_INFO
-        ).derive(raw)
-
-    def seal(self, value: str) -> str:
-        """Encrypt and authenticate a value; a fresh token every time."""
-        return self._fernet.encrypt(value.encode()).decode()
-
-    def unseal(self, token: str) -> str:
-        """Decrypt a sealed value; raises ValueError if it was not sealed with this key."""
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise ValueError("not a token sealed with this key") from None
-
-    def marker(self, user_id: str) -> str:
-        """A keyed hash of a Slack ID: equal IDs give equal markers, nothing gives the ID back."""
-        return hmac.new(self._marker_key, user_id.encode(), hashlib.sha256).hexdigest()
-
-
-@lru_cache(maxsize=8)
-def _privacy_for(secret_key: str) -> Privacy:
-    return Privacy(secret_key)
-
-
-def privacy(settings: Settings) -> Privacy:
-    """The Privacy helper for these settings' ALLYBOT_SECRET_KEY."""
-    return _privacy_for(settings.secret_key.get_secret_value())
-
-
-# Redaction
-
-
-@dataclass(frozen=True, repr=False)
-class Identity:
-    """What identifies the requester in words: names, e-mail addresses, Slack user IDs.
-
-    `initials` are the letters of their initials ("kj", "mjwk"), matched standing alone;
-    `surname_initials` the first letters of their surnames, so that a sign-off with one ("Hope
-    O.") goes with the name. Its repr counts entries and names nobody, so a log line or a
-    failed assertion cannot show it. The patterns made from it are kept on it (not in a
-    module-wide cache), so they are forgotten with it.
-    """
-
-    names: tuple[str, ...] = ()
-    emails: tuple[str, ...] = ()
-    user_ids: tuple[str, ...] = ()
-    initials: tuple[str, ...] = ()
-    surname_initials: str = ""
-    _compiled: list[Any] = field(default_factory=list, compare=False, hash=False)
-
-    def __repr__(self) -> str:
-        return (
-            f"<Identity: {len(self.names)} names, {len(self.emails)} e-mails, "
-            f"{len(self.user_ids)} IDs>"
-        )
-
 
 _NAME_SEPARATORS = re.compile(r"[\s._\-]+")
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -121,7 +38,7 @@ def identity_from_user(user: dict[str, Any]) -> Identity:
     the first initial or first name with a surname ("zmuller", "z.muller", "Z. Muller",
     "zoemuller"): the forms user names, handles and personal domains are made of, and the
     common short forms of a first name, both ways ("Robert": "Rob", "Bobby"; "Bill": "William",
-    "Will", "Liam"; see privacy_words.json).
+    "Will", "Liam"; see words.json).
     """
     profile = user.get("profile") or {}
     email = _normalise(str(profile.get("email") or "")).strip()
@@ -227,67 +144,6 @@ def _initial_forms(parts: list[str]) -> Iterable[str]:
             f"{initial.upper()} {surname}",
             f"{first}{surname}".lower(),
         )
-
-
-# How long a fetched identity is used, and for how many people at most (per process).
-IDENTITY_TTL = 15 * 60.0
-IDENTITY_SLOTS = 1000
-
-
-class IdentityCache:
-    """Identities fetched when someone opens the request modal, for their preview's redaction.
-
-    In memory only (never stored, never logged: its repr counts entries), thread-safe, at most
-    `size` people (the least recently stored go first), each for `ttl` seconds. A miss is
-    normal (another replica opened the modal, the fetch failed): the caller looks it up then.
-    """
-
-    def __init__(
-        self,
-        *,
-        ttl: float = IDENTITY_TTL,
-        size: int = IDENTITY_SLOTS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[str, tuple[float, Identity]] = OrderedDict()
-
-    def put(self, user_id: str, identity: Identity) -> None:
-        """Keep this person's identity for ttl seconds from now."""
-        with self._lock:
-            self._entries[user_id] = (self._clock(), identity)
-            self._entries.move_to_end(user_id)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def get(self, user_id: str) -> Identity | None:
-        """The person's identity if it was stored less than ttl seconds ago, else None."""
-        with self._lock:
-            entry = self._entries.get(user_id)
-            if entry is None:
-                return None
-            stored_at, identity = entry
-            if self._clock() - stored_at >= self.ttl:
-                del self._entries[user_id]
-                return None
-            return identity
-
-    def discard(self, user_id: str) -> None:
-        """Forget one person's identity (they asked to be forgotten)."""
-        with self._lock:
-            self._entries.pop(user_id, None)
-
-    def clear(self) -> None:
-        """Forget every identity."""
-        with self._lock:
-            self._entries.clear()
-
-    def __repr__(self) -> str:
-        with self._lock:
-            return f"<IdentityCache: {len(self._entries)} of {self.size}>"
 
 
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -619,7 +475,7 @@ def _name_variants(name: str) -> set[str]:
 # away if they have 5 letters or more (_misspelt_spans). A name of three or more words never is
 # common; a handle joined by dots or underscores ("an.do") is also matched as written. The
 # list: English words in everyday use that are also given names, surnames or name particles,
-# and the most frequent English words; privacy_words.json adds everyday words and short forms.
+# and the most frequent English words; words.json adds everyday words and short forms.
 _COMMON_WORDS = frozenset(
     """
     ace ado all amber and angel any april are art ash august autumn baker ban bang bank banks
@@ -657,7 +513,7 @@ _SHORT_WORDS = frozenset(
     api asap ceo cfo coo cto dei eta etc faq fyi kpi lgbt okr ooo pto roi tba tbd usa wfh
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
-_WORD_DATA = json.loads((Path(__file__).parent / "privacy_words.json").read_text("utf-8"))
+_WORD_DATA = json.loads((Path(__file__).parent / "words.json").read_text("utf-8"))
 # Common short forms of first names ("robert": rob, bob, bobby, ...) and the way back.
 _SHORT_FORMS: dict[str, tuple[str, ...]] = {
     full: tuple(forms) for full, forms in _WORD_DATA["short_forms"].items()
@@ -1053,7 +909,10 @@ def _next_to_names(
 _JOINER = re.compile(r"[ \t]*+[._\-]?[ \t]*+")
 
 
-def redact(text: str, identity: Identity = Identity()) -> str:
+_NOBODY = Identity()
+
+
+def redact(text: str, identity: Identity = _NOBODY) -> str:
     """The text with mentions, links, e-mails, phone numbers and the requester's names removed."""
     text = _normalise(text)
     # Of two equal spans the one listed first wins: "zoe.mueller" is a name, not a link.
@@ -1090,44 +949,3 @@ def redact(text: str, identity: Identity = Identity()) -> str:
         cursor = end
     out.append(text[cursor:])
     return "".join(out)
-
-
-# Logs
-
-_PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk", "allybot.bolt", "sqlalchemy", "urllib3")
-
-
-class PayloadLogFilter(logging.Filter):
-    """Drops DEBUG records of libraries that log Slack payloads and SQL rows verbatim."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Keep the record unless it is a library's DEBUG line (which may carry a payload)."""
-        if record.levelno >= logging.INFO:
-            return True
-        name = record.name
-        return not any(
-            name == p or name.startswith(p + ".") or name.startswith(p + ":")
-            for p in _PAYLOAD_LOGGERS
-        )
-
-
-_FILTER = PayloadLogFilter()
-
-
-def install_log_filter() -> None:
-    """Keep request/response bodies out of the logs, whatever level a handler or test sets.
-
-    The libraries' loggers are raised to INFO (so the records are not even made) and every one
-    of them that exists gets the filter (so a level lowered later still logs no payload). Bolt
-    copies the filters and level of the logger given to App() onto the loggers it creates.
-    """
-    manager = logging.Logger.manager
-    for prefix in _PAYLOAD_LOGGERS:
-        root = logging.getLogger(prefix)
-        if root.level == logging.NOTSET or root.level < logging.INFO:
-            root.setLevel(logging.INFO)
-    for name in list(manager.loggerDict):
-        if any(name == p or name.startswith((p + ".", p + ":")) for p in _PAYLOAD_LOGGERS):
-            logger = logging.getLogger(name)
-            if _FILTER not in logger.filters:
-                logger.addFilter(_FILTER)
