@@ -13,11 +13,11 @@ from handlers import (
     home,
     mentoring,
     points,
-    requests,
     surveys,
     yearend,
 )
 from handlers.common import commands
+from handlers.requests import listeners as requests
 
 FEATURES = (
     help,

@@ -34,11 +34,14 @@ from sqlmodel import Session
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, identity_from_user, privacy, redact
 from bot.rules import anonymous as cases
+from bot.rules import requests as request_rules
 from bot.rules.errors import Conflict, NotAllowed, NotFound
+from bot.rules.requests import ANONYMOUS, RequestForm
 from handlers.common.client import PRE_ACK_WAIT
 from handlers.common.commands import Routes
 from handlers.common.deps import Deps, deps, with_deps
 from handlers.common.roster import VolunteerRoster
+from handlers.requests import surface as request_surface
 from messages.render import render, render_blocks
 from storage import anonymous as anonymous_store
 from storage import requests as request_store
@@ -407,8 +410,6 @@ def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
     The names are fetched again once the modal is shown, as when it is first opened.
     """
     ack()
-    from bot.rules.requests import ANONYMOUS, RequestForm
-    from handlers.requests import request_modal
 
     d = deps(context)
     user_id = _user(body)
@@ -424,7 +425,7 @@ def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
     prefill = RequestForm(
         kind=ANONYMOUS, category=draft.category, details=draft.details, timing=draft.timing
     )
-    client.views_update(view_id=view["id"], view=request_modal(d, prefill))
+    client.views_update(view_id=view["id"], view=request_surface.request_modal(d, prefill))
     with d.db.session() as session:
         cases.take_draft(session, p, token=token, user_id=user_id)
     prefetch_identity(client, d, user_id)
@@ -1159,8 +1160,6 @@ def release_followups(client: WebClient, d: Deps, *, key: str) -> None:
 
     Each step runs once whoever runs the item (the first try at once, then the sweep).
     """
-    from handlers.requests import refresh_card as refresh_ask_card
-    from handlers.requests import refresh_escalation
 
     with d.db.read() as session:
         item = jobs.find(session, key=key)
@@ -1171,8 +1170,10 @@ def release_followups(client: WebClient, d: Deps, *, key: str) -> None:
     redraw_or_gone(lambda: refresh_card(client, d, case_id))
     ask_id = payload.get("ask_id")
     if ask_id is not None:
-        redraw_or_gone(lambda: refresh_ask_card(client, d, int(ask_id)))
-        redraw_or_gone(lambda: refresh_escalation(client, d, request_id=int(ask_id)))
+        redraw_or_gone(lambda: request_surface.refresh_card(client, d, int(ask_id)))
+        redraw_or_gone(
+            lambda: request_surface.refresh_escalation(client, d, request_id=int(ask_id))
+        )
 
     def tell_channel(session: Session) -> str:
         handle = cases.get_case(session, case_id=case_id).handle
@@ -1221,7 +1222,6 @@ def on_find_ally_button(
 ) -> None:
     """Post an anonymised ask to the allies channel on behalf of the case; the volunteer chooses."""
     ack()
-    from handlers.requests import post_card
 
     user_id = _user(body)
     case_id = _case_id(body)
@@ -1238,7 +1238,7 @@ def on_find_ally_button(
             request_id = case.ask_request_id
         else:
             request_id = _new_ask(session, case, chooser_id=user_id)
-    if not post_card(client, d, request_id):
+    if not request_surface.post_card(client, d, request_id):
         raise Conflict(f"An ask for {handle} is already in the allies channel.")
     refresh_card(client, d, case_id)
     text = (
@@ -1250,7 +1250,6 @@ def on_find_ally_button(
 
 def _new_ask(session: Session, case: AnonymousCase, *, chooser_id: str) -> int:
     """Create the case's ask (on behalf of its handle) and link it to the case, once."""
-    from bot.rules import requests as request_rules
 
     case_id = case.id
     assert case_id is not None
@@ -1477,8 +1476,6 @@ def on_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
     """Retention: delete the case's text and its link to the requester; counts and outcome stay."""
     payload = getattr(item, "payload", None) or {}
     case_id = int(payload.get("case_id") or str(item.key).rpartition(":")[2])
-    from handlers.requests import refresh_card as refresh_ask_card
-    from handlers.requests import refresh_intro
 
     with deps.db.session() as session:
         purged = cases.purge_case(session, case_id=case_id)
@@ -1490,9 +1487,13 @@ def on_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
     # than a card that is gone raises, so the item is retried (the purge itself is idempotent).
     _redraw_after_purge(case_id, "case card", lambda: refresh_card(client, deps, case_id))
     if ask_id is not None:
-        _redraw_after_purge(case_id, "ask card", lambda: refresh_ask_card(client, deps, ask_id))
         _redraw_after_purge(
-            case_id, "introduction", lambda: refresh_intro(client, deps, request_id=ask_id)
+            case_id, "ask card", lambda: request_surface.refresh_card(client, deps, ask_id)
+        )
+        _redraw_after_purge(
+            case_id,
+            "introduction",
+            lambda: request_surface.refresh_intro(client, deps, request_id=ask_id),
         )
     # The requester's replies in the volunteer's DM are blanked by the due item the purge
     # scheduled (cases.RELAYS_PURGE), which retries until they are.

@@ -21,7 +21,9 @@ from sqlmodel import Session, col, select
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, Privacy, redact
 from bot.rules import points
+from bot.rules import requests as request_rules
 from bot.rules.errors import Conflict, NotAllowed, NotFound
+from storage import requests as request_store
 from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause, CaseRelay
 from storage.models.feedback import Feedback
 from storage.models.programme import FORGOTTEN
@@ -754,8 +756,6 @@ def withdraw_ask(session: Session, *, ask_id: int) -> list[str] | None:
 
     Returns the allies whose offer stood on it, to tell; None if it was not open.
     """
-    from bot.rules import requests as request_rules
-    from storage import requests as request_store
 
     if not request_store.change_status(
         session, request_id=ask_id, old=request_rules.OPEN, new=request_rules.WITHDRAWN

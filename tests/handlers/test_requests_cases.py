@@ -12,7 +12,7 @@ from bot.jobs.queue import find
 from bot.privacy import privacy
 from bot.rules import anonymous as cases
 from bot.rules import requests as rules
-from handlers.requests import post_card
+from handlers.requests.surface import post_card
 from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow

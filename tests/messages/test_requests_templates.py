@@ -11,7 +11,7 @@ from bot.devkit.fakeslack.validation import message_violations, view_violations
 from bot.rules.allies import Profile
 from bot.rules.requests import RequestForm
 from handlers.home import HomeRequest
-from handlers.requests import OfferView, RequestView
+from handlers.requests.surface import OfferView, RequestView
 from messages.content import load_content
 from messages.render import render, render_blocks
 

@@ -19,7 +19,7 @@ from handlers.allies import LIST_PER_MESSAGE, unit_groups
 from handlers.anonymous import CaseView, Metadata
 from handlers.home import HomeRequest
 from handlers.points import public_standings, standings_pages
-from handlers.requests import OfferView, RequestView
+from handlers.requests.surface import OfferView, RequestView
 from messages.content import Content, load_content
 from messages.render import TEMPLATES, render
 from tests.messages import cases_mentoring, cases_surveys, cases_yearend

@@ -1,0 +1,443 @@
+"""Listeners for requests: the modal, card buttons, reactions, withdrawal and misuse reports.
+
+Each listener parses, checks, calls the rules in bot.rules.requests, renders and sends. Messages
+that several clicks may want to post at once (the card, the chooser's offers DM, the
+escalation) are posted under a row lock on the request, and their ts stored in the same
+unit of work, so a race ends in one post followed by updates. A named request's card has a
+due item (rules.CARD) written with the request: if the first post fails, the sweep posts it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlmodel import Session
+
+from bot.privacy import privacy
+from bot.rules import requests as rules
+from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
+from handlers import anonymous
+from handlers.common.client import trigger_client
+from handlers.common.commands import Invocation, Routes
+from handlers.common.deps import Deps, deps, with_deps
+from handlers.common.followups import StepsPending, run_steps
+from handlers.common.replies import tell_privately
+from handlers.common.roster import VolunteerRoster
+from handlers.home import STATUS_TEXT, publish_home, status_blocks
+from handlers.requests.followups import (
+    WITHDRAWAL,
+    CardPending,
+    WithdrawalPending,
+    on_card_due,
+    on_escalation_due,
+    on_match_followups_due,
+    on_withdrawal_due,
+    run_match_followups,
+    step_ran,
+    withdrawal_steps,
+)
+from handlers.requests.ids import Ids
+from handlers.requests.surface import (
+    RequestView,
+    confirm_once,
+    id_of,
+    notice_blocks,
+    post_card,
+    refresh_offers,
+    request_modal,
+    request_view,
+)
+from messages.render import render_blocks
+from storage import anonymous as anonymous_store
+from storage import requests as store
+from storage.models.requests import AllyRequest
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: App, routes: Routes) -> None:
+    """Register the request modal, card buttons, reactions, escalation and match follow-ups."""
+    # Choosing and withdrawing on a case's ask also need current volunteer membership.
+    routes.ally.bare = on_ally_bare_command
+    app.shortcut(Ids.SHORTCUT.value)(on_ask_shortcut)
+    app.action(Ids.OPEN_MODAL.value)(on_open_modal_button)
+    app.view(Ids.REQUEST_VIEW.value)(on_request_submitted)
+    app.action(Ids.OFFER.value)(on_offer_button)
+    app.action(Ids.CHOOSE.value)(with_deps(on_choose_button))
+    app.action(Ids.WITHDRAW.value)(with_deps(on_withdraw_button))
+    app.action(Ids.REPORT.value)(on_report_button)
+    app.event("reaction_added")(on_reaction_added)
+    app.event("reaction_removed")(on_reaction_removed)
+    routes.due[rules.ESCALATE] = on_escalation_due
+    routes.due[rules.MATCH_FOLLOWUPS] = on_match_followups_due
+    routes.due[rules.CARD] = on_card_due
+    routes.due[rules.WITHDRAWAL] = on_withdrawal_due
+
+
+def _open_modal(ack: Ack, client: WebClient, d: Deps, trigger_id: str, user_id: str) -> None:
+    """Open the request modal with the trigger, ack, then fetch the person's names.
+
+    views.open comes first (the trigger lives 3 s and works once); the names, for an anonymous
+    preview's redaction, are fetched after the ack so that the modal never waits for them.
+    """
+    try:
+        trigger_client(client).views_open(trigger_id=trigger_id, view=request_modal(d))
+    finally:
+        ack()
+    anonymous.prefetch_identity(client, d, user_id)
+
+
+def on_ally_bare_command(call: Invocation) -> None:
+    """`/ally` alone opens the request modal (the trigger is used before the ack)."""
+    _open_modal(call.ack, call.client, call.deps, call.command["trigger_id"], call.user_id)
+
+
+def on_ask_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """The global shortcut "Ask for an ally" opens the request modal."""
+    _open_modal(ack, client, deps(context), body["trigger_id"], body["user"]["id"])
+
+
+def on_open_modal_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """The "Ask for an ally" button (App Home, help) opens the request modal."""
+    _open_modal(ack, client, deps(context), body["trigger_id"], body["user"]["id"])
+
+
+def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Validate before the ack (modal errors); create, post the card and confirm after it.
+
+    The request and its due card post (rules.CARD) are committed together: if the first post
+    fails, the asker is told it will follow, and the sweep posts it and confirms (on_card_due).
+    """
+    d = deps(context)
+    user_id = body["user"]["id"]
+    view = body["view"]
+    try:
+        form = rules.parse_request_form(view.get("state", {}).get("values", {}), d.content)
+    except InvalidInput as error:
+        ack(response_action="errors", errors={error.block_id or Ids.DETAILS: error.message})
+        return
+    if form.kind == rules.ANONYMOUS:
+        anonymous.on_anonymous_request_submitted(ack, body, client, d, form)
+        return
+    try:
+        with d.db.read() as session:  # before the ack: never waits for SQLite's writer
+            rules.check_open_limit(session, requester_id=user_id)
+    except InvalidInput as error:
+        ack(response_action="errors", errors={error.block_id or Ids.DETAILS: error.message})
+        return
+    ack()
+    with d.db.session() as session:
+        request = rules.create_request(
+            session,
+            kind=rules.NAMED,
+            category=form.category,
+            details=form.details,
+            timing=form.timing,
+            requester_id=user_id,
+            chooser_id=user_id,
+            on_behalf_of=None,
+            submission_key=str(view["id"]),
+        )
+        rules.schedule_escalation(session, request=request, settings=d.settings)
+        rules.schedule_card(session, request=request)
+        request_id = id_of(request)
+    try:
+        post_card(client, d, request_id)
+    except (SlackApiError, OSError) as error:
+        logger.warning(
+            "request %s card not posted (%s); the sweep will post it",
+            request_id,
+            type(error).__name__,
+        )
+        raise CardPending(
+            "Your request is saved, but I could not post it to the allies channel just now. "
+            "It will be posted shortly, and I will tell you when it is. No need to ask again."
+        ) from error
+    try:
+        confirm_once(client, d, request_id)
+    except (SlackApiError, OSError) as error:  # the card is up; the sweep confirms later
+        logger.warning(
+            "request %s confirmation not sent (%s); the sweep will send it",
+            request_id,
+            type(error).__name__,
+        )
+
+
+def _request_id(body: dict[str, Any]) -> int:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise NotFound("That button no longer works.") from None
+
+
+def _channel(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id")
+
+
+def _offer(
+    client: WebClient, d: Deps, *, request_id: int, user_id: str, source: str, where: str | None
+) -> None:
+    try:
+        with d.db.session() as session:
+            result = rules.record_offer(
+                session,
+                request_id=request_id,
+                ally_user_id=user_id,
+                source=source,
+                privacy=privacy(d.settings),
+            )
+    except rules.NotAnAlly as refusal:
+        tell_privately(
+            client,
+            user_id=user_id,
+            channel_id=where,
+            text=refusal.message,
+            blocks=notice_blocks(refusal.message, join=True),
+        )
+        return
+    if source == "button":
+        text = (
+            "Thank you! The person who asked will see your offer and may choose you."
+            if result.added
+            else "You have already offered to help with this request. Thank you!"
+        )
+        tell_privately(
+            client, user_id=user_id, channel_id=where, text=text, blocks=notice_blocks(text)
+        )
+    if result.added:
+        refresh_offers(client, d, request_id)
+
+
+def on_offer_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """ "I can help" on a card: the same offer as a reaction, recorded once per ally."""
+    ack()
+    _offer(
+        client,
+        deps(context),
+        request_id=_request_id(body),
+        user_id=body["user"]["id"],
+        source="button",
+        where=_channel(body),
+    )
+
+
+def _base_emoji(reaction: object) -> str:
+    """The emoji's name without its skin tone (`raised_hand::skin-tone-3` is `raised_hand`)."""
+    return str(reaction or "").partition("::")[0]
+
+
+def _reaction_request(
+    session: Session, d: Deps, body: dict[str, Any], event: dict[str, Any]
+) -> AllyRequest | None:
+    """The request whose card got this reaction, or None (other emoji, other message, retry)."""
+    item = event.get("item") or {}
+    if _base_emoji(event.get("reaction")) != d.settings.interest_emoji:
+        return None
+    if item.get("type") != "message":
+        return None
+    if item.get("channel") != d.settings.allies_channel or not item.get("ts"):
+        return None
+    if not store.claim_event(session, event_id=str(body.get("event_id") or "")):
+        return None
+    return store.request_by_card(session, channel=item["channel"], ts=str(item["ts"]))
+
+
+def on_reaction_added(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
+) -> None:
+    """Reacting to a card with ALLYBOT_INTEREST_EMOJI offers help, like the button."""
+    d = deps(context)
+    user_id = str(event.get("user") or "")
+    refusal: UserFacingError | None = None
+    with d.db.session() as session:
+        request = _reaction_request(session, d, body, event)
+        if request is None:
+            return
+        request_id = id_of(request)
+        try:
+            # The event stays marked as handled even when the offer is refused.
+            with session.begin_nested():
+                result = rules.record_offer(
+                    session,
+                    request_id=request_id,
+                    ally_user_id=user_id,
+                    source="reaction",
+                    privacy=privacy(d.settings),
+                )
+        except UserFacingError as error:
+            refusal = error
+    if refusal is not None:
+        join = isinstance(refusal, rules.NotAnAlly)
+        tell_privately(
+            client,
+            user_id=user_id,
+            channel_id=d.settings.allies_channel,
+            text=refusal.message,
+            blocks=notice_blocks(refusal.message, join=join),
+        )
+    elif result.added:
+        refresh_offers(client, d, request_id)
+
+
+def on_reaction_removed(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
+) -> None:
+    """Removing the reaction withdraws the offer while nobody is chosen."""
+    d = deps(context)
+    with d.db.session() as session:
+        request = _reaction_request(session, d, body, event)
+        if request is None:
+            return
+        request_id = id_of(request)
+        changed = rules.withdraw_offer(
+            session, request_id=request_id, ally_user_id=str(event.get("user") or "")
+        )
+    if changed:
+        refresh_offers(client, d, request_id)
+
+
+def _on_behalf_of(d: Deps, *, request_id: int | None = None, offer_id: int | None = None) -> bool:
+    """Whether the request (or the offer's request) was made on behalf of a case (read-only)."""
+    with d.db.read() as session:
+        if offer_id is not None:
+            offer = store.get_offer(session, offer_id=offer_id)
+            request_id = offer.request_id if offer else None
+        request = store.get_request(session, request_id=request_id) if request_id else None
+        return request is not None and bool(request.on_behalf_of)
+
+
+def _require_volunteer_for_case(
+    client: WebClient, roster: VolunteerRoster, on_behalf_of_case: bool, user_id: str
+) -> None:
+    """An ask made on behalf of a case is handled only by a current volunteer."""
+    if on_behalf_of_case and not roster.is_volunteer(client, user_id):
+        raise NotAllowed(
+            "Only the programme's volunteers (members of the volunteers channel) can do this."
+        )
+
+
+def on_choose_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
+) -> None:
+    """The chooser picks an ally: one match, the pair introduced, the others thanked."""
+    ack()
+    user_id = body["user"]["id"]
+    offer_id = _request_id(body)
+    _require_volunteer_for_case(client, roster, _on_behalf_of(d, offer_id=offer_id), user_id)
+    with d.db.session() as session:
+        match = rules.choose_offer(
+            session, offer_id=offer_id, chooser_id=user_id, settings=d.settings
+        )
+        assert match.id is not None
+        match_id = match.id
+    run_match_followups(client, d, match_id=match_id)
+
+
+def on_withdraw_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
+) -> None:
+    """The asker withdraws an open request; the card says so, offering allies are told.
+
+    Once the withdrawal is committed, each message about it is a separate step: one failing
+    (the button's own message, say) never keeps the card or the offering allies from hearing.
+    """
+    ack()
+    request_id = _request_id(body)
+    user_id = body["user"]["id"]
+    _require_volunteer_for_case(client, roster, _on_behalf_of(d, request_id=request_id), user_id)
+    with d.db.session() as session:
+        case = anonymous_store.case_for_request(session, request_id=request_id)
+        request = rules.withdraw_request(session, request_id=request_id, user_id=user_id)
+        view = request_view(d, request)
+        key, payload = rules.schedule_withdrawal_followups(
+            session, request_id=request_id, case_id=case.id if case is not None else None
+        )
+    shown = step_ran(request_id, "button's message", lambda: _show_withdrawn(client, d, body, view))
+    try:
+        run_steps(d, key=key, steps=withdrawal_steps(client, d, payload), what=WITHDRAWAL)
+    except StepsPending:
+        shown = False
+    if not shown:
+        raise WithdrawalPending(
+            "Your request is withdrawn. I could not update every message about it just now, "
+            "so some may show it as open for a little while."
+        )
+
+
+def _show_withdrawn(client: WebClient, d: Deps, body: dict[str, Any], view: RequestView) -> None:
+    """Redraw what the Withdraw button was on: a message, an ephemeral reply, or the Home tab.
+
+    chat.update cannot edit an ephemeral message (the `/ally status` reply): that one is
+    replaced through the action's response_url, with the person's status as it is now.
+    """
+    user_id = body["user"]["id"]
+    container = body.get("container") or {}
+    if container.get("type") == "message" and container.get("is_ephemeral"):
+        response_url = body.get("response_url")
+        if not response_url:
+            text = "You withdrew this request."
+            tell_privately(client, user_id=user_id, text=text, blocks=notice_blocks(text))
+            return
+        answer = WebhookClient(response_url).send(
+            replace_original=True, text=STATUS_TEXT, blocks=status_blocks(d, user_id)
+        )
+        if answer.status_code != 200:
+            raise OSError(f"response_url answered {answer.status_code}")
+    elif container.get("type") == "message" and container.get("message_ts"):
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text="You withdrew this request.",
+            blocks=render_blocks("requests/confirmation.json.j2", r=view),
+        )
+    else:
+        publish_home(client, d, user_id=user_id)
+
+
+def _misuse_key(d: Deps, *, request_id: int, user_id: str) -> str:
+    """The processed-event key of one person's report on one request: a keyed hash of both,
+    within the column's 64 characters. Not the reporter's own marker, which anonymous cases
+    carry: the note in the volunteers channel names the reporter, so that would tie them."""
+    return f"misuse:{privacy(d.settings).marker(f'misuse:{request_id}:{user_id}')[:56]}"
+
+
+def on_report_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """ "Report misuse": tell the volunteers once per request and reporter; thank privately.
+
+    The report is claimed (a processed event) and the note posted in one unit of work: a
+    double click or a retry posts once, and a failed post leaves nothing claimed.
+    """
+    ack()
+    d = deps(context)
+    request_id = _request_id(body)
+    user_id = body["user"]["id"]
+    with d.db.session() as session:
+        request = store.get_request(session, request_id=request_id)
+        if request is None:
+            raise NotFound("That request no longer exists.")
+        key = _misuse_key(d, request_id=request_id, user_id=user_id)
+        reported = store.claim_event(session, event_id=key)
+        if reported:
+            client.chat_postMessage(
+                channel=d.settings.volunteers_channel,
+                text=f"Request #{request_id} was reported as possible misuse.",
+                blocks=render_blocks(
+                    "requests/misuse_note.json.j2",
+                    reporter=user_id,
+                    request_id=request_id,
+                    category_label=request_view(d, request).category_label,
+                ),
+            )
+    text = (
+        "Thank you for telling us. The programme's volunteers will review this request."
+        if reported
+        else "You have already reported this request. Thank you: it is with the volunteers."
+    )
+    tell_privately(
+        client, user_id=user_id, channel_id=_channel(body), text=text, blocks=notice_blocks(text)
+    )
