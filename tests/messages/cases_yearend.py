@@ -3,8 +3,84 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
+from bot.rules.yearend.assessment import ItemView
+from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
 from messages.content import Content
 
-CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {}
+HOSTILE = "<!channel> <@U0BOSS> & <https://x.example|y> {{ 7*7 }} :tada: 🎉 "
+TEXT3000 = (HOSTILE * 60)[:3000]
+BU75 = ("R&D <Platform> & Ops 🎉 " * 4)[:75]
+
+STORY = ItemView(
+    kind="story",
+    id=10**9,
+    status="pending",
+    creative=False,
+    what=TEXT3000,
+    title=None,
+    happened_on=date(2026, 11, 2),
+    ally_id="U0ALLY1",
+    unit_name=BU75,
+    decided_by=None,
+    purged=False,
+)
+EVENT = replace(STORY, kind="event", title=HOSTILE * 3, ally_id=None)
+
+
+def _items() -> list[ItemView]:
+    out = []
+    for base in (STORY, EVENT):
+        for status in ("pending", "accepted", "declined", "withdrawn"):
+            for extra in (
+                {},
+                {"creative": True, "decided_by": "U0VOL1"},
+                {
+                    "what": None,
+                    "purged": True,
+                    "ally_id": None,
+                    "unit_name": None,
+                    "happened_on": None,
+                },
+            ):
+                out.append(replace(base, status=status, **extra))
+    return out
+
+
+def _cards(c: Content) -> list[dict[str, Any]]:
+    return [
+        {
+            "i": i,
+            "ids": Ids,
+            "value": item_value(i.kind, i.id),
+            "accept_id": ACCEPT[i.kind],
+            "decline_id": DECLINE[i.kind],
+        }
+        for i in _items()
+    ]
+
+
+CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
+    "yearend/story_modal.json.j2": lambda c: [{"ids": Ids}],
+    "yearend/event_modal.json.j2": lambda c: [
+        {"ids": Ids, "units": units}
+        for units in ([], ["Sales"], [f"{BU75[:70]} {i}" for i in range(300)])
+    ],
+    "yearend/decline_modal.json.j2": lambda c: [
+        {"ids": Ids, "metadata": '{"k":"story","i":1000000000}', "kind": k}
+        for k in ("story", "event")
+    ],
+    "yearend/card.json.j2": _cards,
+    "yearend/outcome.json.j2": lambda c: [
+        {"i": replace(i, status=s), "role": r, "points": p, "reason": TEXT3000, "self_story": x}
+        for i in (STORY, EVENT)
+        for s in ("accepted", "declined")
+        for r in ("reporter", "ally")
+        for p in (0, 15)
+        for x in (False, True)
+    ],
+    "yearend/notice.json.j2": lambda c: [{"text": t} for t in ("Saved.", TEXT3000 + "x")],
+}

@@ -1,0 +1,34 @@
+"""Slack surface of the year-end programme (SPEC 2.6): stories, events, nudges, awards, export."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.common.commands import Routes
+from handlers.yearend import listeners, surface
+from handlers.yearend.ids import Ids
+
+
+def register(app: App, routes: Routes) -> None:
+    """Add this feature's listeners, subcommands and scheduled-work handlers."""
+    routes.ally.add(
+        "story",
+        listeners.on_story_command,
+        "`/ally story`: share a story of allyship that happened outside the programme",
+    )
+    routes.ally.add(
+        "event",
+        listeners.on_event_command,
+        "`/ally event`: log an allyship event a business unit organised",
+    )
+    app.action(Ids.OPEN_STORY.value)(listeners.on_open_story_button)
+    app.view(Ids.STORY_VIEW.value)(listeners.on_story_submitted)
+    app.view(Ids.EVENT_VIEW.value)(listeners.on_event_submitted)
+    app.action(Ids.ACCEPT_STORY.value)(listeners.on_accept_button)
+    app.action(Ids.ACCEPT_EVENT.value)(listeners.on_accept_button)
+    app.action(Ids.DECLINE_STORY.value)(listeners.on_decline_button)
+    app.action(Ids.DECLINE_EVENT.value)(listeners.on_decline_button)
+    app.action(Ids.MARK_CREATIVE.value)(listeners.on_creative_button)
+    app.view(Ids.DECLINE_VIEW.value)(listeners.on_decline_submitted)
+    routes.due[surface.CARD] = surface.on_card_due
+    routes.due[surface.DECIDED] = surface.on_decided_due

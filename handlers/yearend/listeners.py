@@ -1,0 +1,280 @@
+"""Listeners of the year-end programme: the story and event forms, and assessing them.
+
+Every listener acks first except those that open a modal, which use the trigger at once.
+Permissions are checked on the server on every click: the volunteer roster (Slack), then the
+conflicts (bot.rules.yearend.assessment); a refusal is a private message, never an action.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.privacy import privacy
+from bot.rules.allies import business_units
+from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
+from bot.rules.yearend import assessment, events, stories
+from handlers.common.client import trigger_client
+from handlers.common.commands import Invocation
+from handlers.common.deps import Deps, deps
+from handlers.common.replies import tell_privately
+from handlers.yearend import surface
+from handlers.yearend.ids import Ids, parse_item_value
+from messages.render import render, render_blocks
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+NOT_A_VOLUNTEER = (
+    "Only volunteers (members of the volunteers channel) can assess stories and events."
+)
+
+
+def _today(d: Deps) -> date:
+    return utcnow().astimezone(d.settings.zone).date()
+
+
+def _notice(text: str) -> list[dict[str, Any]]:
+    return render_blocks("yearend/notice.json.j2", text=text)
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str(body["user"]["id"])
+
+
+def _channel(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def _say(client: WebClient, body: dict[str, Any], text: str) -> None:
+    tell_privately(
+        client, user_id=_user(body), channel_id=_channel(body), text=text, blocks=_notice(text)
+    )
+
+
+# the forms
+
+
+def story_modal() -> dict[str, Any]:
+    """The `allyship_story` view."""
+    view = render("yearend/story_modal.json.j2", ids=Ids)
+    assert isinstance(view, dict)
+    return view
+
+
+def _open(ack: Ack, client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    try:
+        trigger_client(client).views_open(trigger_id=trigger_id, view=view)
+    finally:
+        ack()
+
+
+def on_story_command(call: Invocation) -> None:
+    """`/ally story` opens the story form."""
+    _open(call.ack, call.client, call.command["trigger_id"], story_modal())
+
+
+def on_open_story_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """The call for stories' button opens the story form."""
+    _open(ack, client, body["trigger_id"], story_modal())
+
+
+def on_event_command(call: Invocation) -> None:
+    """`/ally event` opens the event form (units read before the trigger: one quick read)."""
+    with call.deps.db.read() as session:
+        units = [unit.name for unit in business_units(session)]
+    view = render("yearend/event_modal.json.j2", ids=Ids, units=units)
+    _open(call.ack, call.client, call.command["trigger_id"], view)
+
+
+def _errors(ack: Ack, error: InvalidInput, default: str) -> None:
+    ack(response_action="errors", errors={error.block_id or default: error.message})
+
+
+def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Check the story (modal errors), then record it and post its card after the ack.
+
+    Whether the ally is a person (not a bot, not deactivated) is one users.info call before
+    the ack, on a short timeout, so that the answer can be a modal error.
+    """
+    d = deps(context)
+    view = body["view"]
+    reporter = _user(body)
+    try:
+        form = stories.parse_story_form(view.get("state", {}).get("values", {}), today=_today(d))
+        try:
+            info = trigger_client(client).users_info(user=form.ally_id).get("user") or {}
+        except SlackApiError as error:
+            if error.response.get("error") != "user_not_found":
+                raise InvalidInput(
+                    "I could not check that person just now. Please send again.", Ids.ALLY
+                ) from None
+            info = {}
+        stories.check_ally(
+            is_bot=bool(info.get("is_bot")) or info.get("id") == "USLACKBOT",
+            deleted=bool(info.get("deleted")),
+            found=bool(info),
+        )
+    except InvalidInput as error:
+        _errors(ack, error, Ids.WHAT)
+        return
+    ack()
+    with d.db.session() as session:
+        story, created = stories.create_story(
+            session,
+            form=form,
+            reporter_id=reporter,
+            submission_key=str(view["id"]),
+            privacy=privacy(d.settings),
+        )
+        story_id = int(story.id or 0)
+        if created:
+            surface.schedule_card(session, kind=assessment.STORY, item_id=story_id)
+    if not created:
+        return
+    surface.post_card(client, d, kind=assessment.STORY, item_id=story_id)
+    text = (
+        "Thank you! Your story went to the volunteers, who will assess it. "
+        "I will tell you what they decide."
+    )
+    client.chat_postMessage(channel=reporter, text=text, blocks=_notice(text))
+
+
+def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Check the event (modal errors), then record it and post its card after the ack."""
+    d = deps(context)
+    view = body["view"]
+    user = _user(body)
+    try:
+        form = events.parse_event_form(view.get("state", {}).get("values", {}), today=_today(d))
+        with d.db.read() as session:
+            if not any(u.name == form.business_unit for u in business_units(session)):
+                raise InvalidInput("That business unit is not in the programme.", Ids.BUSINESS_UNIT)
+    except InvalidInput as error:
+        _errors(ack, error, Ids.WHAT)
+        return
+    ack()
+    with d.db.session() as session:
+        event, created = events.create_event(
+            session, form=form, logged_by=user, submission_key=str(view["id"])
+        )
+        event_id = int(event.id or 0)
+        if created:
+            surface.schedule_card(session, kind=assessment.EVENT, item_id=event_id)
+    if not created:
+        return
+    surface.post_card(client, d, kind=assessment.EVENT, item_id=event_id)
+    text = "Thank you! The event went to the volunteers, who will assess it."
+    client.chat_postMessage(channel=user, text=text, blocks=_notice(text))
+
+
+# assessing
+
+
+def _item(body: dict[str, Any]) -> tuple[str, int]:
+    parsed = parse_item_value((body.get("actions") or [{}])[0].get("value"))
+    if parsed is None:
+        raise NotFound("That button no longer works.")
+    return parsed
+
+
+def _require_volunteer(client: WebClient, d: Deps, user_id: str) -> None:
+    if not d.volunteers.is_volunteer(client, user_id):
+        raise NotAllowed(NOT_A_VOLUNTEER)
+
+
+def on_accept_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Accept a story or event: the first decision wins; points once; then the follow-ups."""
+    ack()
+    d = deps(context)
+    kind, item_id = _item(body)
+    user = _user(body)
+    _require_volunteer(client, d, user)
+    with d.db.session() as session:
+        decision = assessment.accept(session, kind=kind, item_id=item_id, user_id=user)
+        awarded = surface.awarded_points(decision.award)
+        if decision.decided:
+            surface.schedule_decided(session, kind=kind, item_id=item_id, points_awarded=awarded)
+    if not decision.decided:
+        _say(client, body, f"This was already {decision.status}. The first decision stands.")
+        return
+    surface.run_decision(client, d, kind=kind, item_id=item_id, points_awarded=awarded)
+
+
+def on_decline_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Open `assessment_decline` for a volunteer who may decide (checked before the modal)."""
+    d = deps(context)
+    try:
+        kind, item_id = _item(body)
+        user = _user(body)
+        _require_volunteer(client, d, user)
+        with d.db.read() as session:
+            assessment.check_can_decide(session, kind=kind, item_id=item_id, user_id=user)
+        metadata = json.dumps({"k": kind, "i": item_id}, separators=(",", ":"))
+        trigger_client(client).views_open(
+            trigger_id=body["trigger_id"],
+            view=render(
+                "yearend/decline_modal.json.j2",
+                ids=Ids,
+                metadata=metadata,
+                kind="story" if kind == assessment.STORY else "event",
+            ),
+        )
+    finally:
+        ack()
+
+
+def on_decline_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Decline with the volunteer's words (checked before the ack); then the follow-ups."""
+    d = deps(context)
+    view = body["view"]
+    user = _user(body)
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        kind, item_id = str(meta["k"]), int(meta["i"])
+        if kind not in assessment.KINDS:
+            raise ValueError(kind)
+    except (ValueError, KeyError, TypeError):
+        ack(response_action="errors", errors={Ids.REASON.value: "This form has expired."})
+        return
+    values = view.get("state", {}).get("values", {})
+    reason = str(((values.get(Ids.REASON) or {}).get(Ids.REASON) or {}).get("value") or "")
+    try:
+        assessment.check_reason(reason)
+        if not d.volunteers.is_volunteer(client, user):
+            raise NotAllowed(NOT_A_VOLUNTEER)
+        with d.db.read() as session:
+            assessment.check_can_decide(session, kind=kind, item_id=item_id, user_id=user)
+    except UserFacingError as error:
+        ack(response_action="errors", errors={Ids.REASON.value: error.message})
+        return
+    ack()
+    with d.db.session() as session:
+        decision = assessment.decline(
+            session, kind=kind, item_id=item_id, user_id=user, reason=reason
+        )
+        if decision.decided:
+            surface.schedule_decided(session, kind=kind, item_id=item_id, points_awarded=0)
+    if not decision.decided:
+        text = f"This was already {decision.status}. The first decision stands."
+        client.chat_postMessage(channel=user, text=text, blocks=_notice(text))
+        return
+    surface.run_decision(client, d, kind=kind, item_id=item_id, points_awarded=0)
+
+
+def on_creative_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Toggle the creative mark (before or after the decision), then redraw the card."""
+    ack()
+    d = deps(context)
+    kind, item_id = _item(body)
+    user = _user(body)
+    _require_volunteer(client, d, user)
+    with d.db.session() as session:
+        assessment.toggle_creative(session, kind=kind, item_id=item_id, user_id=user)
+    surface.redraw_card(client, d, kind=kind, item_id=item_id)

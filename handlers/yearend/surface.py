@@ -1,0 +1,204 @@
+"""The year-end programme's outgoing Slack work: cards, decision DMs, and their retries.
+
+A card is posted under its row's lock with its ts stored in the same unit of work, so two
+tries make one post. What a decision must show (the card redrawn, the reporter and the ally
+told) is one due item written with the decision; the deciding click runs its steps at once
+and the scheduler runs whatever failed, each message once (handlers.common.followups).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot.jobs import queue as jobs
+from bot.rules import points
+from bot.rules.yearend import assessment
+from handlers.common.deps import Deps
+from handlers.common.followups import Step, run_steps
+from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
+from messages.render import render_blocks
+from storage.models.yearend import AllyshipStory
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+CARD = "yearend_card"
+DECIDED = "yearend_decided"
+
+
+def card_key(kind: str, item_id: int) -> str:
+    """The due item that posts a card if the first try failed."""
+    return f"{CARD}:{kind}:{item_id}"
+
+
+def decided_key(kind: str, item_id: int) -> str:
+    """The due item of a decision's follow-ups."""
+    return f"{DECIDED}:{kind}:{item_id}"
+
+
+def schedule_card(session: Session, *, kind: str, item_id: int) -> None:
+    """The card's safety net, written with the item (the sweep posts it if the listener fails)."""
+    jobs.schedule(
+        session,
+        kind=CARD,
+        key=card_key(kind, item_id),
+        due_at=utcnow() + jobs.DEFAULT_LEASE,
+        payload={"kind": kind, "id": item_id},
+    )
+
+
+def schedule_decided(session: Session, *, kind: str, item_id: int, points_awarded: int) -> None:
+    """A decision's follow-ups, written with the decision."""
+    jobs.schedule(
+        session,
+        kind=DECIDED,
+        key=decided_key(kind, item_id),
+        due_at=utcnow() + jobs.DEFAULT_LEASE,
+        payload={"kind": kind, "id": item_id, "points": points_awarded},
+    )
+
+
+def card_blocks(view: assessment.ItemView) -> list[dict[str, Any]]:
+    """The card's blocks for the item as it is now."""
+    return render_blocks(
+        "yearend/card.json.j2",
+        i=view,
+        ids=Ids,
+        value=item_value(view.kind, view.id),
+        accept_id=ACCEPT[view.kind],
+        decline_id=DECLINE[view.kind],
+    )
+
+
+def card_text(view: assessment.ItemView) -> str:
+    """The card's notification text (never the user's words)."""
+    noun = "story" if view.kind == assessment.STORY else "event"
+    return f"An allyship {noun} ({view.status})"
+
+
+def post_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> bool:
+    """Post the item's card to the volunteers channel once; False if it is already up."""
+    with d.db.session() as session:
+        item = assessment.load(session, kind=kind, item_id=item_id, lock=True)
+        if item.card_ts:
+            jobs.cancel(session, key=card_key(kind, item_id))
+            return False
+        view = assessment.view(session, item)
+        answer = client.chat_postMessage(
+            channel=d.settings.volunteers_channel, text=card_text(view), blocks=card_blocks(view)
+        )
+        item.card_channel, item.card_ts = str(answer["channel"]), str(answer["ts"])
+        session.add(item)
+        jobs.cancel(session, key=card_key(kind, item_id))
+    return True
+
+
+def redraw_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> None:
+    """Show the item's state on its card (no live decision buttons once decided)."""
+    with d.db.session() as session:
+        item = assessment.load(session, kind=kind, item_id=item_id, lock=True)
+        if not (item.card_channel and item.card_ts):
+            return
+        view = assessment.view(session, item)
+        try:
+            client.chat_update(
+                channel=item.card_channel,
+                ts=item.card_ts,
+                text=card_text(view),
+                blocks=card_blocks(view),
+            )
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":
+                raise
+            logger.info("a year-end card was deleted in Slack; nothing to redraw")
+
+
+def on_card_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
+    """The safety net: post the card if it is still missing."""
+    post_card(client, d, kind=str(item.payload["kind"]), item_id=int(item.payload["id"]))
+
+
+def _tell(
+    client: WebClient, d: Deps, *, kind: str, item_id: int, role: str, points_awarded: int
+) -> None:
+    with d.db.read() as session:
+        item = assessment.load(session, kind=kind, item_id=item_id)
+        reporter, ally = assessment.told(session, kind=kind, item_id=item_id)
+        view = assessment.view(session, item)
+        reason = item.decline_reason
+        self_story = isinstance(item, AllyshipStory) and item.reporter_id == item.ally_id
+    person = reporter if role == "reporter" else ally
+    if person is None:
+        return
+    noun = "story" if kind == assessment.STORY else "event"
+    text = (
+        f"Your allyship {noun} was accepted."
+        if view.status == assessment.ACCEPTED
+        else f"Your allyship {noun} was not accepted."
+    )
+    if role == "ally":
+        text = "A colleague shared a story of your allyship, and it was accepted."
+    client.chat_postMessage(
+        channel=person,
+        text=text,
+        blocks=render_blocks(
+            "yearend/outcome.json.j2",
+            i=view,
+            role=role,
+            points=points_awarded,
+            reason=reason,
+            self_story=self_story,
+        ),
+    )
+
+
+def decision_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[Step]:
+    """Redraw the card; tell the reporter (or logger) and, if accepted, the ally."""
+    kind, item_id = str(payload["kind"]), int(payload["id"])
+    awarded = int(payload.get("points") or 0)
+    steps = [
+        Step(lambda: redraw_card(client, d, kind=kind, item_id=item_id)),
+        Step(
+            lambda: _tell(
+                client, d, kind=kind, item_id=item_id, role="reporter", points_awarded=awarded
+            ),
+            alone=True,
+        ),
+    ]
+    with d.db.read() as session:
+        status = assessment.load(session, kind=kind, item_id=item_id).status
+    if kind == assessment.STORY and status == assessment.ACCEPTED:
+        steps.append(
+            Step(
+                lambda: _tell(
+                    client, d, kind=kind, item_id=item_id, role="ally", points_awarded=awarded
+                ),
+                alone=True,
+            )
+        )
+    return steps
+
+
+def run_decision(
+    client: WebClient, d: Deps, *, kind: str, item_id: int, points_awarded: int
+) -> None:
+    """Run a decision's follow-ups now (the deciding click)."""
+    payload = {"kind": kind, "id": item_id, "points": points_awarded}
+    run_steps(
+        d, key=decided_key(kind, item_id), steps=decision_steps(client, d, payload), what="decision"
+    )
+
+
+def on_decided_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
+    """The scheduler's run of a decision's follow-ups (those that failed at the click)."""
+    run_steps(d, key=item.key, steps=decision_steps(client, d, item.payload), what="decision")
+
+
+def awarded_points(award: points.Award | None) -> int:
+    """The points a decision earned (0 for none)."""
+    return award.amount if award is not None and award.awarded else 0
