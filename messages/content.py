@@ -1,4 +1,4 @@
-"""The programme's editable content: lexicon and handbook (ALLYBOT_CONTENT_DIR).
+"""The programme's editable content: lexicon, handbook and surveys (ALLYBOT_CONTENT_DIR).
 
 Organisations rewrite these files, so anything Slack could refuse is settled here: an id that
 cannot be an option value, more categories than a select lists, or a file that cannot be read
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from messages.survey_content import SurveyContentError, SurveyDef, load_surveys
 
 LEXICON_FILE = "lexicon.yml"
 HANDBOOK_FILE = "handbook.md"
@@ -53,10 +55,16 @@ class Content:
     terms: tuple[Term, ...]
     handbook: str
     tips: tuple[str, ...]
+    # The awareness surveys of survey.yml (messages.survey_content), checked at start-up.
+    surveys: tuple[SurveyDef, ...] = ()
 
     def category(self, category_id: str) -> Category | None:
         """The category with this id, if any."""
         return next((c for c in self.categories if c.id == category_id), None)
+
+    def survey(self, survey_id: str) -> SurveyDef | None:
+        """The survey with this id, if any."""
+        return next((s for s in self.surveys if s.id == survey_id), None)
 
     def find_terms(self, query: str) -> list[Term]:
         """Terms whose name contains the query (case-insensitive)."""
@@ -70,6 +78,10 @@ def load_content(directory: Path) -> Content:
     lexicon = _read_yaml(lexicon_path)
     handbook = _read_text(directory / HANDBOOK_FILE).strip()
     try:
+        surveys = load_surveys(directory)
+    except SurveyContentError as exc:
+        raise ContentError(str(exc)) from None
+    try:
         return Content(
             purpose=_text(lexicon, "purpose"),
             categories=_categories(lexicon_path, lexicon.get("can_ask_for")),
@@ -80,6 +92,7 @@ def load_content(directory: Path) -> Content:
             ),
             handbook=handbook,
             tips=tuple(_text_items(lexicon, "handbook_tips", required=False)),
+            surveys=surveys,
         )
     except _Problem as exc:
         raise ContentError(f"{lexicon_path}: {exc}") from None

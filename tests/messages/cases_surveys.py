@@ -2,9 +2,86 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from bot.rules.surveys.runs import TEXT_MAX, questions_of
+from handlers.allies import unit_groups
+from handlers.surveys.ids import TEMPLATE_IDS
 from messages.content import Content
+from messages.survey_content import OPTION_TEXT_MAX, QUESTIONS_MAX, QuestionDef, SurveyDef
 
-CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {}
+HOSTILE = "<!channel> <@U0BOSS> & <https://x.example|y> {{ 7*7 }} :tada: 🎉 "
+LONG = (HOSTILE * 80)[:3000]
+BU75 = ("R&D <Platform> & Ops 🎉 " * 4)[:75]
+MANY_UNITS = [f"{BU75[:70]} {i:04d}" for i in range(3000)]
+META = json.dumps({"r": 10**9, "c": "D0123456789", "t": "1700000000.000100"})
+
+
+def _largest_survey() -> SurveyDef:
+    option = ("Agree <strongly> & " * 10)[:OPTION_TEXT_MAX]
+    questions = []
+    for i in range(QUESTIONS_MAX):
+        kind = ("likert", "choice", "text")[i % 3]
+        options: tuple[tuple[str, str], ...] = ()
+        if kind == "likert":
+            options = tuple((str(p), option) for p in range(1, 6))
+        elif kind == "choice":
+            options = tuple((f"o{n}", option) for n in range(10))
+        questions.append(QuestionDef(f"q{i:02d}" + "x" * 40, kind, LONG[:2000], options))
+    return SurveyDef("largest", LONG[:200], LONG, tuple(questions))
+
+
+def _surveys(content: Content) -> list[SurveyDef]:
+    return [*content.surveys, _largest_survey()]
+
+
+def _invite(content: Content) -> list[dict[str, Any]]:
+    return [
+        {
+            "ids": TEMPLATE_IDS,
+            "run_id": run_id,
+            "title": survey.title,
+            "intro": intro,
+            "reminder": reminder,
+            "answered": answered,
+        }
+        for survey in _surveys(content)
+        for run_id, intro in ((1, survey.intro), (10**9, LONG * 3), (2, ""))
+        for reminder in (False, True)
+        for answered in (False, True)
+    ]
+
+
+def _form(content: Content) -> list[dict[str, Any]]:
+    out = []
+    for survey in _surveys(content):
+        for units in ([], ["Sales"], [BU75] * 100, MANY_UNITS):
+            out.append(
+                {
+                    "ids": TEMPLATE_IDS,
+                    "metadata": META,
+                    "title": survey.title,
+                    "questions": questions_of(survey),
+                    "units": units,
+                    "groups": unit_groups(units),
+                    "text_max": TEXT_MAX,
+                }
+            )
+    return out
+
+
+def _report(content: Content) -> list[dict[str, Any]]:
+    return [
+        {"title": "Results of awareness-1", "sections": ["*Answers*: 9"], "note": ""},
+        {"title": LONG, "sections": [LONG] * 15, "note": LONG},
+        {"title": "Empty", "sections": [], "note": "note"},
+    ]
+
+
+CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
+    "surveys/invite.json.j2": _invite,
+    "surveys/form.json.j2": _form,
+    "surveys/report.json.j2": _report,
+}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rules.surveys import (
+from bot.rules.surveys.results import (
     Answer,
     Comments,
     Distribution,

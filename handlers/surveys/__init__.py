@@ -1,0 +1,22 @@
+"""Slack surface of the awareness surveys, programme figures and the misuse review (SPEC 3)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.rules.surveys import runs
+from handlers.common.commands import Routes
+from handlers.surveys import listeners, surface
+from handlers.surveys.ids import Ids
+
+__all__ = ["Ids", "listeners", "register", "surface"]
+
+
+def register(app: App, routes: Routes) -> None:
+    """Add this feature's listeners, subcommands and scheduled-work handlers."""
+    routes.admin.add("survey", listeners.on_survey_command, listeners.USAGE)
+    app.action(Ids.ANSWER.value)(listeners.on_answer_clicked)
+    app.view(Ids.VIEW.value)(listeners.on_form_submitted)
+    routes.due[runs.FANOUT] = surface.on_fanout_due
+    routes.due[runs.SEND] = surface.on_send_due
+    routes.due[runs.REMINDER] = surface.on_reminder_due

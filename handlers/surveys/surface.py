@@ -1,0 +1,271 @@
+"""What the surveys feature sends: survey DMs, reminders, results as text and a chart."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.jobs import queue as jobs
+from bot.jobs.queue import DueWork
+from bot.privacy import privacy
+from bot.rules.surveys import runs
+from bot.rules.surveys.results import (
+    Comments,
+    Comparison,
+    Distribution,
+    GroupResult,
+    QuestionKind,
+    SurveyResults,
+)
+from handlers.common.deps import Deps
+from handlers.surveys.ids import TEMPLATE_IDS
+from messages.charts import bar_chart_png
+from messages.render import escape_mrkdwn, render_blocks, split_text
+
+logger = logging.getLogger(__name__)
+
+PAGE = 1000  # users.list and conversations.members page size asked for
+BLOCKS_PER_PAGE = 45  # an admin's answer stays under 50 blocks a message
+ALT_TEXT_MAX = 1000
+
+
+# recipients and sends
+
+
+def human_members(client: WebClient, channel: str | None) -> list[str]:
+    """Every active human member of the workspace, or of one channel."""
+    humans: set[str] = set()
+    cursor: str | None = None
+    while True:
+        answer = client.users_list(limit=PAGE, cursor=cursor)
+        for user in answer.get("members") or []:
+            if (
+                user.get("deleted")
+                or user.get("is_bot")
+                or user.get("is_app_user")
+                or user.get("id") == "USLACKBOT"
+            ):
+                continue
+            humans.add(str(user["id"]))
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            break
+    if channel is None:
+        return sorted(humans)
+    members: set[str] = set()
+    cursor = None
+    while True:
+        answer = client.conversations_members(channel=channel, limit=PAGE, cursor=cursor)
+        members.update(str(m) for m in answer.get("members") or [])
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            break
+    return sorted(humans & members)
+
+
+def invite_blocks(d: Deps, run: runs.RunView, *, reminder: bool = False) -> list[dict[str, Any]]:
+    """The survey's DM with its `answer_survey` button."""
+    survey = d.content.survey(run.survey_id)
+    return render_blocks(
+        "surveys/invite.json.j2",
+        ids=TEMPLATE_IDS,
+        run_id=run.id,
+        title=run.title,
+        intro=survey.intro if survey else "",
+        reminder=reminder,
+        answered=False,
+    )
+
+
+def on_fanout_due(d: Deps, client: WebClient, item: DueWork) -> None:
+    """List the survey's recipients and schedule one send each (keyed: nobody twice)."""
+    run_id = int(item.payload["run_id"])
+    with d.db.read() as session:
+        run = runs.get(session, run_id=run_id)
+    if run is None or run.status != runs.OPEN:
+        return
+    people = human_members(client, run.channel)
+    with d.db.session() as session:
+        runs.schedule_sends(session, run_id=run_id, user_ids=people, now=item.now)
+
+
+def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
+    """DM one person the survey, once; schedule their one reminder."""
+    run_id = int(item.payload["run_id"])
+    user_id = str(item.payload["user_id"])
+    if item.sent.get("ts"):
+        return  # sent by an earlier try of this item
+    with d.db.read() as session:
+        run = runs.get(session, run_id=run_id)
+    if run is None or run.status != runs.OPEN:
+        return
+    text = f"{run.title}: a short anonymous survey"
+    response = client.chat_postMessage(channel=user_id, text=text, blocks=invite_blocks(d, run))
+    with d.db.session() as session:
+        jobs.record_sent(session, key=item.key, name="ts", value=str(response["ts"]))
+        runs.schedule_reminder(
+            session,
+            run_id=run_id,
+            user_id=user_id,
+            channel=str(response["channel"]),
+            ts=str(response["ts"]),
+            due_at=item.now + d.settings.survey_reminder_after,
+        )
+
+
+def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
+    """Remind once whoever has not answered while the survey is open."""
+    run_id = int(item.payload["run_id"])
+    user_id = str(item.payload["user_id"])
+    if item.sent.get("ts"):
+        return
+    marker = runs.marker(privacy(d.settings), run_id=run_id, user_id=user_id)
+    with d.db.read() as session:
+        run = runs.get(session, run_id=run_id)
+        answered = runs.has_answered(session, run_id=run_id, marker=marker)
+    if run is None or run.status != runs.OPEN or answered:
+        return
+    text = f"Reminder: {run.title} is still open"
+    blocks = invite_blocks(d, run, reminder=True)
+    response = client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+    with d.db.session() as session:
+        jobs.record_sent(session, key=item.key, name="ts", value=str(response["ts"]))
+
+
+# results
+
+
+def _group_lines(result: GroupResult, kind: QuestionKind) -> list[str]:
+    label = escape_mrkdwn(result.label)
+    if result.withheld is not None:
+        return [f"• *{label}*: {result.withheld.text}"]
+    shown = result.shown
+    if isinstance(shown, Comments):
+        if not shown.texts:
+            return [f"• *{label}*: no comments"]
+        quoted = [f"   > {escape_mrkdwn(' '.join(t.split()))}" for t in shown.texts]
+        return [f"• *{label}*: {len(shown.texts)} comments", *quoted]
+    assert isinstance(shown, Distribution)
+    if shown.all_alike is not None:
+        alike = f"all answered alike ({escape_mrkdwn(shown.all_alike.label)})"
+        return [f"• *{label}* ({shown.respondents} answers): {alike}"]
+    answered = shown.respondents - shown.no_answer
+    parts = [
+        f"{escape_mrkdwn(option.label)} {round(100 * count / answered) if answered else 0}%"
+        for option, count in shown.counts
+    ]
+    mean = f", mean {shown.mean}/5" if kind is QuestionKind.LIKERT and shown.mean else ""
+    return [f"• *{label}* ({shown.respondents} answers{mean}): " + ", ".join(parts)]
+
+
+def results_sections(title: str, result: SurveyResults) -> list[str]:
+    """The results as mrkdwn sections: respondents, then each question overall and by unit."""
+    groups = []
+    for cell in result.groups.cells:
+        name = escape_mrkdwn("No unit given" if cell.key is None else cell.key)
+        if cell.published:
+            groups.append(f"{name} {cell.count}")
+        elif cell.reason is not None and cell.reason.value == "subtraction":
+            groups.append(
+                f"{name}: withheld, so that no subtraction reveals fewer than "
+                f"{result.min_group} answers"
+            )
+        else:
+            groups.append(f"{name}: fewer than {result.min_group}")
+    sections = [
+        f"*Answers*: {result.respondents.text}"
+        + (("\n*By unit*: " + "; ".join(groups)) if groups else "")
+    ]
+    for question in result.questions:
+        lines = [f"*{escape_mrkdwn(question.question.text)}*"]
+        kind = question.question.kind
+        lines += _group_lines(question.overall, kind)
+        for group in question.groups:
+            lines += _group_lines(group, kind)
+        sections.append("\n".join(lines))
+    return sections
+
+
+def comparison_sections(before: str, after: str, comparison: Comparison) -> list[str]:
+    """Two surveys side by side: each question's mean before and after, where both are shown."""
+    sections = []
+    for item in comparison.questions:
+        lines = [f"*{escape_mrkdwn(item.question.text)}*"]
+        for change in (item.overall, *item.groups):
+            label = escape_mrkdwn(change.label)
+            if change.mean_change is not None:
+                assert change.before and isinstance(change.before.shown, Distribution)
+                assert change.after and isinstance(change.after.shown, Distribution)
+                lines.append(
+                    f"• *{label}*: {change.before.shown.mean} → {change.after.shown.mean} "
+                    f"({change.mean_change:+})"
+                )
+            else:
+                lines.append(f"• *{label}*: not shown in both surveys")
+        sections.append("\n".join(lines))
+    if comparison.only_before:
+        sections.append(
+            f"Asked only in {escape_mrkdwn(before)}: " + ", ".join(comparison.only_before)
+        )
+    if comparison.only_after:
+        sections.append(
+            f"Asked only in {escape_mrkdwn(after)}: " + ", ".join(comparison.only_after)
+        )
+    return sections or ["The two surveys share no question."]
+
+
+def pages(title: str, sections: list[str], note: str = "") -> list[list[dict[str, Any]]]:
+    """The sections as messages of at most BLOCKS_PER_PAGE blocks each."""
+    out: list[list[str]] = [[]]
+    used = 0
+    for section in sections:
+        pieces = split_text(section, 3000) or [section]
+        if out[-1] and used + len(pieces) > BLOCKS_PER_PAGE:
+            out.append([])
+            used = 0
+        out[-1].extend(pieces)
+        used += len(pieces)
+    total = len(out)
+    return [
+        render_blocks(
+            "surveys/report.json.j2",
+            title=f"{title} ({n}/{total})" if total > 1 else title,
+            sections=page,
+            note=note,
+        )
+        for n, page in enumerate(out, 1)
+    ]
+
+
+def chart_points(result: SurveyResults) -> tuple[list[str], list[int]]:
+    """Per Likert question shown overall: the share who agree (4 or 5), in percent."""
+    labels, values = [], []
+    for question in result.questions:
+        shown = question.overall.shown
+        if question.question.kind is QuestionKind.LIKERT and isinstance(shown, Distribution):
+            agree = shown.share("4") + shown.share("5")
+            labels.append(question.question.text[:75])
+            values.append(round(100 * agree))
+    return labels, values
+
+
+def upload_chart(
+    client: WebClient, *, user_id: str, title: str, labels: list[str], values: list[int]
+) -> None:
+    """The chart into the admin's DM (files v2 flow), with a text description."""
+    if not labels:
+        return
+    png = bar_chart_png(labels, values, title=title)
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    alt = "\n".join(
+        [title, *(f"{label}: {value}% agree" for label, value in zip(labels, values, strict=True))]
+    )
+    client.files_upload_v2(
+        channel=channel,
+        content=png,
+        filename="survey-results.png",
+        title=title,
+        alt_txt=alt[:ALT_TEXT_MAX],
+    )

@@ -1,0 +1,195 @@
+"""Awareness surveys end to end: start, answers without IDs, one each, close, safe results."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, text
+
+from bot.devkit.sandbox import Sandbox
+from handlers.surveys.ids import Ids
+from storage.types import utcnow
+from tests.helpers import settle
+
+ADMIN = "U0ADMIN"
+EXTRA = ("U0PEOPLE1", "U0PEOPLE2", "U0PEOPLE3", "U0PEOPLE4")
+
+
+def _admin(box: Sandbox, words: str) -> list[str]:
+    """Run `/ally-admin WORDS` and return the texts the admin was shown."""
+    before = len(box.fake.calls_to("chat.postEphemeral"))
+    box.slack.slash("/ally-admin", words, user_id=ADMIN)
+    settle(box)
+    calls = box.fake.calls_to("chat.postEphemeral")[before:]
+    return [_text(c.args) for c in calls]
+
+
+def _text(args: dict[str, Any]) -> str:
+    blocks = args.get("blocks") or []
+    if isinstance(blocks, str):
+        import json
+
+        blocks = json.loads(blocks)
+    parts = [str(args.get("text") or "")]
+    for block in blocks:
+        for key in ("text",):
+            if isinstance(block.get(key), dict):
+                parts.append(block[key]["text"])
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and "text" in element:
+                parts.append(str(element["text"]))
+    return "\n".join(parts)
+
+
+def _people(box: Sandbox) -> list[str]:
+    for user_id in EXTRA:
+        box.fake.add_user(user_id, user_id.lower())
+    return [p.id for p in box.workspace.everyone] + list(EXTRA)
+
+
+def _invite(box: Sandbox, user_id: str) -> dict[str, Any]:
+    [message] = [
+        m for m in box.fake.dm_messages(user_id) if Ids.ANSWER.value in str(m.get("blocks"))
+    ][:1]
+    return message
+
+
+def _answer(box: Sandbox, user_id: str, values: dict[str, Any]) -> Any:
+    message = _invite(box, user_id)
+    box.slack.click(user_id, Ids.ANSWER.value, message=message)
+    settle(box)
+    view = box.fake.current_view(user_id)
+    assert view is not None and view["callback_id"] == Ids.VIEW.value
+    return box.slack.submit_view(user_id, view, values), view
+
+
+def _started(box: Sandbox, words: str = "survey start awareness") -> list[str]:
+    people = _people(box)
+    shown = _admin(box, words)
+    assert any("Started awareness-1" in t for t in shown), shown
+    box.run_due()
+    return people
+
+
+def test_start_sends_every_human_one_dm_even_after_restarts(sandbox: Sandbox) -> None:
+    """Every active human member gets one DM with answer_survey; sweeping again sends none."""
+    box = sandbox
+    people = _started(box)
+    for user_id in people:
+        assert len(box.fake.dm_messages(user_id)) == 1, user_id
+        assert Ids.ANSWER.value in str(box.fake.dm_messages(user_id)[0]["blocks"])
+    sent = len(box.fake.calls_to("chat.postMessage"))
+    assert box.run_due() == 0
+    assert len(box.fake.calls_to("chat.postMessage")) == sent
+    # a second start while it runs is refused
+    assert any("already running" in t for t in _admin(box, "survey start awareness"))
+
+
+def test_start_to_one_channel_reaches_its_members_only(sandbox: Sandbox) -> None:
+    """`survey start awareness <#C…>` DMs only that channel's human members."""
+    box = sandbox
+    allies = [p.id for p in box.workspace.allies]
+    shown = _admin(box, f"survey start awareness <#{box.workspace.allies_channel}|allies>")
+    assert any("Started awareness-1" in t for t in shown), shown
+    box.run_due()
+    reached = {str(c.args["channel"]) for c in box.fake.calls_to("chat.postMessage")}
+    assert reached == set(allies)
+
+
+def test_one_answer_each_a_reminder_once_and_none_after_answering(sandbox: Sandbox) -> None:
+    """A second answer is refused; only those who have not answered are reminded, once."""
+    box = sandbox
+    people = _started(box)
+    first = people[1]
+    response, view = _answer(box, first, {"know_what_to_ask": "4"})
+    assert response.status == 200 and not response.json()
+    settle(box)
+    assert "Thank you" in str(box.fake.dm_messages(first)[0]["blocks"])
+    # the same form again, and a second click: refused
+    again = box.slack.submit_view(first, view, {"know_what_to_ask": "2"})
+    assert "already answered" in str(again.json()["errors"])
+    box.slack.click_raw(first, Ids.ANSWER.value, str(_run_id(view)))
+    settle(box)
+    assert any("already answered" in e["text"] for e in box.fake.ephemerals(first))
+    later = utcnow() + box.settings.survey_reminder_after + timedelta(minutes=1)
+    assert box.run_due(later) == len(people)
+    assert len(box.fake.dm_messages(first)) == 1
+    assert all(len(box.fake.dm_messages(p)) == 2 for p in people if p != first)
+    assert box.run_due(later + timedelta(days=30)) == 0
+
+
+def _run_id(view: dict[str, Any]) -> int:
+    return int(re.search(r'"r":(\d+)', view["private_metadata"]).group(1))  # type: ignore[union-attr]
+
+
+def _everyone_answers(box: Sandbox, people: list[str]) -> None:
+    units = {p: ("Sales" if i < 2 else "Engineering") for i, p in enumerate(people[:9])}
+    for i, (person, unit) in enumerate(units.items()):
+        values = {
+            "know_what_to_ask": str(1 + i % 5),
+            "would_offer": "5",
+            "meaning": "listen",
+            "business_unit": unit,
+            "anything_else": f"comment number {i}",
+        }
+        response, _ = _answer(box, person, values)
+        assert response.status == 200, response.json()
+    settle(box)
+
+
+def test_results_only_after_close_and_never_a_small_unit(sandbox: Sandbox) -> None:
+    """Results of an open survey are refused; after close, neither unit's 2 answers show,
+    directly or by subtracting Engineering from the total."""
+    box = sandbox
+    people = _started(box)
+    _everyone_answers(box, people)
+    assert any("still open" in t for t in _admin(box, "survey results awareness-1"))
+    assert any(
+        "Closed awareness-1 with 9 answers" in t for t in _admin(box, "survey close awareness")
+    )
+    shown = "\n".join(_admin(box, "survey results awareness-1"))
+    assert "*Answers*: 9" in shown
+    assert "Sales: fewer than 5" in shown
+    assert "Engineering: withheld" in shown
+    assert not re.search(r"Engineering\*? \(\d", shown), shown
+    assert "comment number" not in shown  # comments need 10 answers
+    box.fake.wait_for("files.completeUploadExternal")
+    # an answer after close is refused
+    late = people[10]
+    box.slack.click(late, Ids.ANSWER.value, message=_invite(box, late))
+    settle(box)
+    assert any("has closed" in e["text"] for e in box.fake.ephemerals(late))
+
+
+def test_after_close_no_row_and_no_byte_links_a_person_to_an_answer(
+    sqlite_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Every table and the SQLite file's bytes hold no respondent ID nor survey marker."""
+    from bot.privacy import privacy
+    from bot.rules.surveys.runs import marker
+
+    box = sqlite_sandbox
+    people = _started(box)
+    _everyone_answers(box, people[3:])
+    markers = [marker(privacy(box.settings), run_id=1, user_id=p) for p in people]
+    with box.db.session() as session:
+        stored = session.execute(text("SELECT marker FROM survey_marker")).scalars().all()
+    assert set(stored) <= set(markers) and len(stored) == 9
+    _admin(box, "survey close awareness-1")
+    respondents = people[3:12]
+    with box.db.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                flat = " ".join(str(v) for v in row)
+                for secret in [*respondents, *markers]:
+                    assert secret not in flat, (table, secret)
+    box.db.dispose()
+    path = Path(box.settings.database_url.removeprefix("sqlite:///"))
+    data = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    for secret in [*markers]:
+        assert secret.encode() not in data
+    for respondent in respondents:
+        assert respondent.encode() not in data.replace(b"U0ADMIN", b""), respondent
