@@ -6,7 +6,6 @@ from slack_bolt import App
 
 from handlers import (
     allies,
-    anonymous,
     feedback,
     forget,
     help,
@@ -16,6 +15,7 @@ from handlers import (
     surveys,
     yearend,
 )
+from handlers.anonymous import listeners as anonymous
 from handlers.common import commands
 from handlers.requests import listeners as requests
 

@@ -16,7 +16,8 @@ from bot.jobs.queue import DueWork
 from bot.privacy import Identity
 from bot.rules import feedback
 from bot.rules.errors import InvalidInput, UserFacingError
-from handlers import anonymous
+from handlers.anonymous import relay as case_relay
+from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Routes
 from handlers.common.deps import Deps, deps
@@ -64,7 +65,7 @@ def _send(
         return None, None  # they asked to be forgotten: nothing is sent, the item moves on
     if person.user_id is None:
         # Where the relay posts is the anonymous requester's DM: it is never recorded here.
-        anonymous.relay_to_requester(
+        case_relay.relay_to_requester(
             client, app_deps, request_id=person.request_id, text=PROMPT_TEXT, blocks=blocks
         )
         return None, None
@@ -257,7 +258,7 @@ def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     identity: Identity | None = None
     if asker_unnamed:
         # Their names, for the redaction: looked up only now, after the ack.
-        identity = anonymous.requester_names(client, app_deps, user_id)
+        identity = case_surface.requester_names(client, app_deps, user_id)
         if identity is None:
             tell_privately(client, user_id=user_id, text=COMMENT_NOT_SAVED)
             return

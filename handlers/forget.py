@@ -26,11 +26,12 @@ from slack_sdk import WebClient
 
 from bot.privacy import privacy
 from bot.rules import forget
-from handlers import anonymous
+from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps
 from handlers.common.followups import Step, StepsPending, run_steps
+from handlers.common.redraw import redraw_or_gone
 from handlers.requests import surface as request_surface
 from messages.render import render, render_blocks
 from storage import requests as store
@@ -141,13 +142,9 @@ def _request_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[
 
 def _redraw_request(client: WebClient, d: Deps, request_id: int) -> Step:
     def redraw() -> None:
-        anonymous.redraw_or_gone(lambda: request_surface.refresh_card(client, d, request_id))
-        anonymous.redraw_or_gone(
-            lambda: request_surface.refresh_escalation(client, d, request_id=request_id)
-        )
-        anonymous.redraw_or_gone(
-            lambda: request_surface.refresh_intro(client, d, request_id=request_id)
-        )
+        redraw_or_gone(lambda: request_surface.refresh_card(client, d, request_id))
+        redraw_or_gone(lambda: request_surface.refresh_escalation(client, d, request_id=request_id))
+        redraw_or_gone(lambda: request_surface.refresh_intro(client, d, request_id=request_id))
         with d.db.session() as session:
             forget.forget_conversation(session, request_id=request_id)
         request_surface.refresh_offers(client, d, request_id)
@@ -156,9 +153,7 @@ def _redraw_request(client: WebClient, d: Deps, request_id: int) -> Step:
 
 
 def _redraw_case(client: WebClient, d: Deps, case_id: int) -> Step:
-    return Step(
-        lambda: anonymous.redraw_or_gone(lambda: anonymous.refresh_card(client, d, case_id))
-    )
+    return Step(lambda: redraw_or_gone(lambda: case_surface.refresh_card(client, d, case_id)))
 
 
 def _announce_released(client: WebClient, d: Deps, case_ids: list[int]) -> Step:

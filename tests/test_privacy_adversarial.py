@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from bot.devkit.sandbox import Sandbox
-from handlers.anonymous import relay_to_requester
+from handlers.anonymous.relay import relay_to_requester
 from storage.models.anonymous import AnonymousCase
 from tests.handlers.test_anonymous import (
     card,

@@ -15,7 +15,8 @@ from sqlmodel import Session
 from bot.jobs import queue as jobs
 from bot.rules import requests as rules
 from bot.rules.errors import UserFacingError
-from handlers import anonymous
+from handlers.anonymous import cases as case_flow
+from handlers.anonymous import surface as case_surface
 from handlers.common.deps import Deps
 from handlers.common.followups import Step, run_steps
 from handlers.requests.surface import (
@@ -87,7 +88,7 @@ def run_match_followups(client: WebClient, d: Deps, *, match_id: int) -> None:
         ("thanks", lambda: _thank_others(client, d, match_id=match_id)),
     ]
     if case_ask:
-        steps.append(("case", lambda: anonymous.after_case_match(client, d, match_id=match_id)))
+        steps.append(("case", lambda: case_flow.after_case_match(client, d, match_id=match_id)))
     failed: list[Exception] = []
     for name, step in steps:
         try:
@@ -226,7 +227,7 @@ def withdrawal_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> lis
     steps = []
     if payload.get("case_id") is not None:
         case_id = int(payload["case_id"])
-        steps.append(Step(lambda: anonymous.refresh_card(client, d, case_id)))
+        steps.append(Step(lambda: case_surface.refresh_card(client, d, case_id)))
     steps += [
         Step(lambda: refresh_card(client, d, request_id)),
         Step(lambda: refresh_offers(client, d, request_id)),

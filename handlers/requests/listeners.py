@@ -21,7 +21,8 @@ from sqlmodel import Session
 from bot.privacy import privacy
 from bot.rules import requests as rules
 from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
-from handlers import anonymous
+from handlers.anonymous import asking as case_asking
+from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps, with_deps
@@ -89,7 +90,7 @@ def _open_modal(ack: Ack, client: WebClient, d: Deps, trigger_id: str, user_id: 
         trigger_client(client).views_open(trigger_id=trigger_id, view=request_modal(d))
     finally:
         ack()
-    anonymous.prefetch_identity(client, d, user_id)
+    case_surface.prefetch_identity(client, d, user_id)
 
 
 def on_ally_bare_command(call: Invocation) -> None:
@@ -122,7 +123,7 @@ def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
         ack(response_action="errors", errors={error.block_id or Ids.DETAILS: error.message})
         return
     if form.kind == rules.ANONYMOUS:
-        anonymous.on_anonymous_request_submitted(ack, body, client, d, form)
+        case_asking.on_anonymous_request_submitted(ack, body, client, d, form)
         return
     try:
         with d.db.read() as session:  # before the ack: never waits for SQLite's writer

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from bot.devkit.fakeslack.client import FORM, JSON, Response, SignedClient
 from bot.devkit.sandbox import Sandbox
-from handlers import allies, anonymous, feedback, forget
+from handlers import allies, feedback, forget
+from handlers.anonymous import ids as anonymous
 from handlers.requests import ids as requests
 
 # Every callback_id, action_id and block_id the app knows, so mutated payloads reach listeners.

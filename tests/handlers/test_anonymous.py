@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-import handlers.anonymous
+import handlers.anonymous.surface
 import handlers.common.roster
 from bot.devkit.fakeslack import Call, Response
 from bot.devkit.sandbox import Person, Sandbox
@@ -27,7 +27,7 @@ from tests.helpers import settle
 
 # Production waits this long for users.info before the preview's ack when the names were not
 # fetched as the modal opened (the slow test uses it).
-PRODUCTION_QUICK_LOOKUP = handlers.anonymous.QUICK_LOOKUP
+PRODUCTION_QUICK_LOOKUP = handlers.anonymous.surface.QUICK_LOOKUP
 # Elsewhere a loaded CI machine gets all the room Bolt's 3 s ack allows: the previews made
 # without a prefetch must still come out complete (redacted with the names).
 ROOMY_QUICK_LOOKUP = 2.5
@@ -57,7 +57,7 @@ def roomy_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
     open_preview waits for the prefetch, so only previews made with a cold cache (a failed
     prefetch, a modal opened by another replica) call users.info before the ack.
     """
-    monkeypatch.setattr(handlers.anonymous, "QUICK_LOOKUP", ROOMY_QUICK_LOOKUP)
+    monkeypatch.setattr(handlers.anonymous.surface, "QUICK_LOOKUP", ROOMY_QUICK_LOOKUP)
 
 
 @pytest.fixture
@@ -750,7 +750,7 @@ def test_find_ally_match_and_reveal(box: Sandbox) -> None:
 
 def test_relay_to_requester_reaches_the_case_thread(sbox: Sandbox) -> None:
     """relay_to_requester (used for feedback) posts in the requester's case thread."""
-    from handlers.anonymous import relay_to_requester
+    from handlers.anonymous.relay import relay_to_requester
 
     box = sbox
     asker = box.workspace.requester
@@ -877,7 +877,7 @@ def test_slow_users_info_gives_a_preview_that_cannot_be_sent(
     """If the prefetch failed and users.info is too slow for the ack, the preview offers Edit."""
     box = sbox
     assert PRODUCTION_QUICK_LOOKUP == 1.5
-    monkeypatch.setattr(handlers.anonymous, "QUICK_LOOKUP", PRODUCTION_QUICK_LOOKUP)
+    monkeypatch.setattr(handlers.anonymous.surface, "QUICK_LOOKUP", PRODUCTION_QUICK_LOOKUP)
     asker = box.workspace.requester
     box.fake.fail_next("users.info", status=500, times=3)
     box.slack.slash("/ally", "", user_id=asker.id, channel_id=box.workspace.general_channel)
@@ -981,7 +981,7 @@ def test_the_sweep_finds_an_immediately_posted_card_and_posts_nothing(box: Sandb
 
 def test_concurrent_card_posts_make_one_card(box: Sandbox) -> None:
     """R1: the immediate attempt and sweeps racing on one case post one card."""
-    from handlers.anonymous import post_case_card
+    from handlers.anonymous.surface import post_case_card
 
     asker = box.workspace.requester
     vol = box.workspace.volunteers_channel

@@ -16,7 +16,8 @@ from bot.rules.anonymous import Draft
 from bot.rules.points import Standing
 from bot.rules.requests import RequestForm
 from handlers.allies import LIST_PER_MESSAGE, unit_groups
-from handlers.anonymous import CaseView, Metadata
+from handlers.anonymous.inputs import Metadata
+from handlers.anonymous.surface import CaseView
 from handlers.home import HomeRequest
 from handlers.points import public_standings, standings_pages
 from handlers.requests.surface import OfferView, RequestView

@@ -1,0 +1,270 @@
+"""Asking anonymously: the preview, editing, confirming, and the draft's expiry."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.privacy import privacy
+from bot.rules import anonymous as cases
+from bot.rules.errors import NotAllowed, NotFound
+from bot.rules.requests import ANONYMOUS, RequestForm
+from handlers.anonymous.ids import Ids
+from handlers.anonymous.inputs import Metadata, user_of
+from handlers.anonymous.surface import (
+    notice_blocks,
+    open_thread,
+    post_case_card,
+    post_to_requester,
+    prefetch_identity,
+    preview_view,
+    quick_identity,
+    requester_names,
+)
+from handlers.common.client import PRE_ACK_WAIT
+from handlers.common.deps import Deps, deps
+from handlers.requests import surface as request_surface
+from messages.render import render, render_blocks
+
+logger = logging.getLogger(__name__)
+
+
+def on_anonymous_request_submitted(
+    ack: Ack, body: dict[str, Any], client: WebClient, deps: Deps, form: Any
+) -> None:
+    """Answer a request modal submitted with kind `anonymous` (called by handlers.requests).
+
+    The preview must be redacted with the requester's own names, and the ack must carry the
+    finished preview: an ack of a "preparing" view completed later by views.update races with
+    Slack applying that ack (a late-applied ack would overwrite the finished preview). The names
+    were usually fetched when the modal opened (prefetch_identity). If they were not (another
+    replica opened it, or that fetch failed), users.info is called *before* the ack with a tight
+    timeout (QUICK_LOOKUP seconds). If that fails too, the preview says so and offers only
+    Edit: nothing unredacted can be sent.
+    """
+    d = deps
+    # Whatever fails before the ack, the submission is answered (the error is then reported).
+    answer: dict[str, Any] = {
+        "response_action": "errors",
+        "errors": {Ids.KIND.value: "We could not prepare your preview just now. Please try again."},
+    }
+    try:
+        user_id = user_of(body)
+        p = privacy(d.settings)
+        with d.db.read() as session:
+            refusal = cases.refusal_for(session, p, user_id=user_id)
+        if refusal:
+            answer = {"response_action": "errors", "errors": {Ids.KIND.value: refusal}}
+            return
+        token = secrets.token_urlsafe(32)
+        draft = cases.Draft(category=form.category, details=form.details, timing=form.timing)
+        # The sealed draft is the minimum written before the ack: Send and Edit need it at once.
+        # On SQLite another writer may hold the lock (through a Web API call): wait only
+        # briefly, and rather ask the person to try again than miss the ack.
+        with d.db.session(wait=PRE_ACK_WAIT) as session:
+            cases.save_draft(session, p, token=token, user_id=user_id, draft=draft)
+        identity = d.identities.get(user_id)
+        if identity is None:
+            identity = quick_identity(client, user_id)
+            if identity is not None:
+                d.identities.put(user_id, identity)
+        shown = cases.redact_draft(draft, identity) if identity is not None else None
+        answer = {"response_action": "update", "view": preview_view(d, token, shown)}
+    finally:
+        ack(**answer)
+
+
+def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Back from the preview to the request modal, with the requester's text kept.
+
+    The names are fetched again once the modal is shown, as when it is first opened.
+    """
+    ack()
+
+    d = deps(context)
+    user_id = user_of(body)
+    view = body.get("view") or {}
+    token = Metadata.parse(view).draft
+    if token is None:
+        return
+    p = privacy(d.settings)
+    with d.db.session() as session:
+        draft = cases.peek_draft(session, p, token=token, user_id=user_id)
+    if draft is None:
+        return  # already confirmed, edited or abandoned
+    prefill = RequestForm(
+        kind=ANONYMOUS, category=draft.category, details=draft.details, timing=draft.timing
+    )
+    client.views_update(view_id=view["id"], view=request_surface.request_modal(d, prefill))
+    with d.db.session() as session:
+        cases.take_draft(session, p, token=token, user_id=user_id)
+    prefetch_identity(client, d, user_id)
+
+
+def on_preview_closed(ack: Ack, body: dict[str, Any], context: Any) -> None:
+    """The requester cancelled: their sealed draft is deleted at once."""
+    ack()
+    d = deps(context)
+    token = Metadata.parse(body.get("view") or {}).draft
+    if token:
+        with d.db.session() as session:
+            cases.take_draft(session, privacy(d.settings), token=token, user_id=user_of(body))
+
+
+def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Confirmed: redact again on the server, file the case, post its card, open the thread.
+
+    The case and its due card post are committed together; the card is posted at once, and if
+    that fails the sweep posts it (cases.CARD) and the requester is told it is queued. If the
+    requester's names cannot be had after the ack, the draft is kept (see _file_draft).
+    """
+    d = deps(context)
+    answer: dict[str, Any] = {}
+    try:
+        user_id = user_of(body)
+        p = privacy(d.settings)
+        try:
+            token = Metadata.parse(body.get("view") or {}).draft
+        except NotFound as error:
+            # Answered in the ack, not raised: an error raised just after an ack can make
+            # Bolt drop that ack.
+            token = None
+            answer = {
+                "response_action": "update",
+                "view": render(
+                    "anonymous/notice_view.json.j2", title="Not sent", text=error.message
+                ),
+            }
+        if token is None:
+            return
+        with d.db.read() as session:
+            refusal = cases.refusal_for(session, p, user_id=user_id)
+        if refusal:
+            answer = {
+                "response_action": "update",
+                "view": render("anonymous/notice_view.json.j2", title="Not sent", text=refusal),
+            }
+            return
+    finally:
+        ack(**answer)
+    _file_draft(client, d, user_id=user_id, token=token)
+
+
+def on_send_again_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """The requester sends again a confirmed request that could not be checked for names."""
+    ack()
+    d = deps(context)
+    p = privacy(d.settings)
+    user_id = user_of(body)
+    try:
+        token = str(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError):
+        raise NotFound("That button no longer works.") from None
+    with d.db.read() as session:
+        kept = cases.peek_draft(session, p, token=token, user_id=user_id) is not None
+        refusal = cases.refusal_for(session, p, user_id=user_id)
+    if not kept:
+        raise NotFound(
+            "This request was already sent, or it was kept for more than a day and deleted. "
+            "To ask again, use `/ally`."
+        )
+    if refusal:
+        raise NotAllowed(refusal)
+    handle = _file_draft(client, d, user_id=user_id, token=token)
+    container = body.get("container") or {}
+    if handle and container.get("type") == "message" and container.get("message_ts"):
+        text = f"Your anonymous request was sent as {handle}."
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=text,
+            blocks=notice_blocks(text),
+        )
+
+
+def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str | None:
+    """File the person's confirmed draft as a case: card, thread; its handle, or None.
+
+    The names come from users.info, else from those kept since the modal opened. With
+    neither, nothing unredacted may be filed: the draft stays (sealed, a day at most) and
+    the person is told, with a button to send it again.
+    """
+    p = privacy(d.settings)
+    identity = requester_names(client, d, user_id)
+    if identity is None:
+        with d.db.read() as session:
+            kept = cases.peek_draft(session, p, token=token, user_id=user_id) is not None
+        if kept:
+            text = (
+                "We could not send your anonymous request just now: we could not check it for "
+                "your name. Nothing was sent to anyone. Your text is kept, sealed, for a day: "
+                "press *Send again* to try again."
+            )
+            client.chat_postMessage(
+                channel=user_id,
+                text="Your anonymous request was not sent yet; your text is kept.",
+                blocks=render_blocks("anonymous/draft_kept.json.j2", text=text, token=token),
+            )
+        return None
+    with d.db.session() as session:
+        draft = cases.take_draft(session, p, token=token, user_id=user_id)
+        if draft is None:
+            return None  # a second submission of the same preview
+        case = cases.open_case(session, p, user_id=user_id, draft=draft, identity=identity)
+        case_id = case.id
+        handle = case.handle
+    assert case_id is not None
+    logger.info("anonymous case %s filed as %s", case_id, handle)
+    queued = False
+    try:
+        post_case_card(client, d, case_id)
+    except (SlackApiError, OSError) as error:
+        queued = True
+        logger.warning(
+            "case %s card not posted (%s); the sweep will post it", case_id, type(error).__name__
+        )
+    with d.db.session() as session:
+        case = cases.get_case(session, case_id=case_id, lock=True)
+        session.refresh(case)
+        if case.thread_ts is None:
+            open_thread(client, d, session, case, queued=queued and case.card_ts is None)
+    return handle
+
+
+def on_draft_expiry_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """A draft nobody confirmed, edited or cancelled within a day is deleted."""
+    token = str((getattr(item, "payload", None) or {}).get("draft") or "")
+    if token:
+        with deps.db.session() as session:
+            if cases.expire_draft(session, token=token):
+                logger.info("a stale anonymous draft was deleted")
+
+
+def on_case_card_due(deps: Deps, client: WebClient, item: Any) -> None:
+    """The safety net of a case's card: post it if it is still missing, then tell the requester."""
+    payload = getattr(item, "payload", None) or {}
+    case_id = int(payload.get("case_id") or str(item.key).rpartition(":")[2])
+    try:
+        posted = post_case_card(client, deps, case_id)
+    except NotFound:
+        return
+    if not posted:
+        return
+    try:
+        with deps.db.session() as session:
+            case = cases.get_case(session, case_id=case_id, lock=True)
+            session.refresh(case)
+            if case.thread_ts is None:
+                open_thread(client, deps, session, case)
+            else:
+                text = f"{case.handle} has reached the volunteers."
+                post_to_requester(
+                    client, deps, session, case, text=text, blocks=notice_blocks(text)
+                )
+    except (SlackApiError, OSError) as error:  # the card is up; telling them is a courtesy
+        logger.info("case %s requester not told of the card (%s)", case_id, type(error).__name__)

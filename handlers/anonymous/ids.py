@@ -1,0 +1,24 @@
+"""The public callback_id, action_id and block_id strings of anonymous requests (SPEC 5)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Ids(StrEnum):
+    """callback_id, action_id and block_id strings of this feature (SPEC 5 names some)."""
+
+    PREVIEW = "anonymous_preview"
+    EDIT = "edit_anonymous_request"
+    TAKE = "take_case"
+    MESSAGE = "message_requester"
+    FIND_ALLY = "find_ally_for_case"
+    REVEAL = "reveal_to_ally"
+    CLOSE = "close_case"
+    RELAY_VIEW = "relay_message"
+    RELAY_INPUT = "message"
+    CLOSE_VIEW = "case_close"
+    SEND_AGAIN = "send_anonymous_request"
+    OUTCOME = "outcome"
+    PAUSE = "pause"
+    KIND = "kind"
