@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.common.commands import Routes
-from handlers.yearend import listeners, surface
+from handlers.yearend import awards, listeners, surface
 from handlers.yearend.ids import Ids
 
 
@@ -30,5 +30,12 @@ def register(app: App, routes: Routes) -> None:
     app.action(Ids.DECLINE_EVENT.value)(listeners.on_decline_button)
     app.action(Ids.MARK_CREATIVE.value)(listeners.on_creative_button)
     app.view(Ids.DECLINE_VIEW.value)(listeners.on_decline_submitted)
+    routes.admin.add(
+        "awards",
+        awards.on_awards_command,
+        "`/ally-admin awards [YYYY]`: the standings behind each year-end award, then announce",
+    )
+    app.action(Ids.CONFIRM_AWARDS.value)(awards.on_confirm_button)
+    routes.due[awards.ANNOUNCE] = awards.on_announce_due
     routes.due[surface.CARD] = surface.on_card_due
     routes.due[surface.DECIDED] = surface.on_decided_due

@@ -84,3 +84,56 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
     ],
     "yearend/notice.json.j2": lambda c: [{"text": t} for t in ("Saved.", TEXT3000 + "x")],
 }
+
+
+def _awards() -> tuple[Any, ...]:
+    from datetime import UTC, datetime
+
+    from bot.rules.yearend.awards import Outcome, UnitLedger, compute_awards
+
+    units = [f"{BU75[:70]} {i}" for i in range(200)]
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    ledger = [UnitLedger(u, 1000 - i // 2, i % 3, at) for i, u in enumerate(units)]
+    outcomes = [
+        Outcome(f"story:{i}", "story", u, True, at, True, f"p{i}", units[-1], "a")
+        for i, u in enumerate(units)
+    ]
+    return compute_awards(units=units, ledger=ledger, outcomes=outcomes)
+
+
+def _standings(c: Content) -> list[dict[str, Any]]:
+    from handlers.yearend.awards import pages
+
+    out: list[dict[str, Any]] = []
+    for s in _awards():
+        split = pages(s.lines)
+        for index, lines in enumerate(split, 1):
+            out.append(
+                {
+                    "s": s,
+                    "year": 2026,
+                    "lines": lines,
+                    "page": index,
+                    "pages": len(split),
+                    "confirm": index == len(split),
+                    "ids": Ids,
+                }
+            )
+    empty = compute_empty()
+    out.append(
+        {"s": empty, "year": 2026, "lines": [], "page": 1, "pages": 1, "confirm": True, "ids": Ids}
+    )
+    return out
+
+
+def compute_empty() -> Any:
+    from bot.rules.yearend.awards import compute_awards
+
+    return compute_awards(units=[], ledger=[], outcomes=[])[0]
+
+
+CASES["yearend/standings.json.j2"] = _standings
+CASES["yearend/announcement.json.j2"] = lambda c: [
+    {"awards": _awards(), "year": 2026},
+    {"awards": (compute_empty(),) * 3, "year": 2026},
+]

@@ -1,0 +1,157 @@
+"""`/ally-admin awards [YYYY]` and `confirm_awards`: standings with figures, tie rule, formula;
+one announcement with a chart, whatever the clicks."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from bot.devkit.sandbox import Sandbox
+from bot.rules import points
+from bot.rules.yearend import results
+from handlers.yearend.ids import Ids
+from storage.models.yearend import AllyshipEvent
+from tests.helpers import settle
+from tests.rules.points_support import business_unit
+
+YEAR = 2025
+
+
+def at(month: int, day: int) -> datetime:
+    """A time in the test year (UTC, the sandbox's zone)."""
+    return datetime(YEAR, month, day, 12, tzinfo=UTC)
+
+
+def build_year(box: Sandbox) -> None:
+    """A year by hand: Engineering 20 and Sales 20 points (Sales adjusted by hand), People 5;
+    one creative accepted event for People; a row the year after, which must not count."""
+    units = {name: business_unit(box.db, name) for name in ("Engineering", "Sales", "People")}
+    rows = [
+        ("Engineering", 15, points.EVENT, "event:90:organiser", at(3, 1)),
+        ("Engineering", 5, points.CASE, "case:1:volunteer", at(4, 1)),
+        ("Sales", 15, points.EVENT, "event:91:organiser", at(2, 1)),
+        ("Sales", 10, points.CASE, "case:2:volunteer", at(2, 2)),
+        ("Sales", -5, points.ADJUSTMENT, "adjust:1", at(5, 1)),
+        ("People", 5, points.CASE, "case:3:volunteer", at(6, 1)),
+        ("People", 99, points.CASE, "case:4:volunteer", datetime(YEAR + 1, 1, 2, tzinfo=UTC)),
+    ]
+    with box.db.session() as s:
+        for unit, amount, kind, source, when in rows:
+            points.add_entry(
+                s,
+                business_unit_id=units[unit],
+                amount=amount,
+                kind=kind,
+                reason="r",
+                source=source,
+                now=when,
+            )
+        s.add(
+            AllyshipEvent(
+                logged_by="U0ASKER",
+                business_unit_id=units["People"],
+                title="t",
+                what="w",
+                happened_on=at(6, 1).date(),
+                status="accepted",
+                creative=True,
+                decided_by="U0VOL1",
+                submission_key="k1",
+                decided_at=at(6, 2),
+            )
+        )
+
+
+def _admin(box: Sandbox, text: str, count: int = 1) -> str:
+    box.fake.reset_calls()
+    box.slack.slash("/ally-admin", text, user_id=box.workspace.admin.id, channel_id="C0GENERAL")
+    calls = box.fake.wait_for("chat.postEphemeral", count=count)
+    return "\n".join(str(c.args["text"]) + str(c.args.get("blocks")) for c in calls)
+
+
+def test_standings_show_every_figure_the_formula_and_the_tie_rule(sandbox: Sandbox) -> None:
+    """Each award lists one line per unit with its figure; the 20-20 tie is decided by the
+    hand adjustment, and the standings say so; the formula is shown."""
+    box = sandbox
+    build_year(box)
+    answer = _admin(box, f"awards {YEAR}", count=3)
+    for line in (
+        "Engineering: 20 points",
+        "Sales: 20 points",
+        "People: 5 points",
+        "Finance: 0 points",
+    ):
+        assert line in answer
+    assert "fewer points adjusted by hand (0 against 5) decided for Engineering" in answer
+    assert "tie broken by fewer points adjusted by hand" in answer
+    assert (
+        "people helped" in answer and "(1 + other business units those people belong to)" in answer
+    )
+    assert "People: 1 creative item (0 stories, 1 event)" in answer
+    assert "no award: no unit has a figure above zero" in answer  # nobody helped anyone
+    assert Ids.CONFIRM_AWARDS in answer
+    # A pure function of the data: the same again.
+    assert _admin(box, f"awards {YEAR}", count=3) == answer
+
+
+def test_confirming_announces_once_with_a_chart(sandbox: Sandbox) -> None:
+    """Many confirm clicks from the admin: one post and one chart in the announcements channel;
+    a non-admin's click is refused."""
+    box = sandbox
+    build_year(box)
+    _admin(box, f"awards {YEAR}", count=3)
+    [preview] = [
+        c for c in box.fake.calls_to("chat.postEphemeral") if Ids.CONFIRM_AWARDS in str(c.args)
+    ]
+    message = {"ts": "1.0", "channel": "C0GENERAL", "blocks": preview.args["blocks"]}
+    if isinstance(message["blocks"], str):
+        import json
+
+        message["blocks"] = json.loads(message["blocks"])
+    box.slack.click(box.workspace.colleague.id, Ids.CONFIRM_AWARDS, message=message)
+    box.fake.wait_for(
+        "chat.postEphemeral", predicate=lambda c: "Only programme admins" in str(c.args)
+    )
+    with ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(
+                lambda _: box.slack.click(
+                    box.workspace.admin.id, Ids.CONFIRM_AWARDS, message=message
+                ),
+                range(4),
+            )
+        )
+    channel = box.workspace.announcements_channel
+    box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") == channel)
+    box.fake.wait_for("files.completeUploadExternal")
+    settle(box)
+    box.run_due(datetime(2099, 1, 1, tzinfo=UTC))
+    posts = [c for c in box.fake.calls_to("chat.postMessage") if c.args.get("channel") == channel]
+    assert len(posts) == 1
+    text = str(posts[0].args["text"])
+    assert "Ally of the year: Engineering (20 points)" in text
+    assert "Most creative ally: People" in text
+    assert "Most influential ally: not awarded this year" in text
+    assert len(box.fake.uploaded_files()) == 1
+
+
+def test_bad_years_and_empty_years_get_clear_answers(sandbox: Sandbox) -> None:
+    """`awards 20x6` names what works; a year with no data says so."""
+    box = sandbox
+    build_year(box)
+    assert "not a year" in _admin(box, "awards 20x6")
+    assert "no points or outcome data for 2001" in _admin(box, "awards 2001")
+
+
+def test_year_awards_rerun_gives_the_same_result(sandbox: Sandbox) -> None:
+    """Reading the standings twice from the database gives equal results."""
+    box = sandbox
+    build_year(box)
+    with box.db.session() as s:
+        first = results.year_awards(s, year=YEAR, settings=box.settings)
+        second = results.year_awards(s, year=YEAR, settings=box.settings)
+    assert first == second
+    assert [line.text for line in first[0].lines][:2] == [
+        "Engineering: 20 points",
+        "Sales: 20 points",
+    ]
