@@ -1,4 +1,5 @@
-"""APScheduler runs two jobs: the sweep of due items, and the leaderboard cron.
+"""APScheduler runs three jobs: the sweep of due items, the leaderboard cron and the call for
+stories' cron (the same pattern as the leaderboard's).
 
 APScheduler only decides *when to look*; the database decides what is due (bot.jobs.queue), so the
 in-memory job store is enough and several replicas can run this side by side: the cron job
@@ -27,6 +28,7 @@ from slack_sdk.errors import SlackClientError
 from bot.config import Settings
 from bot.jobs import queue as jobs
 from bot.rules import points
+from bot.rules.yearend import calls
 from handlers.common.deps import Deps
 from messages.render import render_blocks
 from storage.db import Database
@@ -36,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 SWEEP_JOB = "allybot.sweep"
 LEADERBOARD_JOB = "allybot.leaderboard"
+STORIES_CALL_JOB = "allybot.stories_call"
+# A call for stories missed while the bot was down is still posted if it is this recent.
+STORIES_CALL_CATCH_UP = timedelta(days=7)
 DEFAULT_INTERVAL = 30.0
 # A small pause between sends in a sweep keeps bulk DMs within Slack's rate limits.
 DEFAULT_PACE = 0.5
@@ -137,10 +142,15 @@ def on_failed_alert_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> No
 
 
 def last_fire_time(
-    settings: Settings, now: datetime, *, within: timedelta = CRON_WINDOW
+    settings: Settings,
+    now: datetime,
+    *,
+    within: timedelta = CRON_WINDOW,
+    trigger: BaseTrigger | None = None,
 ) -> datetime | None:
-    """The leaderboard cron's latest fire time at or before `now`, if within `within`."""
-    trigger = settings.leaderboard_trigger()
+    """The cron's latest fire time at or before `now`, if within `within` (default: the
+    leaderboard's cron)."""
+    trigger = trigger or settings.leaderboard_trigger()
     limit = now - within
     # Backwards in doubling windows: as cheap for a cron firing every minute (a short window
     # holds the latest fire) as for one firing once a year (a few long windows).
@@ -188,6 +198,18 @@ def schedule_leaderboard(
         return points.schedule_leaderboard_post(session, fire_time=fire, settings=settings)
 
 
+def schedule_stories_call(
+    db: Database, settings: Settings, now: datetime, *, within: timedelta = CRON_WINDOW
+) -> str | None:
+    """Schedule the call for stories of the cron's latest fire time (one item per fire time)."""
+    trigger = settings.stories_call_trigger()
+    fire = last_fire_time(settings, now, within=within, trigger=trigger)
+    if fire is None:
+        return None
+    with db.session() as session:
+        return calls.schedule_stories_call(session, fire_time=fire, settings=settings)
+
+
 class Scheduler:
     """The background scheduler of one process: the periodic sweep and the leaderboard cron."""
 
@@ -228,8 +250,18 @@ class Scheduler:
             max_instances=1,
             misfire_grace_time=3600,
         )
+        self.scheduler.add_job(
+            self.stories_call_tick,
+            settings.stories_call_trigger(),
+            id=STORIES_CALL_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
         # The post whose fire time passed while the bot was down is still made, once.
         self.leaderboard_tick(within=None)
+        self.stories_call_tick(within=STORIES_CALL_CATCH_UP)
         self.scheduler.start()
         return self
 
@@ -245,6 +277,16 @@ class Scheduler:
         except Exception:  # a database outage: the next sweep tries again
             logger.exception("the sweep of due items failed; it runs again shortly")
             return 0
+
+    def stories_call_tick(self, within: timedelta = CRON_WINDOW) -> str | None:
+        """What the stories cron runs: schedule the call due now (idempotent across replicas)."""
+        try:
+            return schedule_stories_call(
+                self.deps.db, self.deps.settings, self.clock(), within=within
+            )
+        except Exception:
+            logger.exception("could not schedule the call for stories")
+            return None
 
     def leaderboard_tick(self, within: timedelta | None = CRON_WINDOW) -> str | None:
         """What the cron runs: schedule the post due now (idempotent across replicas)."""

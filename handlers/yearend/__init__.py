@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.rules.yearend import calls
 from handlers.common.commands import Routes
 from handlers.yearend import awards, listeners, surface
 from handlers.yearend.ids import Ids
@@ -37,5 +38,6 @@ def register(app: App, routes: Routes) -> None:
     )
     app.action(Ids.CONFIRM_AWARDS.value)(awards.on_confirm_button)
     routes.due[awards.ANNOUNCE] = awards.on_announce_due
+    routes.due[calls.STORIES_CALL] = surface.on_stories_call_due
     routes.due[surface.CARD] = surface.on_card_due
     routes.due[surface.DECIDED] = surface.on_decided_due

@@ -202,3 +202,17 @@ def on_decided_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
 def awarded_points(award: points.Award | None) -> int:
     """The points a decision earned (0 for none)."""
     return award.amount if award is not None and award.awarded else 0
+
+
+def on_stories_call_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
+    """Post the call for stories to the announcements channel, once per fire time."""
+    if item.sent.get("ts"):
+        return
+    year = int(item.payload.get("year") or item.due_at.astimezone(d.settings.zone).year)
+    answer = client.chat_postMessage(
+        channel=d.settings.announcements_channel,
+        text=f"Share your {year} allyship stories: /ally story",
+        blocks=render_blocks("yearend/call.json.j2", ids=Ids, year=year),
+    )
+    with d.db.session() as session:
+        jobs.record_sent(session, key=item.key, name="ts", value=str(answer["ts"]))

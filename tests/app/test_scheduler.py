@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from bot.app.scheduler import (
     LEADERBOARD_JOB,
+    STORIES_CALL_JOB,
     SWEEP_JOB,
     Scheduler,
     Sweeper,
@@ -163,7 +164,7 @@ def test_the_background_scheduler_sweeps_and_is_configured_for_downtime(
     scheduler = Scheduler(box.deps, box.client, interval=3600, pace=0).start()
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
-        assert set(jobs) == {SWEEP_JOB, LEADERBOARD_JOB}
+        assert set(jobs) == {SWEEP_JOB, LEADERBOARD_JOB, STORIES_CALL_JOB}
         for job in jobs.values():
             assert job.coalesce and job.max_instances == 1 and job.misfire_grace_time >= 3600
         box.fake.wait_for("chat.postMessage", count=2, timeout=15)

@@ -137,3 +137,4 @@ CASES["yearend/announcement.json.j2"] = lambda c: [
     {"awards": _awards(), "year": 2026},
     {"awards": (compute_empty(),) * 3, "year": 2026},
 ]
+CASES["yearend/call.json.j2"] = lambda c: [{"ids": Ids, "year": 2026}]
