@@ -1,4 +1,8 @@
-"""Bolt listeners, one module per feature; `register_all` wires them into an app."""
+"""Bolt listeners, one module or package per feature; `register_all` wires them into an app.
+
+(A package's `listeners` module is imported under its own name, so that `handlers.requests`
+stays the package.)
+"""
 
 from __future__ import annotations
 
@@ -15,16 +19,16 @@ from handlers import (
     surveys,
     yearend,
 )
-from handlers.anonymous import listeners as anonymous
+from handlers.anonymous import listeners as anonymous_listeners
 from handlers.common import commands
-from handlers.requests import listeners as requests
+from handlers.requests import listeners as requests_listeners
 
 FEATURES = (
     help,
     allies,
-    requests,
+    requests_listeners,
     home,
-    anonymous,
+    anonymous_listeners,
     feedback,
     points,
     forget,

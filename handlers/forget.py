@@ -24,7 +24,6 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.privacy import privacy
 from bot.rules import forget
 from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
@@ -80,7 +79,7 @@ def on_forget_me_submitted(ack: Ack, body: dict[str, Any], client: WebClient, co
     with d.db.session() as session:
         if not store.claim_event(session, event_id=key):
             return
-        done = forget.forget(session, privacy(d.settings), user_id=user_id)
+        done = forget.forget(session, d.privacy, user_id=user_id)
         payload = forget.schedule_followups(session, done, key=key)
     d.identities.discard(user_id)
     logger.info("forget-me: a person's data was deleted")

@@ -10,7 +10,6 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.privacy import privacy
 from bot.rules import anonymous as cases
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.requests import ANONYMOUS, RequestForm
@@ -55,7 +54,7 @@ def on_anonymous_request_submitted(
     }
     try:
         user_id = user_of(body)
-        p = privacy(d.settings)
+        p = d.privacy
         with d.db.read() as session:
             refusal = cases.refusal_for(session, p, user_id=user_id)
         if refusal:
@@ -92,7 +91,7 @@ def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
     token = Metadata.parse(view).draft
     if token is None:
         return
-    p = privacy(d.settings)
+    p = d.privacy
     with d.db.session() as session:
         draft = cases.peek_draft(session, p, token=token, user_id=user_id)
     if draft is None:
@@ -113,7 +112,7 @@ def on_preview_closed(ack: Ack, body: dict[str, Any], context: Any) -> None:
     token = Metadata.parse(body.get("view") or {}).draft
     if token:
         with d.db.session() as session:
-            cases.take_draft(session, privacy(d.settings), token=token, user_id=user_of(body))
+            cases.take_draft(session, d.privacy, token=token, user_id=user_of(body))
 
 
 def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -127,7 +126,7 @@ def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     answer: dict[str, Any] = {}
     try:
         user_id = user_of(body)
-        p = privacy(d.settings)
+        p = d.privacy
         try:
             token = Metadata.parse(body.get("view") or {}).draft
         except NotFound as error:
@@ -159,7 +158,7 @@ def on_send_again_button(ack: Ack, body: dict[str, Any], client: WebClient, cont
     """The requester sends again a confirmed request that could not be checked for names."""
     ack()
     d = deps(context)
-    p = privacy(d.settings)
+    p = d.privacy
     user_id = user_of(body)
     try:
         token = str(body["actions"][0]["value"])
@@ -194,7 +193,7 @@ def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str 
     neither, nothing unredacted may be filed: the draft stays (sealed, a day at most) and
     the person is told, with a button to send it again.
     """
-    p = privacy(d.settings)
+    p = d.privacy
     identity = requester_names(client, d, user_id)
     if identity is None:
         with d.db.read() as session:

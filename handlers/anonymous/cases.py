@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackClientError
 from sqlmodel import Session
 
 from bot.jobs import queue as jobs
-from bot.privacy import privacy
 from bot.rules import anonymous as cases
 from bot.rules import requests as request_rules
 from bot.rules.errors import Conflict, NotFound
@@ -46,9 +45,7 @@ def on_take_case_button(
     case_id = case_id_of(body)
     require_volunteer(client, roster, user_id)
     with d.db.session() as session:
-        case = cases.take_case(
-            session, case_id=case_id, volunteer_id=user_id, privacy=privacy(d.settings)
-        )
+        case = cases.take_case(session, case_id=case_id, volunteer_id=user_id, privacy=d.privacy)
         handle = case.handle
         waiting = cases.pending_relays(session, case_id=case_id)
     logger.info("case %s taken", case_id)
@@ -150,7 +147,7 @@ def on_reveal_button(ack: Ack, body: dict[str, Any], client: WebClient, context:
     """
     ack()
     d = deps(context)
-    p = privacy(d.settings)
+    p = d.privacy
     user_id = user_of(body)
     case_id = case_id_of(body)
     with d.db.session() as session:
@@ -222,7 +219,7 @@ def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
         except Conflict:
             return None  # the ally left the programme since
         # The one place the requester's ID is shown to someone else: by their own choice.
-        requester = cases.requester_of(privacy(d.settings), case)
+        requester = cases.requester_of(d.privacy, case)
         conversation = client.conversations_open(users=f"{requester},{ally}")
         answer = client.chat_postMessage(
             channel=conversation["channel"]["id"],

@@ -9,7 +9,6 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.privacy import privacy
 from bot.rules import anonymous as cases
 from bot.rules.errors import NotFound
 from handlers.anonymous.ids import Ids
@@ -114,7 +113,7 @@ def is_requester_message(body: dict[str, Any], context: Any) -> bool:
     if not user_id or not channel:
         return False
     d = deps(context)
-    p = privacy(d.settings)
+    p = d.privacy
     # Read-only: this runs on every DM event before its ack and never waits for SQLite's writer.
     with d.db.read() as session:
         thread_ts = event.get("thread_ts")
@@ -138,7 +137,7 @@ def on_requester_message(
     unit of work is committed: one that fails is logged and loses nothing.
     """
     d = deps(context)
-    p = privacy(d.settings)
+    p = d.privacy
     user_id, channel = str(event["user"]), str(event["channel"])
     thread_ts = event.get("thread_ts")
     files = bool(event.get("files"))
@@ -214,7 +213,7 @@ def is_requester_edit(body: dict[str, Any], context: Any) -> bool:
         return (
             cases.case_in_thread(
                 session,
-                privacy(d.settings),
+                d.privacy,
                 user_id=str(inner["user"]),
                 channel=str(event["channel"]),
                 thread_ts=str(inner["thread_ts"]),
@@ -232,7 +231,7 @@ def on_requester_edit(
     as a due item with the change, like the reply itself.
     """
     d = deps(context)
-    p = privacy(d.settings)
+    p = d.privacy
     inner = _changed_message(event)
     if inner is None:
         return

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackClientError
 from sqlmodel import Session
 
 from bot.jobs import queue as jobs
-from bot.privacy import Identity, privacy, redact
+from bot.privacy import Identity, redact
 from bot.rules import anonymous as cases
 from handlers.anonymous.surface import (
     NamesUnavailable,
@@ -113,7 +113,7 @@ def _holder(case: AnonymousCase) -> str | None:
 
 def _look_up(client: WebClient, d: Deps, relay_id: int) -> _Looked | None:
     """Read the relay and its case, then (no lock held) make the Web API look-ups it needs."""
-    p = privacy(d.settings)
+    p = d.privacy
     with d.db.read() as session:
         relay = cases.get_relay(session, relay_id=relay_id)
         if relay is None:
@@ -165,7 +165,7 @@ def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> b
 
     False if the case or the reply changed since the look-ups (they are made again).
     """
-    p = privacy(d.settings)
+    p = d.privacy
     with d.db.session() as session:
         case = cases.get_case(session, case_id=looked.case_id, lock=True)
         session.refresh(case)

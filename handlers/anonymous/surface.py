@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
 from bot.jobs import queue as jobs
-from bot.privacy import Identity, identity_from_user, privacy
+from bot.privacy import Identity, identity_from_user
 from bot.rules import anonymous as cases
 from handlers.anonymous.inputs import Metadata
 from handlers.common.deps import Deps
@@ -177,7 +177,7 @@ def open_thread(
     client: WebClient, d: Deps, session: Session, case: AnonymousCase, *, queued: bool = False
 ) -> None:
     """Post the case's first message in the requester's DM: the root of the case thread."""
-    p = privacy(d.settings)
+    p = d.privacy
     requester = cases.requester_of(p, case)
     channel = client.conversations_open(users=requester)["channel"]["id"]
     text = f"Your anonymous request was sent as {case.handle}." + (
@@ -218,7 +218,7 @@ def post_to_requester(
         session.refresh(case)
         if case.thread_ts is None:
             open_thread(client, d, session, case)
-    channel = cases.dm_of(privacy(d.settings), case)
+    channel = cases.dm_of(d.privacy, case)
     assert channel is not None
     client.chat_postMessage(channel=channel, thread_ts=case.thread_ts, text=text, blocks=blocks)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
-from bot.privacy import IdentityCache
+from bot.privacy import IdentityCache, Privacy, privacy
 from handlers.common.roster import VolunteerRoster
 from messages.content import Content, load_content
 from storage.db import Database
@@ -27,6 +27,11 @@ class Deps:
     due_handlers: dict[str, DueHandler] = field(default_factory=dict)
     # Requesters' names fetched as the request modal opens (handlers.requests, .anonymous).
     identities: IdentityCache = field(default_factory=IdentityCache)
+    # Sealing and keyed markers from ALLYBOT_SECRET_KEY, made once for the app.
+    privacy: Privacy = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "privacy", privacy(self.settings))
 
 
 def build_deps(settings: Settings, db: Database | None = None) -> Deps:

@@ -18,7 +18,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
-from bot.privacy import privacy
 from bot.rules import requests as rules
 from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
 from handlers.anonymous import asking as case_asking
@@ -53,6 +52,7 @@ from handlers.requests.surface import (
     request_modal,
     request_view,
 )
+from handlers.surveys import misuse as misuse_review
 from messages.render import render_blocks
 from storage import anonymous as anonymous_store
 from storage import requests as store
@@ -127,6 +127,7 @@ def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
         return
     try:
         with d.db.read() as session:  # before the ack: never waits for SQLite's writer
+            misuse_review.refuse_if_paused(session, d, user_id=user_id)
             rules.check_open_limit(session, requester_id=user_id)
     except InvalidInput as error:
         ack(response_action="errors", errors={error.block_id or Ids.DETAILS: error.message})
@@ -190,7 +191,7 @@ def _offer(
                 request_id=request_id,
                 ally_user_id=user_id,
                 source=source,
-                privacy=privacy(d.settings),
+                privacy=d.privacy,
             )
     except rules.NotAnAlly as refusal:
         tell_privately(
@@ -268,7 +269,7 @@ def on_reaction_added(
                     request_id=request_id,
                     ally_user_id=user_id,
                     source="reaction",
-                    privacy=privacy(d.settings),
+                    privacy=d.privacy,
                 )
         except UserFacingError as error:
             refusal = error
@@ -400,45 +401,6 @@ def _show_withdrawn(client: WebClient, d: Deps, body: dict[str, Any], view: Requ
         publish_home(client, d, user_id=user_id)
 
 
-def _misuse_key(d: Deps, *, request_id: int, user_id: str) -> str:
-    """The processed-event key of one person's report on one request: a keyed hash of both,
-    within the column's 64 characters. Not the reporter's own marker, which anonymous cases
-    carry: the note in the volunteers channel names the reporter, so that would tie them."""
-    return f"misuse:{privacy(d.settings).marker(f'misuse:{request_id}:{user_id}')[:56]}"
-
-
 def on_report_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """ "Report misuse": tell the volunteers once per request and reporter; thank privately.
-
-    The report is claimed (a processed event) and the note posted in one unit of work: a
-    double click or a retry posts once, and a failed post leaves nothing claimed.
-    """
-    ack()
-    d = deps(context)
-    request_id = _request_id(body)
-    user_id = body["user"]["id"]
-    with d.db.session() as session:
-        request = store.get_request(session, request_id=request_id)
-        if request is None:
-            raise NotFound("That request no longer exists.")
-        key = _misuse_key(d, request_id=request_id, user_id=user_id)
-        reported = store.claim_event(session, event_id=key)
-        if reported:
-            client.chat_postMessage(
-                channel=d.settings.volunteers_channel,
-                text=f"Request #{request_id} was reported as possible misuse.",
-                blocks=render_blocks(
-                    "requests/misuse_note.json.j2",
-                    reporter=user_id,
-                    request_id=request_id,
-                    category_label=request_view(d, request).category_label,
-                ),
-            )
-    text = (
-        "Thank you for telling us. The programme's volunteers will review this request."
-        if reported
-        else "You have already reported this request. Thank you: it is with the volunteers."
-    )
-    tell_privately(
-        client, user_id=user_id, channel_id=_channel(body), text=text, blocks=notice_blocks(text)
-    )
+    """ "Report misuse": one review card per request, with a count (handlers.surveys.misuse)."""
+    misuse_review.on_report_clicked(ack, body, client, context)
