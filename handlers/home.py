@@ -8,11 +8,13 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.privacy import privacy
+from bot.rules import misuse
 from bot.rules.allies import profile
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps
 from handlers.points import home_standings_blocks
-from messages.render import render
+from messages.render import render, render_blocks
 from storage import requests as store
 
 
@@ -74,9 +76,12 @@ STATUS_TEXT = "Your requests and ally profile"
 
 
 def status_blocks(d: Deps, user_id: str) -> list[dict[str, Any]]:
-    """What `/ally status` shows: the home's requests and ally profile, without the rest."""
+    """What `/ally status` shows: a pause if any, the home's requests and ally profile."""
     blocks: list[dict[str, Any]] = home_view(d, user_id, standings=False)["blocks"]
-    return blocks[3:]
+    with d.db.read() as session:
+        paused = misuse.is_paused(session, marker=privacy(d.settings).marker(user_id))
+    shown = render_blocks("surveys/paused.json.j2", text=misuse.PAUSED_TEXT) if paused else []
+    return shown + blocks[3:]
 
 
 def on_status_command(call: Invocation) -> None:

@@ -137,9 +137,11 @@ def refusal_for(session: Session, privacy: Privacy, *, user_id: str) -> str | No
     """Why this person may not send an anonymous request now, or None (read-only)."""
     marker = privacy.marker(user_id)
     if session.get(CasePause, marker) is not None:
+        # A pause stops requests of both kinds (bot.rules.misuse says the same by name).
         return (
-            "You can't send anonymous requests at the moment. You can still ask for an ally "
-            "by name, or talk to the programme's organisers."
+            "Your requests are paused for now, so I can't send this one. This happens after a "
+            "review; if you think it is a mistake, or you need support, please talk to the "
+            "programme's organisers. They will be glad to hear from you."
         )
     open_cases = session.exec(
         select(func.count())

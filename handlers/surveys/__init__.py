@@ -6,10 +6,10 @@ from slack_bolt import App
 
 from bot.rules.surveys import runs
 from handlers.common.commands import Routes
-from handlers.surveys import listeners, surface
+from handlers.surveys import listeners, misuse, surface
 from handlers.surveys.ids import Ids
 
-__all__ = ["Ids", "listeners", "register", "surface"]
+__all__ = ["Ids", "listeners", "misuse", "register", "surface"]
 
 
 def register(app: App, routes: Routes) -> None:
@@ -17,6 +17,10 @@ def register(app: App, routes: Routes) -> None:
     routes.admin.add("survey", listeners.on_survey_command, listeners.USAGE)
     app.action(Ids.ANSWER.value)(listeners.on_answer_clicked)
     app.view(Ids.VIEW.value)(listeners.on_form_submitted)
+    routes.admin.add("pause", misuse.on_pause_command, misuse.PAUSE_USAGE)
+    routes.admin.add("unpause", misuse.on_unpause_command, "`/ally-admin unpause @person`")
+    app.action(Ids.DISMISS.value)(misuse.on_decision_clicked)
+    app.action(Ids.PAUSE.value)(misuse.on_decision_clicked)
     routes.due[runs.FANOUT] = surface.on_fanout_due
     routes.due[runs.SEND] = surface.on_send_due
     routes.due[runs.REMINDER] = surface.on_reminder_due

@@ -445,7 +445,7 @@ def test_paused_requester_is_told_privately_at_submission(sbox: Sandbox) -> None
         values={"kind": "anonymous", "category": "career_advice", "details": "x", "consent": True},
     )
     body = answer.json()
-    assert body["response_action"] == "errors" and "can't send anonymous" in body["errors"]["kind"]
+    assert body["response_action"] == "errors" and "requests are paused" in body["errors"]["kind"]
 
 
 # 3. taking the case

@@ -24,6 +24,7 @@ from bot.rules import requests as rules
 from storage.models.programme import ProcessedEvent
 from storage.models.requests import AllyRequest, Match
 from storage.models.schedule import DueItem
+from storage.models.surveys import MisuseReporter
 from storage.types import utcnow
 from tests.handlers.test_requests import (
     CONFIRMATION,
@@ -253,8 +254,8 @@ def test_a_request_withdrawn_before_its_card_is_never_posted(sqlite_sandbox: San
 
 
 def test_report_misuse_twice_posts_once(sandbox: Sandbox) -> None:
-    """Two clicks at once, then a third, by one ally: one note; the others hear it was
-    already reported. Another ally's report is a second note."""
+    """Two clicks at once, then a third, by one ally: one card; the others hear it was
+    already reported. Another ally's report updates the same card's count."""
     box = sandbox
     _bot_in_volunteers(box)
     card = _ask(box)
@@ -268,9 +269,14 @@ def test_report_misuse_twice_posts_once(sandbox: Sandbox) -> None:
     assert len(box.fake.messages(box.workspace.volunteers_channel)) == 1
     assert len(_told(box, amara.id, "volunteers will review")) == 1
     box.slack.click(ben.id, "report_misuse", message=card)
-    _until(lambda: len(box.fake.messages(box.workspace.volunteers_channel)) == 2)
+    box.fake.wait_for("chat.update", predicate=lambda c: "by 2 people" in json.dumps(c.args))
+    settle(box)
+    [review] = box.fake.messages(box.workspace.volunteers_channel)
+    assert "by 2 people" in json.dumps(review) and amara.id not in json.dumps(review)
+    assert ben.id not in json.dumps(review)
     with box.db.session() as s:
         keys = " ".join(s.exec(select(ProcessedEvent.event_id)).all())
+        keys += " ".join(s.exec(select(MisuseReporter.marker)).all())
     assert amara.id not in keys and ben.id not in keys
     # Nor the reporters' own markers, which their anonymous cases would carry.
     markers = [privacy(box.settings).marker(p.id)[:12] for p in (amara, ben)]

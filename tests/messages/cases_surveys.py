@@ -80,7 +80,25 @@ def _report(content: Content) -> list[dict[str, Any]]:
     ]
 
 
+def _misuse_card(content: Content) -> list[dict[str, Any]]:
+    return [
+        {
+            "ids": {"dismiss": "dismiss_report", "pause": "pause_requester"},
+            "report_id": report_id,
+            "request_id": 10**9,
+            "category_label": label,
+            "reports": reports,
+            "status": status,
+            "decided_by": "U0VOL1",
+        }
+        for report_id, label, reports in ((1, "Career advice", 1), (10**9, BU75, 10**6))
+        for status in ("open", "dismissed", "paused")
+    ]
+
+
 CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
+    "surveys/misuse_card.json.j2": _misuse_card,
+    "surveys/paused.json.j2": lambda c: [{"text": "Your requests are paused."}, {"text": LONG}],
     "surveys/invite.json.j2": _invite,
     "surveys/form.json.j2": _form,
     "surveys/report.json.j2": _report,

@@ -163,7 +163,7 @@ def test_open_case_limit_and_pause_refuse_new_requests(db: Database) -> None:
             retention_days=180,
         )
     with db.session() as session:
-        assert "can't send anonymous" in str(cases.refusal_for(session, PRIVACY, user_id=ASKER))
+        assert "requests are paused" in str(cases.refusal_for(session, PRIVACY, user_id=ASKER))
         pause = session.exec(select(CasePause)).one()
         assert pause.requester_marker == PRIVACY.marker(ASKER)
 

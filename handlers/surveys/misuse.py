@@ -1,0 +1,167 @@
+"""The misuse review's Slack surface: the report card, its two buttons, admin pause commands."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.privacy import privacy
+from bot.rules import misuse
+from bot.rules.errors import InvalidInput, NotAllowed, NotFound
+from handlers.common.commands import Invocation
+from handlers.common.deps import Deps, deps
+from handlers.common.replies import tell_privately
+from handlers.requests.surface import notice_blocks, request_view
+from handlers.surveys.ids import Ids
+from messages.render import render_blocks
+from storage import requests as store
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+CARD_IDS = {"dismiss": Ids.DISMISS.value, "pause": Ids.PAUSE.value}
+PERSON = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+PAUSE_USAGE = "`/ally-admin pause @person` / `unpause @person`: stop or allow their requests"
+
+
+def card_blocks(d: Deps, state: misuse.ReportState, category_label: str) -> list[dict[str, Any]]:
+    """The report card for its current count and decision."""
+    return render_blocks(
+        "surveys/misuse_card.json.j2",
+        ids=CARD_IDS,
+        report_id=state.id,
+        request_id=state.request_id,
+        category_label=category_label,
+        reports=state.reports,
+        status=state.status,
+        decided_by=state.decided_by,
+    )
+
+
+def _card_text(state: misuse.ReportState) -> str:
+    return f"Request #{state.request_id} was reported as possible misuse ({state.reports})."
+
+
+def on_report_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """ "Report misuse": one card per request with a count; the reporter is thanked privately.
+
+    The count and the card are one unit of work: a failed post leaves nothing counted, so the
+    person can report again; a second report by the same person changes nothing.
+    """
+    ack()
+    d = deps(context)
+    try:
+        request_id = int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise NotFound("That button no longer works.") from None
+    user_id = str(body["user"]["id"])
+    marker = misuse.reporter_marker(privacy(d.settings), request_id=request_id, user_id=user_id)
+    with d.db.session() as session:
+        state = misuse.report(session, request_id=request_id, marker=marker)
+        if state.counted:
+            request = store.get_request(session, request_id=request_id)
+            assert request is not None
+            label = request_view(d, request).category_label
+            blocks = card_blocks(d, state, label)
+            if state.card_ts and state.card_channel:
+                client.chat_update(
+                    channel=state.card_channel,
+                    ts=state.card_ts,
+                    text=_card_text(state),
+                    blocks=blocks,
+                )
+            else:
+                posted = client.chat_postMessage(
+                    channel=d.settings.volunteers_channel, text=_card_text(state), blocks=blocks
+                )
+                misuse.record_card(
+                    session,
+                    report_id=state.id,
+                    channel=str(posted["channel"]),
+                    ts=str(posted["ts"]),
+                )
+    text = (
+        "Thank you for telling us. The programme's volunteers will review this request."
+        if state.counted
+        else "You have already reported this request. Thank you: it is with the volunteers."
+    )
+    channel = (body.get("channel") or {}).get("id")
+    tell_privately(
+        client, user_id=user_id, channel_id=channel, text=text, blocks=notice_blocks(text)
+    )
+
+
+def on_decision_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """`dismiss_report` or `pause_requester`, by a volunteer; the first decision wins."""
+    ack()
+    d = deps(context)
+    user_id = str(body["user"]["id"])
+    if user_id not in d.volunteers.members(client):
+        raise NotAllowed("Only the programme's volunteers can review misuse reports.")
+    action = body["actions"][0]
+    try:
+        report_id = int(action["value"])
+    except (KeyError, TypeError, ValueError):
+        raise NotFound("That button no longer works.") from None
+    decision = misuse.PAUSED if action["action_id"] == Ids.PAUSE.value else misuse.DISMISSED
+    with d.db.session() as session:
+        state = misuse.decide(
+            session,
+            report_id=report_id,
+            decision=decision,
+            by=user_id,
+            privacy=privacy(d.settings),
+            now=utcnow(),
+        )
+        request = store.get_request(session, request_id=state.request_id)
+        label = request_view(d, request).category_label if request else "request"
+    if state.card_channel and state.card_ts:
+        client.chat_update(
+            channel=state.card_channel,
+            ts=state.card_ts,
+            text=_card_text(state),
+            blocks=card_blocks(d, state, label),
+        )
+
+
+def _person(args: str) -> str:
+    found = PERSON.match(args.strip())
+    if not found:
+        raise InvalidInput("Name one person, e.g. `/ally-admin pause @someone`.")
+    return found.group(1)
+
+
+def on_pause_command(call: Invocation) -> None:
+    """`/ally-admin pause @person`: they can make no request until unpaused."""
+    call.ack()
+    user_id = _person(call.args)
+    with call.deps.db.session() as session:
+        misuse.pause(session, marker=privacy(call.deps.settings).marker(user_id), by=call.user_id)
+    call.reply(f"<@{user_id}> is paused: they can make no request until you unpause them.")
+
+
+def on_unpause_command(call: Invocation) -> None:
+    """`/ally-admin unpause @person`: lift their pause, whatever set it."""
+    call.ack()
+    user_id = _person(call.args)
+    with call.deps.db.session() as session:
+        misuse.unpause(session, marker=privacy(call.deps.settings).marker(user_id))
+    call.reply(f"<@{user_id}> is no longer paused.")
+
+
+def paused_line(d: Deps, user_id: str) -> str | None:
+    """What `/ally status` says about a pause, if any."""
+    with d.db.read() as session:
+        paused = misuse.is_paused(session, marker=privacy(d.settings).marker(user_id))
+    return misuse.PAUSED_TEXT if paused else None
+
+
+def refuse_if_paused(session: Session, d: Deps, *, user_id: str) -> None:
+    """A paused person's request is refused kindly, in the request form (InvalidInput)."""
+    if misuse.is_paused(session, marker=privacy(d.settings).marker(user_id)):
+        raise InvalidInput(misuse.PAUSED_TEXT)

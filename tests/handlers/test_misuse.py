@@ -1,0 +1,115 @@
+"""The misuse review: one card per request with a count, dismiss or pause by a volunteer,
+admin pause/unpause, a paused person told kindly and shown the pause in `/ally status`."""
+
+from __future__ import annotations
+
+import json
+
+from bot.devkit.sandbox import Sandbox
+from handlers.surveys.ids import Ids
+from tests.handlers.test_requests import _ask, _bot_in_volunteers, _until
+from tests.helpers import settle
+
+ADMIN = "U0ADMIN"
+
+
+def _card(box: Sandbox) -> dict:
+    [card] = box.fake.messages(box.workspace.volunteers_channel)
+    return card
+
+
+def _report_twice(box: Sandbox) -> dict:
+    _bot_in_volunteers(box)
+    request_card = _ask(box)
+    amara, ben, _ = box.workspace.allies
+    box.slack.click(amara.id, "report_misuse", message=request_card)
+    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    box.slack.click(ben.id, "report_misuse", message=request_card)
+    box.fake.wait_for("chat.update", predicate=lambda c: "by 2 people" in json.dumps(c.args))
+    settle(box)
+    return _card(box)
+
+
+def _try_to_ask(box: Sandbox) -> dict:
+    asker = box.workspace.requester.id
+    box.slack.slash("/ally", "", user_id=asker, channel_id=box.workspace.general_channel)
+    view = _until(lambda: box.fake.current_view(asker))
+    answer = box.slack.submit_view(
+        asker,
+        view,
+        {"kind": "named", "category": "career_advice", "details": "Again", "consent": True},
+    )
+    return answer.json() or {}
+
+
+def _admin(box: Sandbox, words: str) -> str:
+    before = len(box.fake.calls_to("chat.postEphemeral"))
+    box.slack.slash("/ally-admin", words, user_id=ADMIN)
+    settle(box)
+    return json.dumps([c.args for c in box.fake.calls_to("chat.postEphemeral")[before:]])
+
+
+def test_reports_make_one_card_with_a_count_and_a_volunteer_dismisses_it(
+    sandbox: Sandbox,
+) -> None:
+    """Two reporters: one card saying 2 people, naming neither; Dismiss retires its buttons,
+    and a second decision is refused."""
+    box = sandbox
+    card = _report_twice(box)
+    shown = json.dumps(card)
+    assert "by 2 people" in shown
+    assert all(p.id not in shown for p in box.workspace.allies)
+    assert Ids.DISMISS.value in shown and Ids.PAUSE.value in shown
+    vera, wale = box.workspace.volunteers
+    box.slack.click(vera.id, Ids.DISMISS.value, message=card)
+    box.fake.wait_for("chat.update", predicate=lambda c: "Dismissed by" in json.dumps(c.args))
+    settle(box)
+    after = json.dumps(_card(box))
+    assert "Dismissed by" in after and Ids.PAUSE.value not in after
+    box.slack.click(wale.id, Ids.PAUSE.value, message=card)
+    settle(box)
+    assert "already dismissed" in json.dumps(box.fake.ephemerals(wale.id))
+    assert _try_to_ask(box).get("response_action") != "errors"
+
+
+def test_only_volunteers_decide(sandbox: Sandbox) -> None:
+    """An ally who is not a volunteer cannot dismiss or pause."""
+    box = sandbox
+    card = _report_twice(box)
+    ally = box.workspace.allies[2]
+    box.slack.click(ally.id, Ids.PAUSE.value, message=card)
+    settle(box)
+    assert "Only the programme's volunteers" in json.dumps(box.fake.ephemerals(ally.id))
+    assert Ids.PAUSE.value in json.dumps(_card(box))
+
+
+def test_pausing_the_requester_stops_their_requests_kindly_until_unpaused(
+    sandbox: Sandbox,
+) -> None:
+    """Pause from the card: the requester's next request is refused kindly in the form, the
+    pause shows in `/ally status`; an admin's unpause lets them ask again."""
+    box = sandbox
+    card = _report_twice(box)
+    vera = box.workspace.volunteers[0]
+    box.slack.click(vera.id, Ids.PAUSE.value, message=card)
+    box.fake.wait_for("chat.update", predicate=lambda c: "was paused by" in json.dumps(c.args))
+    answer = _try_to_ask(box)
+    assert answer["response_action"] == "errors"
+    assert "requests are paused" in json.dumps(answer["errors"])
+    asker = box.workspace.requester.id
+    box.slack.slash("/ally", "status", user_id=asker, channel_id=box.workspace.general_channel)
+    settle(box)
+    assert "requests are paused" in json.dumps(box.fake.ephemerals(asker))
+    assert "already paused" in _admin(box, f"pause <@{asker}|priya>")
+    assert "no longer paused" in _admin(box, f"unpause <@{asker}>")
+    assert "not paused" in _admin(box, f"unpause <@{asker}>")
+    assert _try_to_ask(box).get("response_action") != "errors"
+
+
+def test_admin_pause_and_bad_input(sandbox: Sandbox) -> None:
+    """`pause <@U…|name>` pauses; pausing again says so; a pause without a person is refused."""
+    box = sandbox
+    person = box.workspace.colleague.id
+    assert "is paused" in _admin(box, f"pause <@{person}|tom>")
+    assert "already paused" in _admin(box, f"pause <@{person}>")
+    assert "Name one person" in _admin(box, "pause tom")
