@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.rules.yearend import calls
+from bot.rules.yearend import nudges as nudge_rules
 from handlers.common.commands import Routes
-from handlers.yearend import awards, listeners, surface
+from handlers.yearend import awards, listeners, nudges, surface
 from handlers.yearend.ids import Ids
 
 
@@ -38,6 +39,15 @@ def register(app: App, routes: Routes) -> None:
     )
     app.action(Ids.CONFIRM_AWARDS.value)(awards.on_confirm_button)
     routes.due[awards.ANNOUNCE] = awards.on_announce_due
+    routes.admin.add(
+        "nudges",
+        nudges.on_nudges_command,
+        "`/ally-admin nudges [YYYY]`: preview the units that took no part, then invite them",
+    )
+    nudges.add_contact_route(routes)
+    app.action(Ids.SEND_NUDGES.value)(nudges.on_send_button)
+    routes.due[nudge_rules.NUDGE_UNIT] = nudges.on_unit_due
+    routes.due[nudge_rules.NUDGE_POST] = nudges.on_post_due
     routes.due[calls.STORIES_CALL] = surface.on_stories_call_due
     routes.due[surface.CARD] = surface.on_card_due
     routes.due[surface.DECIDED] = surface.on_decided_due

@@ -138,3 +138,22 @@ CASES["yearend/announcement.json.j2"] = lambda c: [
     {"awards": (compute_empty(),) * 3, "year": 2026},
 ]
 CASES["yearend/call.json.j2"] = lambda c: [{"ids": Ids, "year": 2026}]
+
+
+def _targets() -> list[Any]:
+    from bot.rules.yearend.nudges import Target
+
+    return [
+        Target(i, f"{BU75[:70]} {i}", tuple(f"U{i:08d}" for _ in range(i % 3))) for i in range(600)
+    ]
+
+
+CASES["yearend/nudges_preview.json.j2"] = lambda c: [
+    {"year": 2026, "targets": t, "already": a, "ids": Ids, "page": p, "pages": 2, "confirm": p == 2}
+    for t, a in (([], []), (_targets()[:3], [_targets()[0].name]), (_targets()[:50], []))
+    for p in (1, 2)
+]
+CASES["yearend/nudge.json.j2"] = lambda c: [{"unit": u, "year": 2026} for u in ("Sales", BU75)]
+CASES["yearend/nudge_post.json.j2"] = lambda c: [
+    {"units": u, "year": 2026} for u in (["Sales"], [t.name for t in _targets()])
+]

@@ -1,0 +1,154 @@
+"""`/ally-admin nudges [YYYY]`, `send_nudges`, `/ally-admin bu contact NAME <@U…>` and the
+paced sends (due items: never a loop of posts inside a listener)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot.jobs import queue as jobs
+from bot.rules.errors import NotAllowed
+from bot.rules.yearend import nudges, results
+from handlers.common.commands import Handler, Invocation, Route, Routes
+from handlers.common.deps import Deps, deps
+from handlers.common.replies import tell_privately
+from handlers.yearend.ids import Ids
+from messages.render import escape_mrkdwn, render_blocks
+from storage import yearend as store
+from storage.types import utcnow
+
+
+# Units per preview message: a line is at most ~160 characters, so a message stays far below
+# Slack's ~12,000-character limit.
+PER_MESSAGE = 50
+
+
+def _notice(text: str) -> list[dict[str, Any]]:
+    return render_blocks("yearend/notice.json.j2", text=text)
+
+
+def on_nudges_command(call: Invocation) -> None:
+    """Preview the units that took no part, with `send_nudges`."""
+    call.ack()
+    d = call.deps
+    year = results.parse_year(call.args, now=utcnow(), settings=d.settings)
+    helpers = d.volunteers.members(call.client)
+    with d.db.read() as session:
+        found = nudges.targets(session, year=year, settings=d.settings, volunteers=helpers)
+        already = [t.name for t in found if nudges.nudged(session, year=year, unit_id=t.unit_id)]
+    text = f"{len(found)} business unit(s) took no part in {year}: " + escape_mrkdwn(
+        ", ".join(t.name for t in found)[:2000]
+    )
+    split = [found[i : i + PER_MESSAGE] for i in range(0, len(found), PER_MESSAGE)] or [[]]
+    for page, part in enumerate(split, 1):
+        blocks = render_blocks(
+            "yearend/nudges_preview.json.j2",
+            year=year,
+            targets=part,
+            already=already,
+            ids=Ids,
+            page=page,
+            pages=len(split),
+            confirm=page == len(split),
+        )
+        call.reply(text if page == 1 else f"{year} nudges, continued", blocks)
+
+
+def on_send_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """An admin sends: each unit's invitation is scheduled once per year, paced."""
+    ack()
+    d = deps(context)
+    user = str(body["user"]["id"])
+    if not d.settings.is_admin(user):
+        raise NotAllowed("Only programme admins can send the invitations.")
+    value = str((body.get("actions") or [{}])[0].get("value") or "")
+    if not value.isdigit():
+        raise NotAllowed("That button no longer works.")
+    year = results.parse_year(value, now=utcnow(), settings=d.settings)
+    helpers = d.volunteers.members(client)
+    with d.db.session() as session:
+        found = nudges.targets(session, year=year, settings=d.settings, volunteers=helpers)
+        done = nudges.schedule(session, year=year, found=found)
+    text = (
+        f"Invitations for {done.units} business unit(s) are on their way, paced within "
+        f"Slack's limits."
+        + (f" {done.already} unit(s) were already invited this year." if done.already else "")
+    )
+    channel = (body.get("channel") or {}).get("id")
+    tell_privately(client, user_id=user, channel_id=channel, text=text, blocks=_notice(text))
+
+
+def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
+    """DM each contact of one unit once (recorded per contact in the item)."""
+    year = int(item.payload["year"])
+    unit_id = int(item.payload["unit_id"])
+    with d.db.read() as session:
+        name = store.unit_names_by_id(session).get(unit_id)
+    if name is None:
+        return
+    for contact in item.payload.get("contacts") or []:
+        if item.sent.get(contact):
+            continue
+        answer = client.chat_postMessage(
+            channel=contact,
+            text=f"An invitation for {escape_mrkdwn(name)} to join the allyship programme",
+            blocks=render_blocks("yearend/nudge.json.j2", unit=name, year=year),
+        )
+        with d.db.session() as session:
+            jobs.record_sent(session, key=item.key, name=contact, value=str(answer["ts"]))
+
+
+def on_post_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
+    """The one friendly post for the units without a contact."""
+    if item.sent.get("ts"):
+        return
+    year = int(item.payload["year"])
+    with d.db.read() as session:
+        names = store.unit_names_by_id(session)
+    units = [names[i] for i in item.payload.get("unit_ids") or [] if i in names]
+    if not units:
+        return
+    answer = client.chat_postMessage(
+        channel=d.settings.announcements_channel,
+        text=f"There is still time to join the {year} allyship programme",
+        blocks=render_blocks("yearend/nudge_post.json.j2", units=units, year=year),
+    )
+    with d.db.session() as session:
+        jobs.record_sent(session, key=item.key, name="ts", value=str(answer["ts"]))
+
+
+def on_contact(call: Invocation) -> None:
+    """`bu contact NAME <@U…>`: name a unit's contact for the invitations."""
+    call.ack()
+    with call.deps.db.session() as session:
+        unit, user = nudges.parse_contact(call.args, session=session)
+        added = nudges.add_contact(session, unit_id=int(unit.id or 0), user_id=user)
+    name = escape_mrkdwn(unit.name)
+    text = (
+        f"<@{user}> is now a contact for {name}."
+        if added
+        else f"<@{user}> was already a contact for {name}."
+    )
+    call.reply(text, _notice(text))
+
+
+def add_contact_route(routes: Routes) -> None:
+    """Add `contact` to `/ally-admin bu` (registered by the allies feature) without touching
+    its other words: `bu contact ...` comes here, everything else goes on to the original."""
+    original = routes.admin.routes.get("bu")
+    if original is None:
+        routes.admin.add("bu", on_contact, f"{nudges.CONTACT_USAGE}: a unit's contact for nudges")
+        return
+    before: Handler = original.handler
+
+    def on_bu(call: Invocation) -> None:
+        if call.args.strip().lower().startswith("contact"):
+            on_contact(call)
+        else:
+            before(call)
+
+    routes.admin.routes["bu"] = Route(
+        on_bu, f"{original.usage}; {nudges.CONTACT_USAGE} names a unit's contact for nudges"
+    )
