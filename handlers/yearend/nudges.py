@@ -19,7 +19,6 @@ from messages.render import escape_mrkdwn, render_blocks
 from storage import yearend as store
 from storage.types import utcnow
 
-
 # Units per preview message: a line is at most ~160 characters, so a message stays far below
 # Slack's ~12,000-character limit.
 PER_MESSAGE = 50
