@@ -14,6 +14,7 @@ from bot.rules.allies import profile
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps
 from handlers.points import home_standings_blocks
+from handlers.surveys.stats import home_blocks as admin_figures
 from messages.render import render, render_blocks
 from storage import requests as store
 
@@ -36,8 +37,10 @@ def register(app: App, routes: Routes) -> None:
     )
 
 
-def home_view(d: Deps, user_id: str, *, standings: bool = True) -> dict[str, Any]:
-    """The home view for this person."""
+def home_view(
+    d: Deps, user_id: str, *, standings: bool = True, client: WebClient | None = None
+) -> dict[str, Any]:
+    """The home view for this person (admins also see the programme's figures)."""
     with d.db.session() as session:
         requests = [
             HomeRequest(
@@ -54,7 +57,8 @@ def home_view(d: Deps, user_id: str, *, standings: bool = True) -> dict[str, Any
         purpose=d.content.purpose,
         requests=requests,
         profile=ally,
-        standings=home_standings_blocks(d) if standings else [],
+        standings=(home_standings_blocks(d) if standings else [])
+        + (admin_figures(d, client) if standings and d.settings.is_admin(user_id) else []),
     )
     assert isinstance(view, dict)
     return view
@@ -62,7 +66,7 @@ def home_view(d: Deps, user_id: str, *, standings: bool = True) -> dict[str, Any
 
 def publish_home(client: WebClient, d: Deps, *, user_id: str) -> None:
     """Publish (or refresh) this person's Home tab."""
-    client.views_publish(user_id=user_id, view=home_view(d, user_id))
+    client.views_publish(user_id=user_id, view=home_view(d, user_id, client=client))
 
 
 def on_app_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:

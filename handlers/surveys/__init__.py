@@ -6,10 +6,10 @@ from slack_bolt import App
 
 from bot.rules.surveys import runs
 from handlers.common.commands import Routes
-from handlers.surveys import listeners, misuse, surface
+from handlers.surveys import listeners, misuse, stats, surface
 from handlers.surveys.ids import Ids
 
-__all__ = ["Ids", "listeners", "misuse", "register", "surface"]
+__all__ = ["Ids", "listeners", "misuse", "register", "stats", "surface"]
 
 
 def register(app: App, routes: Routes) -> None:
@@ -17,6 +17,7 @@ def register(app: App, routes: Routes) -> None:
     routes.admin.add("survey", listeners.on_survey_command, listeners.USAGE)
     app.action(Ids.ANSWER.value)(listeners.on_answer_clicked)
     app.view(Ids.VIEW.value)(listeners.on_form_submitted)
+    routes.admin.add("stats", stats.on_stats_command, stats.USAGE)
     routes.admin.add("pause", misuse.on_pause_command, misuse.PAUSE_USAGE)
     routes.admin.add("unpause", misuse.on_unpause_command, "`/ally-admin unpause @person`")
     app.action(Ids.DISMISS.value)(misuse.on_decision_clicked)
