@@ -31,3 +31,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE or DELETE changed (a driver may report None)."""
+    return int(result.rowcount or 0)

@@ -30,8 +30,8 @@ from sqlmodel import Session, col, select
 
 from bot.jobs import queue as jobs
 from bot.privacy import Privacy
-from bot.rules import anonymous as cases
 from bot.rules import requests as rules
+from bot.rules.anonymous import cases, relays
 from storage import requests as store
 from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause
 from storage.models.feedback import Feedback
@@ -269,7 +269,7 @@ def _forget_cases_asked(session: Session, marker: str, done: Forgotten) -> None:
             cases.unlink_requester(session, case)
             # Its replies' sealed words go now (the unredacted words of a person forgotten);
             # their copies shown so far stay until the case side, like the case's text.
-            cases.purge_relays(session, case_id=case.id)
+            relays.purge_relays(session, case_id=case.id)
             session.flush()
             done.case_closing.append(case.id)
             continue
@@ -352,7 +352,7 @@ def _forget_cases_held(session: Session, privacy: Privacy, user_id: str, done: F
         held_ids.append(case.id)
     # The requester's replies shown in their DM, on any case, are blanked, and with them the
     # records of where they are (their DM); replies not yet shown wait for the next holder.
-    cases.blank_copies_of(session, privacy, volunteer_id=user_id, held=held_ids)
+    relays.blank_copies_of(session, privacy, volunteer_id=user_id, held=held_ids)
     session.flush()
 
 

@@ -10,7 +10,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases, drafts
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.requests import ANONYMOUS, RequestForm
 from handlers.anonymous.ids import Ids
@@ -61,18 +61,18 @@ def on_anonymous_request_submitted(
             answer = {"response_action": "errors", "errors": {Ids.KIND.value: refusal}}
             return
         token = secrets.token_urlsafe(32)
-        draft = cases.Draft(category=form.category, details=form.details, timing=form.timing)
+        draft = drafts.Draft(category=form.category, details=form.details, timing=form.timing)
         # The sealed draft is the minimum written before the ack: Send and Edit need it at once.
         # On SQLite another writer may hold the lock (through a Web API call): wait only
         # briefly, and rather ask the person to try again than miss the ack.
         with d.db.session(wait=PRE_ACK_WAIT) as session:
-            cases.save_draft(session, p, token=token, user_id=user_id, draft=draft)
+            drafts.save_draft(session, p, token=token, user_id=user_id, draft=draft)
         identity = d.identities.get(user_id)
         if identity is None:
             identity = quick_identity(client, user_id)
             if identity is not None:
                 d.identities.put(user_id, identity)
-        shown = cases.redact_draft(draft, identity) if identity is not None else None
+        shown = drafts.redact_draft(draft, identity) if identity is not None else None
         answer = {"response_action": "update", "view": preview_view(d, token, shown)}
     finally:
         ack(**answer)
@@ -93,7 +93,7 @@ def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
         return
     p = d.privacy
     with d.db.session() as session:
-        draft = cases.peek_draft(session, p, token=token, user_id=user_id)
+        draft = drafts.peek_draft(session, p, token=token, user_id=user_id)
     if draft is None:
         return  # already confirmed, edited or abandoned
     prefill = RequestForm(
@@ -101,7 +101,7 @@ def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
     )
     client.views_update(view_id=view["id"], view=request_surface.request_modal(d, prefill))
     with d.db.session() as session:
-        cases.take_draft(session, p, token=token, user_id=user_id)
+        drafts.take_draft(session, p, token=token, user_id=user_id)
     prefetch_identity(client, d, user_id)
 
 
@@ -112,7 +112,7 @@ def on_preview_closed(ack: Ack, body: dict[str, Any], context: Any) -> None:
     token = Metadata.parse(body.get("view") or {}).draft
     if token:
         with d.db.session() as session:
-            cases.take_draft(session, d.privacy, token=token, user_id=user_of(body))
+            drafts.take_draft(session, d.privacy, token=token, user_id=user_of(body))
 
 
 def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -165,7 +165,7 @@ def on_send_again_button(ack: Ack, body: dict[str, Any], client: WebClient, cont
     except (KeyError, IndexError, TypeError):
         raise NotFound("That button no longer works.") from None
     with d.db.read() as session:
-        kept = cases.peek_draft(session, p, token=token, user_id=user_id) is not None
+        kept = drafts.peek_draft(session, p, token=token, user_id=user_id) is not None
         refusal = cases.refusal_for(session, p, user_id=user_id)
     if not kept:
         raise NotFound(
@@ -197,7 +197,7 @@ def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str 
     identity = requester_names(client, d, user_id)
     if identity is None:
         with d.db.read() as session:
-            kept = cases.peek_draft(session, p, token=token, user_id=user_id) is not None
+            kept = drafts.peek_draft(session, p, token=token, user_id=user_id) is not None
         if kept:
             text = (
                 "We could not send your anonymous request just now: we could not check it for "
@@ -211,7 +211,7 @@ def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str 
             )
         return None
     with d.db.session() as session:
-        draft = cases.take_draft(session, p, token=token, user_id=user_id)
+        draft = drafts.take_draft(session, p, token=token, user_id=user_id)
         if draft is None:
             return None  # a second submission of the same preview
         case = cases.open_case(session, p, user_id=user_id, draft=draft, identity=identity)
@@ -240,7 +240,7 @@ def on_draft_expiry_due(deps: Deps, client: WebClient, item: Any) -> None:
     token = str((getattr(item, "payload", None) or {}).get("draft") or "")
     if token:
         with deps.db.session() as session:
-            if cases.expire_draft(session, token=token):
+            if drafts.expire_draft(session, token=token):
                 logger.info("a stale anonymous draft was deleted")
 
 

@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackClientError
 from sqlmodel import Session
 
 from bot.jobs import queue as jobs
-from bot.rules import anonymous as cases
 from bot.rules import requests as request_rules
+from bot.rules.anonymous import cases, relays
 from bot.rules.errors import Conflict, NotFound
 from handlers.anonymous.ids import Ids
 from handlers.anonymous.inputs import Metadata, case_id_of, require_volunteer, selected, user_of
@@ -47,7 +47,7 @@ def on_take_case_button(
     with d.db.session() as session:
         case = cases.take_case(session, case_id=case_id, volunteer_id=user_id, privacy=d.privacy)
         handle = case.handle
-        waiting = cases.pending_relays(session, case_id=case_id)
+        waiting = relays.pending_relays(session, case_id=case_id)
     logger.info("case %s taken", case_id)
     refresh_card(client, d, case_id)
     with d.db.session() as session:

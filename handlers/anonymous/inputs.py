@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases
 from bot.rules.errors import NotAllowed, NotFound
 from handlers.common.deps import Deps
 from handlers.common.roster import VolunteerRoster

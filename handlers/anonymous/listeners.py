@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases, drafts, relays
 from handlers.anonymous.asking import (
     on_case_card_due,
     on_draft_expiry_due,
@@ -53,8 +53,8 @@ def register(app: App, routes: Routes) -> None:
     app.event("message", matchers=[is_requester_edit])(on_requester_edit)
     routes.due[cases.PURGE] = on_purge_due
     routes.due[cases.CARD] = on_case_card_due
-    routes.due[cases.RELAY] = on_relay_due
-    routes.due[cases.RELAYS_PURGE] = on_relays_purge_due
+    routes.due[relays.RELAY] = on_relay_due
+    routes.due[relays.RELAYS_PURGE] = on_relays_purge_due
     routes.due[cases.RELEASED] = on_case_released_due
     routes.due[cases.REVEAL] = on_reveal_due
-    routes.due[cases.DRAFT_EXPIRY] = on_draft_expiry_due
+    routes.due[drafts.DRAFT_EXPIRY] = on_draft_expiry_due

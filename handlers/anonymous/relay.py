@@ -9,7 +9,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases, relays
 from bot.rules.errors import NotFound
 from handlers.anonymous.ids import Ids
 from handlers.anonymous.inputs import Metadata, case_id_of, holder_case, user_of
@@ -131,7 +131,7 @@ def on_requester_message(
 
     Slack does not retry an event it got an ack for, so the reply is kept instead: sealed,
     with its due delivery, in the unit of work that claims the event. It is sent at once;
-    if that fails, the sweep sends it (cases.RELAY), and the copy's ts, recorded under the
+    if that fails, the sweep sends it (relays.RELAY), and the copy's ts, recorded under the
     relay's lock, keeps it from being sent twice. While no volunteer holds the case, the
     reply waits for the next one who takes it. The notices to the requester go after that
     unit of work is committed: one that fails is logged and loses nothing.
@@ -164,12 +164,12 @@ def on_requester_message(
             if status == cases.CLOSED:
                 notices.append(f"{handle} is closed. To ask again, use `/ally`.")
             elif words:
-                relay_id = cases.record_reply(
+                relay_id = relays.record_reply(
                     session,
                     p,
                     case_id=case_id,
                     ts=str(event["ts"]),
-                    reply=cases.Reply(words, files),
+                    reply=relays.Reply(words, files),
                 )
                 if status == cases.OPEN:
                     notices.append(WAITING_FOR_A_VOLUNTEER.format(handle=handle))
@@ -248,14 +248,14 @@ def on_requester_edit(
         )
         if case is None or case.id is None or not ts:
             return
-        reply: cases.Reply | None = None
+        reply: relays.Reply | None = None
         if event.get("subtype") == _EDIT:
             words = str(inner.get("text") or "").strip()
             before = (event.get("previous_message") or {}).get("text")
             if before is not None and str(before).strip() == words:
                 return  # not an edit of the words (an unfurl, say)
-            reply = cases.Reply(words, bool(inner.get("files"))) if words else None
-        relay_id = cases.change_reply(session, p, case_id=case.id, ts=ts, reply=reply)
+            reply = relays.Reply(words, bool(inner.get("files"))) if words else None
+        relay_id = relays.change_reply(session, p, case_id=case.id, ts=ts, reply=reply)
     if relay_id is not None:
         sync_now(client, d, relay_id)
 

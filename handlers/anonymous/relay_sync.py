@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, redact
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases, relays
 from handlers.anonymous.surface import (
     NamesUnavailable,
     notice_blocks,
@@ -51,7 +51,7 @@ def on_relay_due(deps: Deps, client: WebClient, item: Any) -> None:
         sync_relay(client, deps, int(payload["relay_id"]))
         return
     with deps.db.read() as session:
-        waiting = cases.pending_relays(session, case_id=int(payload["case_id"]))
+        waiting = relays.pending_relays(session, case_id=int(payload["case_id"]))
     for relay_id in waiting:
         sync_relay(client, deps, relay_id)
 
@@ -115,7 +115,7 @@ def _look_up(client: WebClient, d: Deps, relay_id: int) -> _Looked | None:
     """Read the relay and its case, then (no lock held) make the Web API look-ups it needs."""
     p = d.privacy
     with d.db.read() as session:
-        relay = cases.get_relay(session, relay_id=relay_id)
+        relay = relays.get_relay(session, relay_id=relay_id)
         if relay is None:
             return None
         case = cases.get_case(session, case_id=relay.case_id)
@@ -169,20 +169,20 @@ def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> b
     with d.db.session() as session:
         case = cases.get_case(session, case_id=looked.case_id, lock=True)
         session.refresh(case)
-        relay = cases.get_relay(session, relay_id=relay_id, lock=True)
+        relay = relays.get_relay(session, relay_id=relay_id, lock=True)
         if relay is None:
             return True
         if relay.withdrawn:
             if relay.copy_channel and relay.copy_ts:
                 _blank_copy(client, relay, f"{case.handle}: deleted by the person who asked.")
-            cases.drop_relay(session, relay_id=relay_id)
+            relays.drop_relay(session, relay_id=relay_id)
             return True
         if case.requester_sealed is None:
             # Cut from the person who asked (forget-me, the purge): nothing of theirs is shown
             # any more; replies never copied go, as the forget-me or the purge would do.
-            cases.purge_relays(session, case_id=looked.case_id)
+            relays.purge_relays(session, case_id=looked.case_id)
             return True
-        reply = cases.pending_reply(p, relay)
+        reply = relays.pending_reply(p, relay)
         if reply is None:
             return True  # the copy shows it already
         holder = _holder(case)
@@ -194,9 +194,9 @@ def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> b
             return False
         copy_channel, copy_ts = relay.copy_channel, relay.copy_ts
         if copy_channel and copy_ts:
-            if looked.names and holder and cases.holds_copy(p, relay, holder):
+            if looked.names and holder and relays.holds_copy(p, relay, holder):
                 _update_copy(client, case, relay_id, (copy_channel, copy_ts), reply, looked.names)
-                cases.record_copy(
+                relays.record_copy(
                     session, p, relay_id=relay_id, channel=copy_channel, ts=copy_ts, holder=holder
                 )
                 return True
@@ -204,9 +204,9 @@ def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> b
             # copy recorded before copies knew their holder): blanked, and the new words go
             # to whoever holds the case now, as a new reply would.
             _blank_copy(client, relay, _NO_LONGER_YOURS.format(handle=case.handle))
-            cases.forget_copy(session, relay_id=relay_id)
+            relays.forget_copy(session, relay_id=relay_id)
         if case.status == cases.CLOSED:
-            cases.drop_relay(session, relay_id=relay_id)  # closed before it reached anyone
+            relays.drop_relay(session, relay_id=relay_id)  # closed before it reached anyone
             return True
         if not (looked.taken and holder and looked.names):
             return True  # it waits for the next volunteer who takes the case
@@ -215,7 +215,7 @@ def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> b
             text=f"{case.handle} replied.",
             blocks=to_volunteer_blocks(case, redact(reply.text, looked.names), reply.files),
         )
-        cases.record_copy(
+        relays.record_copy(
             session, p, relay_id=relay_id, channel=answer["channel"], ts=answer["ts"], holder=holder
         )
         return True
@@ -229,7 +229,7 @@ def _update_copy(
     case: AnonymousCase,
     relay_id: int,
     copy: tuple[str, str],
-    reply: cases.Reply,
+    reply: relays.Reply,
     names: Identity,
 ) -> None:
     """An edit: the holder's copy shows the new words, redacted (a copy that is gone is fine)."""
@@ -265,18 +265,18 @@ def _blank_copies(client: WebClient, d: Deps, relay_ids: list[int]) -> None:
     forgotten are left: their words wait for the case's next holder)."""
     for relay_id in relay_ids:
         with d.db.read() as session:
-            found = cases.get_relay(session, relay_id=relay_id)
+            found = relays.get_relay(session, relay_id=relay_id)
             case_id = found.case_id if found is not None else None
         if case_id is None:
             continue
         with d.db.session() as session:
             case = cases.get_case(session, case_id=case_id, lock=True)
-            relay = cases.get_relay(session, relay_id=relay_id, lock=True)
+            relay = relays.get_relay(session, relay_id=relay_id, lock=True)
             if relay is None or not (relay.copy_channel and relay.copy_ts):
                 continue
             text = f"{case.handle}: message text deleted (this case's messages are no longer kept)."
             _blank_copy(client, relay, text)
-            cases.drop_relay(session, relay_id=relay_id)
+            relays.drop_relay(session, relay_id=relay_id)
 
 
 def on_relays_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
@@ -287,7 +287,7 @@ def on_relays_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
         relay_ids = [int(r) for r in payload["relay_ids"]]
     else:
         with deps.db.read() as session:
-            relay_ids = cases.relays_of(session, case_id=int(payload["case_id"]))
+            relay_ids = relays.relays_of(session, case_id=int(payload["case_id"]))
     _blank_copies(client, deps, relay_ids)
 
 

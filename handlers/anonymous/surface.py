@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, identity_from_user
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases, drafts
 from handlers.anonymous.inputs import Metadata
 from handlers.common.deps import Deps
 from messages.render import render, render_blocks
@@ -121,7 +121,7 @@ def _category_label(d: Deps, category_id: str) -> str:
     return category.label if category else category_id
 
 
-def preview_view(d: Deps, token: str, shown: cases.Draft | None) -> dict[str, Any]:
+def preview_view(d: Deps, token: str, shown: drafts.Draft | None) -> dict[str, Any]:
     view = render(
         "anonymous/preview.json.j2",
         metadata=Metadata(draft=token).dump(),

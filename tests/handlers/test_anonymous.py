@@ -19,7 +19,7 @@ from bot.devkit.fakeslack import Call, Response
 from bot.devkit.sandbox import Person, Sandbox
 from bot.privacy import Identity, IdentityCache, privacy
 from bot.rules import allies
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases
 from storage.models.anonymous import AnonymousCase, CaseDraft
 from storage.models.requests import Match
 from storage.types import utcnow

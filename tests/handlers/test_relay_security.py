@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from bot.devkit.sandbox import Person, Sandbox
 from bot.jobs import queue as jobs
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases, drafts
+from bot.rules.anonymous import relays as relay_rules
 from storage.models.anonymous import AnonymousCase, CaseDraft, CaseRelay
 from storage.types import utcnow
 from tests.handlers.test_anonymous import (
@@ -322,7 +323,7 @@ def test_the_sweep_deletes_drafts_older_than_a_day(box: Sandbox) -> None:
     box.run_due(utcnow() + timedelta(hours=1))
     with box.db.session() as session:
         assert len(session.exec(select(CaseDraft)).all()) == 1
-    box.run_due(utcnow() + cases.DRAFT_MAX_AGE + timedelta(minutes=1))
+    box.run_due(utcnow() + drafts.DRAFT_MAX_AGE + timedelta(minutes=1))
     with box.db.session() as session:
         assert not session.exec(select(CaseDraft)).all()
 
@@ -473,7 +474,7 @@ def _failed_relay_items(box: Sandbox) -> list[Any]:
     from storage.models.schedule import DueItem
 
     with box.db.session() as session:
-        items = session.exec(select(DueItem).where(DueItem.kind == cases.RELAY)).all()
+        items = session.exec(select(DueItem).where(DueItem.kind == relay_rules.RELAY)).all()
         return [i for i in items if i.attempts or i.status == jobs.FAILED]
 
 

@@ -10,8 +10,8 @@ from sqlmodel import select
 from bot.devkit.sandbox import Sandbox
 from bot.jobs.queue import find
 from bot.privacy import privacy
-from bot.rules import anonymous as cases
 from bot.rules import requests as rules
+from bot.rules.anonymous import cases
 from handlers.requests.surface import post_card
 from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Match, Offer

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from sqlmodel import select
 
 from bot.privacy import Identity, Privacy
-from bot.rules import anonymous as cases
+from bot.rules.anonymous import cases, drafts, relays
 from bot.rules.errors import Conflict, NotAllowed
 from storage.db import Database
 from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause
@@ -22,7 +22,7 @@ from storage.models.schedule import DueItem
 ASKER = "U0ASKER"
 PRIVACY = Privacy(Fernet.generate_key().decode())
 IDENTITY = Identity(names=("Priya Raman", "Priya", "Raman"), emails=("priya@example.com",))
-DRAFT = cases.Draft(
+DRAFT = drafts.Draft(
     category="career_advice",
     details="I'm Priya Raman, call +44 7700 900123 or priya@example.com",
     timing="before <@U0BOSS>'s review",
@@ -83,16 +83,16 @@ def test_open_case_redacts_again_and_keeps_no_plain_id(db: Database) -> None:
 def test_draft_is_sealed_owned_and_taken_once(db: Database) -> None:
     """A draft opens only for its owner and can be taken once (a double submission gets None)."""
     with db.session() as session:
-        cases.save_draft(session, PRIVACY, token="tok", user_id=ASKER, draft=DRAFT)
+        drafts.save_draft(session, PRIVACY, token="tok", user_id=ASKER, draft=DRAFT)
     with db.session() as session:
         row = session.get(CaseDraft, "tok")
         assert row is not None and "Priya" not in row.sealed and ASKER not in row.owner_marker
-        assert cases.peek_draft(session, PRIVACY, token="tok", user_id="U0OTHER") is None
-        assert cases.take_draft(session, PRIVACY, token="tok", user_id="U0OTHER") is None
+        assert drafts.peek_draft(session, PRIVACY, token="tok", user_id="U0OTHER") is None
+        assert drafts.take_draft(session, PRIVACY, token="tok", user_id="U0OTHER") is None
     with db.session() as session:
-        assert cases.take_draft(session, PRIVACY, token="tok", user_id=ASKER) == DRAFT
+        assert drafts.take_draft(session, PRIVACY, token="tok", user_id=ASKER) == DRAFT
     with db.session() as session:
-        assert cases.take_draft(session, PRIVACY, token="tok", user_id=ASKER) is None
+        assert drafts.take_draft(session, PRIVACY, token="tok", user_id=ASKER) is None
 
 
 def test_take_case_has_exactly_one_winner_under_concurrency(db: Database) -> None:
@@ -390,20 +390,22 @@ def test_a_reply_is_kept_sealed_once_with_its_due_sync(db: Database) -> None:
     from storage.models.anonymous import CaseRelay
 
     case_id = _open(db)
-    reply = cases.Reply("I'm Priya, 07700 900123")
+    reply = relays.Reply("I'm Priya, 07700 900123")
     with db.session() as session:
-        relay_id = cases.record_reply(session, PRIVACY, case_id=case_id, ts="5.000100", reply=reply)
+        relay_id = relays.record_reply(
+            session, PRIVACY, case_id=case_id, ts="5.000100", reply=reply
+        )
         assert relay_id is not None
     with db.session() as session:
-        again = cases.record_reply(session, PRIVACY, case_id=case_id, ts="5.000100", reply=reply)
+        again = relays.record_reply(session, PRIVACY, case_id=case_id, ts="5.000100", reply=reply)
         assert again is None
     with db.session() as session:
         [row] = session.exec(select(CaseRelay)).all()
         assert "5.000100" not in row.source_marker and "Priya" not in str(row.pending_sealed)
-        assert cases.pending_reply(PRIVACY, row) == reply
-        item = jobs.find(session, key=cases.relay_key(relay_id, 0))
-        assert item is not None and item.kind == cases.RELAY and item.status == jobs.PENDING
-        cases.record_copy(
+        assert relays.pending_reply(PRIVACY, row) == reply
+        item = jobs.find(session, key=relays.relay_key(relay_id, 0))
+        assert item is not None and item.kind == relays.RELAY and item.status == jobs.PENDING
+        relays.record_copy(
             session, PRIVACY, relay_id=relay_id, channel="D0VERA", ts="6.000100", holder="U0VOL1"
         )
     with db.session() as session:
@@ -413,7 +415,7 @@ def test_a_reply_is_kept_sealed_once_with_its_due_sync(db: Database) -> None:
         # marks a requester, which would tie this volunteer to cases they asked).
         assert row.holder_marker and "U0VOL1" not in row.holder_marker
         assert row.holder_marker != PRIVACY.marker("U0VOL1")
-        item = jobs.find(session, key=cases.relay_key(relay_id, 0))
+        item = jobs.find(session, key=relays.relay_key(relay_id, 0))
         assert item is not None and item.status == jobs.CANCELLED
 
 
@@ -424,31 +426,31 @@ def test_edits_and_deletions_of_a_kept_reply_each_get_a_due_sync(db: Database) -
 
     case_id = _open(db)
     with db.session() as session:
-        relay_id = cases.record_reply(
-            session, PRIVACY, case_id=case_id, ts="5.1", reply=cases.Reply("first")
+        relay_id = relays.record_reply(
+            session, PRIVACY, case_id=case_id, ts="5.1", reply=relays.Reply("first")
         )
         assert relay_id is not None
-        unknown = cases.change_reply(
-            session, PRIVACY, case_id=case_id, ts="7.7", reply=cases.Reply("x")
+        unknown = relays.change_reply(
+            session, PRIVACY, case_id=case_id, ts="7.7", reply=relays.Reply("x")
         )
         assert unknown is None
     with db.session() as session:
         assert (
-            cases.change_reply(
-                session, PRIVACY, case_id=case_id, ts="5.1", reply=cases.Reply("second")
+            relays.change_reply(
+                session, PRIVACY, case_id=case_id, ts="5.1", reply=relays.Reply("second")
             )
             == relay_id
         )
     with db.session() as session:
         row = session.exec(select(CaseRelay)).one()
-        assert cases.pending_reply(PRIVACY, row) == cases.Reply("second") and row.version == 1
-        assert jobs.find(session, key=cases.relay_key(relay_id, 1)) is not None
-        cases.change_reply(session, PRIVACY, case_id=case_id, ts="5.1", reply=None)
+        assert relays.pending_reply(PRIVACY, row) == relays.Reply("second") and row.version == 1
+        assert jobs.find(session, key=relays.relay_key(relay_id, 1)) is not None
+        relays.change_reply(session, PRIVACY, case_id=case_id, ts="5.1", reply=None)
     with db.session() as session:
         row = session.exec(select(CaseRelay)).one()
         assert row.withdrawn and row.pending_sealed is None and row.version == 2
-        assert cases.pending_relays(session, case_id=case_id) == [relay_id]
-        cases.drop_relay(session, relay_id=relay_id)
+        assert relays.pending_relays(session, case_id=case_id) == [relay_id]
+        relays.drop_relay(session, relay_id=relay_id)
     with db.session() as session:
         assert not session.exec(select(CaseRelay)).all()
 
@@ -463,15 +465,15 @@ def test_the_purge_takes_every_replys_words_and_schedules_blanking_the_copies(
     case_id = _open(db)
     _take(db, case_id)
     with db.session() as session:
-        copied = cases.record_reply(
-            session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("one")
+        copied = relays.record_reply(
+            session, PRIVACY, case_id=case_id, ts="1.1", reply=relays.Reply("one")
         )
-        cases.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=cases.Reply("two"))
+        relays.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=relays.Reply("two"))
         assert copied is not None
-        cases.record_copy(
+        relays.record_copy(
             session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder="U0VOL1"
         )
-        cases.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("uno"))
+        relays.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=relays.Reply("uno"))
     with db.session() as session:
         cases.close_case(
             session,
@@ -486,7 +488,7 @@ def test_the_purge_takes_every_replys_words_and_schedules_blanking_the_copies(
     with db.session() as session:
         [row] = session.exec(select(CaseRelay)).all()
         assert row.id == copied and row.pending_sealed is None and row.copy_ts == "3.3"
-        item = jobs.find(session, key=f"{cases.RELAYS_PURGE}:{case_id}")
+        item = jobs.find(session, key=f"{relays.RELAYS_PURGE}:{case_id}")
         assert item is not None and item.payload == {"case_id": case_id}
 
 
@@ -533,18 +535,18 @@ def test_a_draft_is_due_to_expire_in_a_day_unless_it_is_taken(db: Database) -> N
     from bot.jobs import queue as jobs
 
     with db.session() as session:
-        cases.save_draft(session, PRIVACY, token="kept", user_id=ASKER, draft=DRAFT)
-        cases.save_draft(session, PRIVACY, token="taken", user_id=ASKER, draft=DRAFT)
+        drafts.save_draft(session, PRIVACY, token="kept", user_id=ASKER, draft=DRAFT)
+        drafts.save_draft(session, PRIVACY, token="taken", user_id=ASKER, draft=DRAFT)
     with db.session() as session:
-        assert cases.take_draft(session, PRIVACY, token="taken", user_id=ASKER) == DRAFT
+        assert drafts.take_draft(session, PRIVACY, token="taken", user_id=ASKER) == DRAFT
     with db.session() as session:
-        kept = jobs.find(session, key=cases.draft_key("kept"))
-        taken = jobs.find(session, key=cases.draft_key("taken"))
+        kept = jobs.find(session, key=drafts.draft_key("kept"))
+        taken = jobs.find(session, key=drafts.draft_key("taken"))
         assert kept is not None and kept.status == jobs.PENDING
-        assert (kept.due_at - kept.created_at) >= cases.DRAFT_MAX_AGE - timedelta(seconds=5)
+        assert (kept.due_at - kept.created_at) >= drafts.DRAFT_MAX_AGE - timedelta(seconds=5)
         assert taken is not None and taken.status == jobs.CANCELLED
-        assert cases.expire_draft(session, token="kept")
-        assert not cases.expire_draft(session, token="kept")
+        assert drafts.expire_draft(session, token="kept")
+        assert not drafts.expire_draft(session, token="kept")
         assert not session.exec(select(CaseDraft)).all()
 
 

@@ -9,8 +9,8 @@ from sqlmodel import select
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, Privacy
-from bot.rules import anonymous as cases
 from bot.rules import feedback, forget
+from bot.rules.anonymous import cases, drafts, relays
 from bot.rules.errors import Conflict
 from storage.db import Database
 from storage.models.anonymous import AnonymousCase, CasePause
@@ -23,7 +23,7 @@ from tests.rules.points_support import ALLY, REQUESTER, make_match
 ASKER = "U0ASKER"
 VERA = "U0VOL1"
 PRIVACY = Privacy(Fernet.generate_key().decode())
-DRAFT = cases.Draft(category="career_advice", details="my manager talks over me", timing=None)
+DRAFT = drafts.Draft(category="career_advice", details="my manager talks over me", timing=None)
 
 
 def _misused_case(db: Database) -> int:
@@ -230,15 +230,15 @@ def test_a_forgotten_askers_replies_not_yet_copied_go_with_their_words(db: Datab
 
     case_id, _ask_id = _taken_case_with_open_ask(db)
     with db.session() as session:
-        copied = cases.record_reply(
-            session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("one")
+        copied = relays.record_reply(
+            session, PRIVACY, case_id=case_id, ts="1.1", reply=relays.Reply("one")
         )
-        cases.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=cases.Reply("two"))
+        relays.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=relays.Reply("two"))
         assert copied is not None
-        cases.record_copy(
+        relays.record_copy(
             session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder=VERA
         )
-        cases.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=cases.Reply("uno"))
+        relays.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=relays.Reply("uno"))
     with db.session() as session:
         done = forget.forget(session, PRIVACY, user_id=ASKER)
     assert done.case_closing == [case_id]

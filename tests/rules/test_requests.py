@@ -201,7 +201,7 @@ SETTINGS = _settings()
 def _case_ask(db: Database, requester: str = ASKER) -> tuple[int, int]:
     """An anonymous case of `requester`, taken by VOLUNTEER, with its ask; (case id, ask id)."""
     from bot.privacy import privacy
-    from bot.rules import anonymous as cases
+    from bot.rules.anonymous import cases
     from storage.models.anonymous import AnonymousCase
 
     p = privacy(SETTINGS)

@@ -1,88 +1,88 @@
-"""Anonymous cases brokered by volunteers (SPEC 2.3): the rules, over a database session.
-
-No Slack client and no templates here. Every race (two volunteers taking a case, a double
-submission, a retried close) is settled by the database with a conditional UPDATE or a
-DELETE whose rowcount says who won. The requester appears only as sealed tokens and a keyed
-marker (see bot.privacy); the plain Slack ID is passed in by the handler and never stored.
+"""A case's life (SPEC 2.3): opened from a confirmed draft, taken by one volunteer, an ask for
+an ally, the reveal, closed and purged. Every race is settled by the database with a
+conditional UPDATE or a DELETE whose rowcount says who won; the requester appears only as
+sealed tokens and a keyed marker, never as a plain Slack ID.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.jobs import queue as jobs
-from bot.privacy import Identity, Privacy, redact
+from bot.privacy import Identity, Privacy
 from bot.rules import points
 from bot.rules import requests as request_rules
+from bot.rules.anonymous.drafts import Draft, redact_draft
+from bot.rules.anonymous.relays import (
+    RELAY,
+    RELAY_GRACE,
+    RELAYS_PURGE,
+    pending_relays,
+    purge_relays,
+)
 from bot.rules.errors import Conflict, NotAllowed, NotFound
 from storage import requests as request_store
-from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause, CaseRelay
+from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
-from storage.models.programme import FORGOTTEN
 from storage.models.requests import AllyRequest, Match, Offer
-from storage.types import utcnow
+from storage.types import rowcount, utcnow
 
 OPEN = "open"
+
+
 TAKEN = "taken"
+
+
 CLOSED = "closed"
 
+
 HELPED = "helped"
+
+
 NOT_HELPED = "not_helped"
+
+
 MISUSE = "misuse"
+
+
 OUTCOMES = {HELPED: "helped", NOT_HELPED: "not helped", MISUSE: "misuse"}
+
+
 # Not a volunteer's choice: the requester asked for their data to be deleted (bot.rules.forget).
 WITHDRAWN = "withdrawn"
+
+
 OUTCOME_LABELS = {**OUTCOMES, WITHDRAWN: "withdrawn by the person who asked"}
 
+
 MAX_OPEN_CASES = 3
-DRAFT_MAX_AGE = timedelta(days=1)
+
+
 PURGE = "purge_case"
+
+
 CARD = "post_case_card"
+
+
 # The sweep posts a case's card if the attempt right after the confirmation did not.
 CARD_GRACE = timedelta(minutes=1)
-# A requester's reply (or its edit or deletion) reaching the volunteer's copy; the sweep
-# syncs it if the attempt right after the event did not.
-RELAY = "case_relay"
-RELAY_GRACE = timedelta(minutes=1)
-# Relayed copies blanked, then their records deleted: every copy of a case after its purge
-# (payload case_id), or the copies sent to a forgotten volunteer (payload relay_ids).
-RELAYS_PURGE = "case_relays_purge"
+
+
 # A case released because its holder left the volunteers channel: card, channel, requester.
 RELEASED = "case_released"
+
+
 # The requester's introduction to the ally, once they chose to reveal themselves.
 REVEAL = "case_reveal"
-# A draft nobody confirmed, edited or cancelled is deleted once it is a day old.
-DRAFT_EXPIRY = "case_draft_expiry"
+
+
 _HANDLE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
-
-
-@dataclass(frozen=True)
-class Draft:
-    """An anonymous request between the modal and its confirmation (the raw text)."""
-
-    category: str
-    details: str
-    timing: str | None
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A requester's reply as written (redacted only as it is sent), and whether it had files."""
-
-    text: str
-    files: bool = False
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount or 0)
 
 
 def _id(case: AnonymousCase) -> int:
@@ -100,37 +100,14 @@ def card_key(case_id: int) -> str:
     return f"case_card:{case_id}"
 
 
-def relay_key(relay_id: int, version: int) -> str:
-    """The scheduled-work key of one version of a reply's copy (the safety net of its sync)."""
-    return f"{RELAY}:{relay_id}:{version}"
-
-
 def reveal_key(case_id: int) -> str:
     """The scheduled-work key of a case's introduction of the requester to the ally."""
     return f"{REVEAL}:{case_id}"
 
 
-def draft_key(token: str) -> str:
-    """The scheduled-work key of a draft's expiry."""
-    return f"{DRAFT_EXPIRY}:{token}"
-
-
 def new_handle() -> str:
     """A random case handle such as `Case K3F9`."""
     return "Case " + "".join(secrets.choice(_HANDLE_ALPHABET) for _ in range(4))
-
-
-def redact_draft(draft: Draft, identity: Identity) -> Draft:
-    """The draft as volunteers will see it: everything that may identify the requester removed."""
-    timing = redact(draft.timing, identity).strip() if draft.timing else None
-    return Draft(
-        category=draft.category,
-        details=redact(draft.details, identity).strip()[:3000],
-        timing=(timing or None) and timing[:200],
-    )
-
-
-# who may ask
 
 
 def refusal_for(session: Session, privacy: Privacy, *, user_id: str) -> str | None:
@@ -154,67 +131,6 @@ def refusal_for(session: Session, privacy: Privacy, *, user_id: str) -> str | No
             "volunteer has closed one before asking again."
         )
     return None
-
-
-# drafts
-
-
-def save_draft(
-    session: Session, privacy: Privacy, *, token: str, user_id: str, draft: Draft
-) -> None:
-    """Keep a draft sealed until it is confirmed, edited or abandoned (or a day old)."""
-    payload = json.dumps(
-        {"category": draft.category, "details": draft.details, "timing": draft.timing}
-    )
-    session.add(
-        CaseDraft(id=token, owner_marker=privacy.marker(user_id), sealed=privacy.seal(payload))
-    )
-    # Deleted by the sweep if it is still there in a day (a closed tab sends no view_closed).
-    jobs.schedule(
-        session,
-        kind=DRAFT_EXPIRY,
-        key=draft_key(token),
-        due_at=utcnow() + DRAFT_MAX_AGE,
-        payload={"draft": token},
-    )
-
-
-def expire_draft(session: Session, *, token: str) -> bool:
-    """Delete a draft that is still there (its day is up); True if one was deleted."""
-    return _rowcount(session.execute(delete(CaseDraft).where(col(CaseDraft.id) == token))) == 1
-
-
-def _load_draft(privacy: Privacy, row: CaseDraft) -> Draft:
-    data = json.loads(privacy.unseal(row.sealed))
-    return Draft(category=data["category"], details=data["details"], timing=data.get("timing"))
-
-
-def peek_draft(session: Session, privacy: Privacy, *, token: str, user_id: str) -> Draft | None:
-    """The person's draft, if it still exists and is theirs."""
-    row = session.get(CaseDraft, token)
-    if row is None or row.owner_marker != privacy.marker(user_id):
-        return None
-    return _load_draft(privacy, row)
-
-
-def take_draft(session: Session, privacy: Privacy, *, token: str, user_id: str) -> Draft | None:
-    """Claim and delete the person's draft; None if gone (a double submission) or not theirs."""
-    row = session.get(CaseDraft, token)
-    if row is None or row.owner_marker != privacy.marker(user_id):
-        return None
-    draft = _load_draft(privacy, row)
-    claimed = session.execute(
-        delete(CaseDraft).where(
-            col(CaseDraft.id) == token, col(CaseDraft.owner_marker) == row.owner_marker
-        )
-    )
-    if _rowcount(claimed) != 1:
-        return None
-    jobs.cancel(session, key=draft_key(token))
-    return draft
-
-
-# the case
 
 
 def open_case(
@@ -277,7 +193,7 @@ def record_thread(
         .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.thread_ts).is_(None))
         .values(dm_sealed=privacy.seal(dm_channel), thread_ts=thread_ts)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 def requester_of(privacy: Privacy, case: AnonymousCase) -> str:
@@ -326,7 +242,7 @@ def take_case(
     )
     case = get_case(session, case_id=case_id)
     session.refresh(case)
-    if _rowcount(result) == 1:
+    if rowcount(result) == 1:
         if pending_relays(session, case_id=case_id):
             # One item per take (the key must be new each time; only the winner gets here).
             jobs.schedule(
@@ -361,7 +277,7 @@ def attach_ask(session: Session, *, case_id: int, request_id: int) -> bool:
         .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.ask_request_id).is_(None))
         .values(ask_request_id=request_id)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 def mark_ally_found(session: Session, *, case_id: int) -> bool:
@@ -371,7 +287,7 @@ def mark_ally_found(session: Session, *, case_id: int) -> bool:
         .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.ally_found_at).is_(None))
         .values(ally_found_at=utcnow())
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 def reveal(session: Session, privacy: Privacy, *, case_id: int, user_id: str) -> AnonymousCase:
@@ -386,7 +302,7 @@ def reveal(session: Session, privacy: Privacy, *, case_id: int, user_id: str) ->
         .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.revealed_at).is_(None))
         .values(revealed_at=utcnow())
     )
-    if _rowcount(result) != 1:
+    if rowcount(result) != 1:
         raise Conflict("You have already been introduced to your ally.")
     # Recorded with its due introduction: sent after the commit, by whoever comes first.
     jobs.schedule(
@@ -419,7 +335,7 @@ def close_case(
         .where(col(AnonymousCase.id) == case_id, col(AnonymousCase.status) != CLOSED)
         .values(status=CLOSED, outcome=outcome, closed_at=now)
     )
-    if _rowcount(result) != 1:
+    if rowcount(result) != 1:
         raise Conflict(f"{case.handle} is already closed.")
     session.refresh(case)
     if pause and outcome == MISUSE and case.requester_marker:
@@ -545,212 +461,6 @@ def closed_before(session: Session, *, when: datetime) -> list[int]:
             )
         ).all()
     ]
-
-
-# replies relayed to the volunteer (the requester's message known by a keyed hash only)
-
-
-def _source_marker(privacy: Privacy, *, case_id: int, ts: str) -> str:
-    # Keyed like the requester marker, and scoped: a message ts alone would point into a DM.
-    return privacy.marker(f"case-relay:{case_id}:{ts}")
-
-
-def _seal_reply(privacy: Privacy, reply: Reply) -> str:
-    return privacy.seal(json.dumps({"text": reply.text, "files": reply.files}))
-
-
-def pending_reply(privacy: Privacy, relay: CaseRelay) -> Reply | None:
-    """The words the relay's copy must show next, or None if it shows them already."""
-    if relay.pending_sealed is None:
-        return None
-    data = json.loads(privacy.unseal(relay.pending_sealed))
-    return Reply(text=str(data["text"]), files=bool(data.get("files")))
-
-
-def _schedule_sync(session: Session, relay: CaseRelay) -> None:
-    relay_id = relay.id
-    assert relay_id is not None
-    jobs.schedule(
-        session,
-        kind=RELAY,
-        key=relay_key(relay_id, relay.version),
-        due_at=utcnow() + RELAY_GRACE,
-        payload={"relay_id": relay_id},
-    )
-
-
-def record_reply(
-    session: Session, privacy: Privacy, *, case_id: int, ts: str, reply: Reply
-) -> int | None:
-    """Keep a new reply (sealed) until its copy is sent, with the sync's due safety net.
-
-    None if this message was already kept (the same message delivered twice).
-    """
-    relay = CaseRelay(
-        case_id=case_id,
-        source_marker=_source_marker(privacy, case_id=case_id, ts=ts),
-        pending_sealed=_seal_reply(privacy, reply),
-    )
-    try:
-        with session.begin_nested():
-            session.add(relay)
-    except IntegrityError:
-        return None
-    _schedule_sync(session, relay)
-    return relay.id
-
-
-def change_reply(
-    session: Session, privacy: Privacy, *, case_id: int, ts: str, reply: Reply | None
-) -> int | None:
-    """The requester edited (`reply`) or deleted (None) a kept reply: its copy must follow.
-
-    Returns the relay to sync, or None if the message was never relayed.
-    """
-    marker = _source_marker(privacy, case_id=case_id, ts=ts)
-    relay = session.exec(
-        select(CaseRelay).where(CaseRelay.source_marker == marker).with_for_update()
-    ).first()
-    if relay is None or relay.withdrawn:
-        return None
-    if reply is None:
-        relay.withdrawn = True
-        relay.pending_sealed = None
-    else:
-        relay.pending_sealed = _seal_reply(privacy, reply)
-    relay.version += 1
-    session.add(relay)
-    session.flush()
-    _schedule_sync(session, relay)
-    return relay.id
-
-
-def get_relay(session: Session, *, relay_id: int, lock: bool = False) -> CaseRelay | None:
-    """One relay record; with lock=True it is locked until the unit of work ends."""
-    statement = select(CaseRelay).where(CaseRelay.id == relay_id)
-    if lock:
-        statement = statement.with_for_update()
-    relay = session.exec(statement).first()
-    if relay is not None:
-        session.refresh(relay)
-    return relay
-
-
-def _holder_marker(privacy: Privacy, volunteer_id: str) -> str:
-    # Scoped, unlike the requester marker: the same marker in both would tie a volunteer,
-    # named on the cases they hold, to the cases they asked.
-    return privacy.marker(f"case-copy-holder:{volunteer_id}")
-
-
-def holds_copy(privacy: Privacy, relay: CaseRelay, volunteer_id: str | None) -> bool:
-    """Whether the relay's copy was sent to this volunteer (compared by keyed marker)."""
-    return (
-        volunteer_id is not None
-        and relay.holder_marker is not None
-        and secrets.compare_digest(relay.holder_marker, _holder_marker(privacy, volunteer_id))
-    )
-
-
-def record_copy(
-    session: Session, privacy: Privacy, *, relay_id: int, channel: str, ts: str, holder: str
-) -> None:
-    """The copy now shows the relay's words in `holder`'s DM: remember where and whose it is
-    (their marker, never their ID); the sealed words go."""
-    relay = get_relay(session, relay_id=relay_id)
-    if relay is None:
-        return
-    relay.copy_channel, relay.copy_ts = channel, ts
-    relay.holder_marker = _holder_marker(privacy, holder)
-    relay.pending_sealed = None
-    session.add(relay)
-    jobs.cancel(session, key=relay_key(relay_id, relay.version))
-
-
-def forget_copy(session: Session, *, relay_id: int) -> None:
-    """The relay's copy was blanked (its holder no longer holds the case): where it was goes;
-    the words still to show stay, for the case's holder."""
-    relay = get_relay(session, relay_id=relay_id)
-    if relay is None:
-        return
-    relay.copy_channel = relay.copy_ts = relay.holder_marker = None
-    session.add(relay)
-
-
-def drop_relay(session: Session, *, relay_id: int) -> None:
-    """Delete a relay record (its copy was blanked, or never sent); its due sync goes too."""
-    relay = get_relay(session, relay_id=relay_id)
-    if relay is None:
-        return
-    jobs.cancel(session, key=relay_key(relay_id, relay.version))
-    session.delete(relay)
-
-
-def pending_relays(session: Session, *, case_id: int) -> list[int]:
-    """The case's replies still waiting for a copy (or for their copy to change), oldest first."""
-    return [
-        r.id
-        for r in session.exec(
-            select(CaseRelay)
-            .where(
-                CaseRelay.case_id == case_id,
-                or_(col(CaseRelay.pending_sealed).is_not(None), col(CaseRelay.withdrawn)),
-            )
-            .order_by(col(CaseRelay.id))
-        ).all()
-        if r.id is not None
-    ]
-
-
-def relays_of(session: Session, *, case_id: int) -> list[int]:
-    """Every relay record of the case, oldest first."""
-    return [
-        r.id
-        for r in session.exec(
-            select(CaseRelay).where(CaseRelay.case_id == case_id).order_by(col(CaseRelay.id))
-        ).all()
-        if r.id is not None
-    ]
-
-
-def blank_copies_of(
-    session: Session, privacy: Privacy, *, volunteer_id: str, held: list[int]
-) -> None:
-    """Every copy sent to a volunteer who is forgotten, on any case, is blanked (and its
-    record deleted) by a due item; other volunteers' copies stay. Their marker goes at once.
-
-    `held` are the cases they held: copies recorded before copies knew their holder count
-    as theirs there. Replies still waiting for a copy stay, for the case's next holder.
-    """
-    theirs = select(CaseRelay).where(
-        col(CaseRelay.copy_ts).is_not(None),
-        or_(
-            col(CaseRelay.holder_marker) == _holder_marker(privacy, volunteer_id),
-            and_(col(CaseRelay.holder_marker).is_(None), col(CaseRelay.case_id).in_(held)),
-        ),
-    )
-    relays = list(session.exec(theirs.order_by(col(CaseRelay.id)).with_for_update()).all())
-    for relay in relays:
-        relay.holder_marker = FORGOTTEN  # no one's: an edit meanwhile blanks it too
-        session.add(relay)
-    if relays:
-        jobs.schedule(
-            session,
-            kind=RELAYS_PURGE,
-            key=f"{RELAYS_PURGE}:copies:{secrets.token_hex(6)}",
-            due_at=utcnow(),
-            payload={"relay_ids": [r.id for r in relays]},
-        )
-
-
-def purge_relays(session: Session, *, case_id: int) -> bool:
-    """The case's replies lose their words now; those never copied go. True if copies remain."""
-    session.execute(
-        update(CaseRelay).where(col(CaseRelay.case_id) == case_id).values(pending_sealed=None)
-    )
-    session.execute(
-        delete(CaseRelay).where(col(CaseRelay.case_id) == case_id, col(CaseRelay.copy_ts).is_(None))
-    )
-    return bool(relays_of(session, case_id=case_id))
 
 
 def withdraw_ask(session: Session, *, ask_id: int) -> list[str] | None:
