@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from messages.mentoring_content import SUBDIRECTORY as MENTORING_SUBDIRECTORY
+from messages.mentoring_content import MentoringContent, load_mentoring_content
 from messages.survey_content import SurveyContentError, SurveyDef, load_surveys
 
 LEXICON_FILE = "lexicon.yml"
@@ -22,6 +24,8 @@ HANDBOOK_FILE = "handbook.md"
 CATEGORY_ID_MAX = 150  # a category id is an option value
 CATEGORY_LABEL_MAX = 75  # a category label is an option's text
 CATEGORIES_MAX = 100  # the request modal's static select
+# The shipped content; an organisation's directory without `mentoring/` uses its files.
+SHIPPED_DIR = Path(__file__).resolve().parent / "content"
 
 
 class ContentError(ValueError):
@@ -55,6 +59,8 @@ class Content:
     terms: tuple[Term, ...]
     handbook: str
     tips: tuple[str, ...]
+    # Reverse mentoring's interests, maturity framework and library (SPEC 4).
+    mentoring: MentoringContent | None = None
     # The awareness surveys of survey.yml (messages.survey_content), checked at start-up.
     surveys: tuple[SurveyDef, ...] = ()
 
@@ -93,9 +99,21 @@ def load_content(directory: Path) -> Content:
             handbook=handbook,
             tips=tuple(_text_items(lexicon, "handbook_tips", required=False)),
             surveys=surveys,
+            # Checked here, at start-up: a bad file stops it with one line naming the file.
+            mentoring=load_mentoring_content(mentoring_dir(directory)),
         )
     except _Problem as exc:
         raise ContentError(f"{lexicon_path}: {exc}") from None
+
+
+def mentoring_dir(directory: Path) -> Path:
+    """Where the mentoring files are: the directory's `mentoring/`, else the shipped one.
+
+    Organisations that rewrote the lexicon before mentoring existed keep starting; one that
+    adds a `mentoring/` folder must give all three files (a missing one is named).
+    """
+    own = directory / MENTORING_SUBDIRECTORY
+    return own if own.is_dir() else SHIPPED_DIR / MENTORING_SUBDIRECTORY
 
 
 class _Problem(Exception):

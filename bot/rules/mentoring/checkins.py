@@ -1,0 +1,160 @@
+"""Check-ins at the cadence, answers, and the lapse flag (SPEC 4).
+
+A check-in is a due item keyed by pair and meeting number (cohorts.checkin_key), so restarts
+and replicas never double it; its row here keeps the message and the answer. A pair whose
+check-ins since its last meeting count two without a meeting (answered "not met", or left
+unanswered when the next one came) is flagged to the admins by a due item keyed by the pair
+and that last meeting: once per lapse, and again only after a meeting ends the lapse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.jobs import queue as jobs
+from bot.rules.errors import Conflict, InvalidInput, NotFound
+from bot.rules.mentoring import cohorts
+from storage import mentoring as store
+from storage.models.mentoring import MentoringCheckin, MentoringCohort, MentoringPair
+from storage.models.schedule import DueItem
+
+MET = "met"
+NOT_MET = "not_met"
+LAPSE = "mentoring_lapse"
+LAPSE_AFTER = 2  # check-ins in a row without a meeting
+NOTE_MAX = 3000
+
+
+@dataclass(frozen=True)
+class ToSend:
+    """A check-in to post: the pair, its cohort and the check-in row."""
+
+    pair: MentoringPair
+    cohort: MentoringCohort
+    checkin: MentoringCheckin
+
+
+def prepare(session: Session, *, pair_id: int, meeting: int) -> ToSend | None:
+    """The check-in row for this meeting (made once), or None if the pair has ended."""
+    pair = store.pair(session, pair_id=pair_id)
+    if pair is None or pair.status != cohorts.ACTIVE or pair.channel is None:
+        return None
+    cohort = cohorts.by_id(session, pair.cohort_id)
+    if cohort.status != cohorts.RUNNING:
+        return None
+    row = store.checkin(session, pair_id=pair_id, meeting=meeting)
+    if row is None:
+        row = MentoringCheckin(pair_id=pair_id, meeting=meeting, channel=pair.channel)
+        session.add(row)
+        session.flush()
+    return ToSend(pair, cohort, row)
+
+
+def posted(session: Session, *, checkin_id: int, ts: str, now: datetime) -> None:
+    """Record the posted check-in's ts, schedule the next one and look for a lapse."""
+    row = store.checkin_by_id(session, checkin_id=checkin_id)
+    if row is None:
+        return
+    row.ts = ts
+    session.add(row)
+    pair = store.pair(session, pair_id=row.pair_id)
+    assert pair is not None
+    cohort = cohorts.by_id(session, pair.cohort_id)
+    cohorts.schedule_checkin(session, pair=pair, cohort=cohort, meeting=row.meeting + 1)
+    check_lapse(session, pair=pair, now=now)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The outcome of a click: recorded now, or the answer already given."""
+
+    recorded: bool
+    answer: str
+    checkin: MentoringCheckin
+    pair: MentoringPair
+    # The lapse flag this answer made due, if any (the listener sends it at once).
+    flag_key: str | None = None
+
+
+def answer(
+    session: Session, *, checkin_id: int, user_id: str, value: str, now: datetime
+) -> Answered:
+    """Record whether the pair met (one click, by either of the pair; the first one counts)."""
+    if value not in (MET, NOT_MET):
+        raise InvalidInput("That answer is not one of the buttons.")
+    row = store.checkin_by_id(session, checkin_id=checkin_id, lock=True)
+    if row is None:
+        raise NotFound("This check-in no longer exists.")
+    pair = store.pair(session, pair_id=row.pair_id)
+    if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
+        raise NotFound("This check-in is for another pair.")
+    if row.answer is not None:
+        return Answered(False, row.answer, row, pair)
+    row.answer, row.answered_by, row.answered_at = value, user_id, now
+    session.add(row)
+    session.flush()
+    flag = check_lapse(session, pair=pair, now=now)
+    return Answered(True, value, row, pair, flag)
+
+
+def save_note(session: Session, *, checkin_id: int, user_id: str, note: str) -> MentoringCheckin:
+    """Keep what the pair covered (optional, after the click); only the pair may write it."""
+    text = note.strip()
+    if not text or len(text) > NOTE_MAX:
+        raise InvalidInput(f"Write 1 to {NOTE_MAX} characters.", "note")
+    row = store.checkin_by_id(session, checkin_id=checkin_id, lock=True)
+    pair = store.pair(session, pair_id=row.pair_id) if row else None
+    if row is None or pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
+        raise NotFound("This check-in is for another pair.")
+    if row.answer is None:
+        raise Conflict("Say whether you met first.")
+    row.note = text
+    session.add(row)
+    return row
+
+
+def lapse_key(pair_id: int, since_meeting: int) -> str:
+    """One lapse of one pair: since its last meeting (0: never met)."""
+    return f"{LAPSE}:{pair_id}:{since_meeting}"
+
+
+def missed_since_last_meeting(rows: list[MentoringCheckin]) -> tuple[int, int]:
+    """(the last meeting the pair met at, 0 if none; check-ins without a meeting since)."""
+    last_met = max((r.meeting for r in rows if r.answer == MET), default=0)
+    newest = max((r.meeting for r in rows), default=0)
+    missed = sum(
+        1
+        for r in rows
+        if r.meeting > last_met
+        and (r.answer == NOT_MET or (r.answer is None and r.meeting < newest))
+    )
+    return last_met, missed
+
+
+def check_lapse(session: Session, *, pair: MentoringPair, now: datetime) -> str | None:
+    """Flag the pair to the admins if two check-ins in a row passed without a meeting."""
+    assert pair.id is not None
+    last_met, missed = missed_since_last_meeting(store.checkins(session, pair_id=pair.id))
+    if missed < LAPSE_AFTER:
+        return None
+    key = lapse_key(pair.id, last_met)
+    jobs.schedule(
+        session,
+        kind=LAPSE,
+        key=key,
+        due_at=now,
+        payload={"pair": pair.id, "missed": missed},
+    )
+    return key
+
+
+def next_checkin(session: Session, *, pair_id: int) -> datetime | None:
+    """When the pair's next check-in is due, if one is scheduled."""
+    statement = select(DueItem.due_at).where(
+        col(DueItem.key).startswith(f"{cohorts.CHECKIN}:{pair_id}:"),
+        col(DueItem.status) == jobs.PENDING,
+    )
+    return min(session.exec(statement), default=None)

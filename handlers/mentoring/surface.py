@@ -1,0 +1,288 @@
+"""Mentoring's outgoing Slack work: the call, introductions, notices, check-ins, DMs.
+
+Every "send this once" is a step of a due item written with the change (bot.rules.mentoring):
+the listener runs the item's steps at once after the ack, the scheduler runs it again if a
+step failed, and each step runs under the item's row lock and is recorded in it, so double
+clicks and replicas never send twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.jobs import queue as jobs
+from bot.jobs.queue import DueWork
+from bot.rules.mentoring import checkins, cohorts, report
+from bot.rules.mentoring.content import MentoringContent
+from handlers.common.deps import Deps
+from handlers.mentoring.ids import Ids
+from messages.render import render_blocks
+from storage import mentoring as store
+
+logger = logging.getLogger(__name__)
+
+Send = Callable[[Session], Any]
+
+
+class StepsPending(RuntimeError):
+    """Some follow-up failed; the scheduler runs the item again."""
+
+
+def content(d: Deps) -> MentoringContent:
+    """The mentoring content loaded (and checked) at start-up."""
+    assert d.content.mentoring is not None
+    return d.content.mentoring
+
+
+def notice(text: str, note: str | None = None) -> list[dict[str, Any]]:
+    """A short message's blocks (text is mrkdwn, user text already escaped)."""
+    return render_blocks("mentoring/notice.json.j2", text=text, note=note)
+
+
+def dm(client: WebClient, user_id: str, text: str, blocks: list[dict[str, Any]]) -> str:
+    """DM a person (posted to their user ID); the message ts."""
+    return str(client.chat_postMessage(channel=user_id, text=text, blocks=blocks)["ts"])
+
+
+def post_call(client: WebClient, d: Deps, *, cohort_id: int) -> tuple[str, str]:
+    """Post the call for participants to the announcements channel."""
+    with d.db.read() as session:
+        cohort = cohorts.by_id(session, cohort_id)
+        name, months, cadence = cohort.name, cohort.months, cohorts.describe_cadence(cohort)
+    channel = d.settings.announcements_channel
+    blocks = render_blocks(
+        "mentoring/call.json.j2",
+        ids=Ids,
+        cohort_id=cohort_id,
+        cohort_name=name,
+        months=months,
+        cadence=cadence,
+    )
+    response = client.chat_postMessage(
+        channel=channel, text=f"Reverse mentoring: sign up for {name}", blocks=blocks
+    )
+    return str(response["channel"]), str(response["ts"])
+
+
+# follow-ups (due items run at once by the listener, by the scheduler if that fails)
+
+
+def run_followup(d: Deps, client: WebClient, key: str) -> None:
+    """Run a follow-up item's steps now (after the ack); the scheduler retries what failed."""
+    with d.db.read() as session:
+        item = jobs.find(session, key=key)
+        if item is None or item.status != jobs.PENDING:
+            return
+        kind, payload = item.kind, dict(item.payload or {})
+    _run_steps(d, key, _steps(d, client, kind, payload))
+
+
+def on_followup_due(d: Deps, client: WebClient, item: DueWork) -> None:
+    """The scheduler's run of a follow-up item."""
+    _run_steps(d, item.key, _steps(d, client, item.kind, item.payload))
+
+
+def _run_steps(d: Deps, key: str, steps: list[tuple[str, Send]]) -> None:
+    failed = 0
+    for name, send in steps:
+        try:
+            jobs.run_once(d.db, key=key, name=name, send=send)
+        except Exception as error:  # the other steps still run; the item retries this one
+            logger.warning(
+                "mentoring follow-up failed (%s); it will be retried", type(error).__name__
+            )
+            failed += 1
+    if failed:
+        raise StepsPending(f"{failed} mentoring follow-up(s) failed")
+    with d.db.session() as session:
+        jobs.cancel(session, key=key)
+
+
+def _steps(
+    d: Deps, client: WebClient, kind: str, payload: dict[str, Any]
+) -> list[tuple[str, Send]]:
+    if kind == cohorts.INTROS:
+        return [(f"pair:{p}", _intro(d, client, int(p))) for p in payload.get("pairs", [])] + [
+            (f"unmatched:{p}", _unmatched(client, int(p))) for p in payload.get("unmatched", [])
+        ]
+    if kind == cohorts.PARTNER_LEFT:
+        return [("partner", _partner_left(d, client, int(payload["participant"])))]
+    if kind == cohorts.CLOSING:
+        return [(f"closing:{p}", _closing(client, int(p))) for p in payload.get("participants", [])]
+    if kind == report.OWN_REPORT:
+        return [("own", _own_report(d, client, int(payload["participant"])))]
+    if kind == checkins.LAPSE:
+        return [
+            (f"admin:{admin}", _lapse(client, admin, int(payload["pair"])))
+            for admin in d.settings.admins
+        ]
+    raise ValueError(f"no mentoring follow-up of kind {kind}")
+
+
+def _intro(d: Deps, client: WebClient, pair_id: int) -> Send:
+    def send(session: Session) -> None:
+        pair = store.pair(session, pair_id=pair_id)
+        if pair is None or pair.status != cohorts.ACTIVE or pair.intro_ts:
+            return
+        cohort = cohorts.by_id(session, pair.cohort_id)
+        item = content(d).library.item_for_meeting(1)
+        channel = str(
+            client.conversations_open(users=f"{pair.mentor_id},{pair.mentee_id}")["channel"]["id"]
+        )
+        blocks = render_blocks(
+            "mentoring/intro.json.j2",
+            mentor=pair.mentor_id,
+            mentee=pair.mentee_id,
+            cohort_name=cohort.name,
+            cadence=cohorts.describe_cadence(cohort),
+            item=item,
+        )
+        response = client.chat_postMessage(
+            channel=channel, text="Meet your reverse-mentoring partner", blocks=blocks
+        )
+        pair.channel, pair.intro_ts = channel, str(response["ts"])
+        session.add(pair)
+
+    return send
+
+
+def _unmatched(client: WebClient, participant_id: int) -> Send:
+    def send(session: Session) -> None:
+        row = store.participant_by_id(session, participant_id=participant_id)
+        if row is None:
+            return
+        cohort = cohorts.by_id(session, row.cohort_id)
+        text = (
+            f"Thank you for signing up to *{_esc(cohort.name)}*. We could not find you a "
+            "partner this time: the pairing keeps people apart for reporting lines, earlier "
+            "pairs and choices made at sign-up, and the numbers did not work out. You stay in "
+            "the pool, and you are first in line for the next cohort."
+        )
+        dm(client, row.user_id, "About your mentoring pairing", notice(text))
+
+    return send
+
+
+def _partner_left(d: Deps, client: WebClient, participant_id: int) -> Send:
+    def send(session: Session) -> None:
+        row = store.participant_by_id(session, participant_id=participant_id)
+        if row is None:
+            return
+        cohort = cohorts.by_id(session, row.cohort_id)
+        offer = cohorts.offer_partner(session, participant_id=participant_id, content=content(d))
+        blocks = render_blocks(
+            "mentoring/partner_left.json.j2",
+            ids=Ids,
+            participant_id=participant_id,
+            cohort_name=cohort.name,
+            offer=offer is not None,
+        )
+        dm(client, row.user_id, "Your mentoring partner has stepped back", blocks)
+
+    return send
+
+
+def _closing(client: WebClient, participant_id: int) -> Send:
+    def send(session: Session) -> None:
+        row = store.participant_by_id(session, participant_id=participant_id)
+        if row is None:
+            return
+        cohort = cohorts.by_id(session, row.cohort_id)
+        blocks = render_blocks(
+            "mentoring/closing.json.j2",
+            ids=Ids,
+            participant_id=participant_id,
+            cohort_name=cohort.name,
+        )
+        dm(client, row.user_id, f"{cohort.name} has ended: your closing self-assessment", blocks)
+
+    return send
+
+
+def _own_report(d: Deps, client: WebClient, participant_id: int) -> Send:
+    def send(session: Session) -> None:
+        row = store.participant_by_id(session, participant_id=participant_id)
+        if row is None or row.level_after is None:
+            return
+        cohort = cohorts.by_id(session, row.cohort_id)
+        movement = report.movement(row, content(d).framework)
+        blocks = render_blocks(
+            "mentoring/own_report.json.j2", cohort_name=cohort.name, row=movement
+        )
+        dm(client, row.user_id, f"Your journey in {cohort.name}", blocks)
+
+    return send
+
+
+def _lapse(client: WebClient, admin: str, pair_id: int) -> Send:
+    def send(session: Session) -> None:
+        pair = store.pair(session, pair_id=pair_id)
+        if pair is None:
+            return
+        cohort = cohorts.by_id(session, pair.cohort_id)
+        text = (
+            f":warning: <@{pair.mentor_id}> and <@{pair.mentee_id}> in *{_esc(cohort.name)}* "
+            "have not met for two check-ins in a row. A friendly word may help."
+        )
+        dm(client, admin, "A mentoring pair has not met for a while", notice(text))
+
+    return send
+
+
+# check-ins
+
+
+def checkin_blocks(
+    d: Deps, *, checkin_id: int, meeting: int, answer: str | None, noted: bool = False
+) -> list[dict[str, Any]]:
+    """A check-in's blocks: the buttons, or the answer with the next content item."""
+    return render_blocks(
+        "mentoring/checkin.json.j2",
+        ids=Ids,
+        checkin_id=checkin_id,
+        meeting=meeting,
+        answer=answer,
+        item=content(d).library.item_for_meeting(meeting + 1),
+        noted=noted,
+    )
+
+
+class IntroPending(RuntimeError):
+    """The pair's group DM is not open yet; the check-in waits for the introduction."""
+
+
+def on_checkin_due(d: Deps, client: WebClient, item: DueWork) -> None:
+    """Post one check-in in the pair's group DM (once: the item is claimed and records its ts)."""
+    pair_id, meeting = int(item.payload["pair"]), int(item.payload["meeting"])
+    with d.db.session() as session:
+        pair = store.pair(session, pair_id=pair_id)
+        if pair is not None and pair.status == cohorts.ACTIVE and pair.channel is None:
+            raise IntroPending("introduction not sent yet")
+        ready = checkins.prepare(session, pair_id=pair_id, meeting=meeting)
+        if ready is None:
+            return
+        checkin_id, channel = ready.checkin.id, ready.pair.channel
+        posted_ts = ready.checkin.ts
+    assert checkin_id is not None and channel is not None
+    ts = posted_ts or item.sent.get("ts")
+    if not ts:
+        blocks = checkin_blocks(d, checkin_id=checkin_id, meeting=meeting, answer=None)
+        response = client.chat_postMessage(
+            channel=channel, text=f"Mentoring check-in {meeting}: did you meet?", blocks=blocks
+        )
+        ts = str(response["ts"])
+        with d.db.session() as session:
+            jobs.record_sent(session, key=item.key, name="ts", value=ts)
+    with d.db.session() as session:
+        checkins.posted(session, checkin_id=checkin_id, ts=str(ts), now=item.now)
+
+
+def _esc(text: str) -> str:
+    from messages.render import escape_mrkdwn
+
+    return escape_mrkdwn(text)
