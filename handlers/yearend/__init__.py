@@ -37,6 +37,11 @@ def register(app: App, routes: Routes) -> None:
         awards.on_awards_command,
         "`/ally-admin awards [YYYY]`: the standings behind each year-end award, then announce",
     )
+    routes.admin.add(
+        "export",
+        awards.on_export_command,
+        "`/ally-admin export [YYYY]`: the year's ledger and outcomes as CSV files, in your DM",
+    )
     app.action(Ids.CONFIRM_AWARDS.value)(awards.on_confirm_button)
     routes.due[awards.ANNOUNCE] = awards.on_announce_due
     routes.admin.add(

@@ -12,8 +12,8 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.jobs import queue as jobs
-from bot.rules.errors import NotAllowed
-from bot.rules.yearend import results
+from bot.rules.errors import NotAllowed, NotFound
+from bot.rules.yearend import export, results
 from bot.rules.yearend.awards import AwardStandings, Line, chart_data
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps, deps
@@ -167,3 +167,36 @@ def on_announce_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The scheduler finishes an announcement whose click did not (each step once)."""
     year = int(item.payload["year"])
     run_steps(d, key=item.key, steps=announcement_steps(client, d, year), what="awards")
+
+
+def on_export_command(call: Invocation) -> None:
+    """Upload the year's ledger and outcomes as two CSV files into the admin's DM (files v2)."""
+    call.ack()
+    d = call.deps
+    year = results.parse_year(call.args, now=utcnow(), settings=d.settings)
+    with d.db.read() as session:
+        ledger, ledger_rows = export.ledger_csv(session, year=year, settings=d.settings)
+        outcomes, outcome_rows = export.outcomes_csv(session, year=year, settings=d.settings)
+    if not ledger_rows and not outcome_rows:
+        raise NotFound(f"There is nothing to export for {year} yet.")
+    dm = call.client.conversations_open(users=call.user_id)
+    channel = str((dm.get("channel") or {}).get("id"))
+    call.client.files_upload_v2(
+        channel=channel,
+        initial_comment=(
+            f"The {year} export: {ledger_rows} ledger rows and {outcome_rows} outcomes. "
+            "No requester or reporter IDs and no request or story text are in them."
+        ),
+        file_uploads=[
+            {
+                "content": ledger,
+                "filename": f"allybot-ledger-{year}.csv",
+                "title": f"Ledger {year}",
+            },
+            {
+                "content": outcomes,
+                "filename": f"allybot-outcomes-{year}.csv",
+                "title": f"Outcomes {year}",
+            },
+        ],
+    )
