@@ -51,10 +51,8 @@ def _people(box: Sandbox) -> list[str]:
 
 
 def _invite(box: Sandbox, user_id: str) -> dict[str, Any]:
-    [message] = [
-        m for m in box.fake.dm_messages(user_id) if Ids.ANSWER.value in str(m.get("blocks"))
-    ][:1]
-    return message
+    invites = [m for m in box.fake.dm_messages(user_id) if Ids.ANSWER.value in str(m.get("blocks"))]
+    return invites[-1]  # the latest survey's
 
 
 def _answer(box: Sandbox, user_id: str, values: dict[str, Any]) -> Any:
@@ -193,3 +191,49 @@ def test_after_close_no_row_and_no_byte_links_a_person_to_an_answer(
         assert secret.encode() not in data
     for respondent in respondents:
         assert respondent.encode() not in data.replace(b"U0ADMIN", b""), respondent
+
+
+def test_bad_survey_commands_get_a_clear_answer_and_change_nothing(sandbox: Sandbox) -> None:
+    """An unknown survey, results of an unknown run, a bad channel: told why; nothing starts."""
+    box = sandbox
+    assert any("There is no survey nosuch" in t for t in _admin(box, "survey start nosuch"))
+    assert any("no survey run called" in t for t in _admin(box, "survey results nosuch"))
+    assert any("no survey run called" in t for t in _admin(box, "survey close nosuch"))
+    assert any("Name the channel" in t for t in _admin(box, "survey start awareness general"))
+    assert any("Usage" in t for t in _admin(box, "survey frobnicate"))
+    with box.db.session() as session:
+        assert session.execute(text("SELECT count(*) FROM survey_run")).scalar_one() == 0
+        assert session.execute(text("SELECT count(*) FROM due_item")).scalar_one() == 0
+    assert not box.fake.calls_to("chat.postMessage")
+    listed = "\n".join(_admin(box, "survey list"))
+    assert "`awareness`" in listed and "None yet" in listed
+
+
+def test_two_runs_compared_before_and_after(sandbox: Sandbox) -> None:
+    """`results awareness-1 awareness-2` shows each question's mean before and after."""
+    box = sandbox
+    people = _started(box)
+    for person in people[:6]:
+        _answer(box, person, {"know_what_to_ask": "2"})
+    _admin(box, "survey close awareness")
+    assert any("Started awareness-2" in t for t in _admin(box, "survey start awareness"))
+    box.run_due()
+    for person in people[:6]:
+        response, _ = _answer(box, person, {"know_what_to_ask": "4"})
+        assert response.status == 200 and not response.json()  # a new survey: a new answer
+    _admin(box, "survey close awareness-2")
+    shown = "\n".join(_admin(box, "survey results awareness-1 awareness-2"))
+    assert "awareness-1 compared with awareness-2" in shown
+    assert "2.0 → 4.0 (+2.0)" in shown
+
+
+def test_rate_limits_are_waited_out_and_nobody_is_missed_or_doubled(
+    sqlite_sandbox: Sandbox,
+) -> None:
+    """429s on chat.postMessage mid-send: every member still gets exactly one DM."""
+    box = sqlite_sandbox
+    people = _people(box)
+    _admin(box, "survey start awareness")
+    box.fake.fail_next("chat.postMessage", status=429, times=2, retry_after=1)
+    box.run_due()
+    assert all(len(box.fake.dm_messages(p)) == 1 for p in people)
