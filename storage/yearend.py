@@ -5,13 +5,15 @@ Keyword-only arguments; nothing here commits (the caller's unit of work does).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlmodel import Session, col
 
 from storage.models.points import PointsEntry
-from storage.models.programme import BusinessUnit
+from storage.models.programme import FORGOTTEN, BusinessUnit
+from storage.models.schedule import DueItem
 from storage.models.yearend import AllyshipEvent, AllyshipStory, UnitContact
 
 
@@ -94,3 +96,93 @@ def contacts(session: Session, *, business_unit_id: int) -> list[str]:
         col(UnitContact.business_unit_id) == business_unit_id
     )
     return [str(u) for u in session.execute(statement).scalars()]
+
+
+# forget-me and retention
+
+# The due kind that redraws year-end cards after a forget-me (written by bot.rules.forget
+# through forget_person, run by handlers.yearend): a contract kept here, below both.
+REDRAW_CARDS = "yearend_redraw_cards"
+
+
+def forget_person(session: Session, *, user_id: str, now: datetime) -> list[tuple[str, int]]:
+    """Delete a person's stories' text and their name on them (reporter or ally); a story
+    still pending is withdrawn. Their name goes from events they logged and items they
+    decided. Points stay. Returns the (kind, id) of the cards to redraw, and schedules that."""
+    redraw: list[tuple[str, int]] = []
+    stories = session.execute(
+        select(AllyshipStory)
+        .where(
+            or_(
+                col(AllyshipStory.reporter_id) == user_id,
+                col(AllyshipStory.ally_id) == user_id,
+                col(AllyshipStory.decided_by) == user_id,
+            )
+        )
+        .with_for_update()
+    ).scalars()
+    for story in list(stories):
+        assert story.id is not None
+        involved = user_id in (story.reporter_id, story.ally_id)
+        if story.reporter_id == user_id:
+            story.reporter_id = FORGOTTEN
+            story.reporter_marker = f"forgotten:story:{story.id}"
+        if story.ally_id == user_id:
+            story.ally_id = FORGOTTEN
+            story.ally_marker = None
+        if story.decided_by == user_id:
+            story.decided_by = FORGOTTEN
+        if involved:
+            story.what = None
+            story.decline_reason = None
+            if story.status == "pending":
+                story.status = "withdrawn"
+        session.add(story)
+        redraw.append(("story", story.id))
+    events = session.execute(
+        select(AllyshipEvent).where(
+            or_(col(AllyshipEvent.logged_by) == user_id, col(AllyshipEvent.decided_by) == user_id)
+        )
+    ).scalars()
+    for event in list(events):
+        assert event.id is not None
+        redraw.append(("event", event.id))
+    session.execute(
+        update(AllyshipEvent)
+        .where(col(AllyshipEvent.logged_by) == user_id)
+        .values(logged_by=FORGOTTEN)
+    )
+    session.execute(
+        update(AllyshipEvent)
+        .where(col(AllyshipEvent.decided_by) == user_id)
+        .values(decided_by=FORGOTTEN)
+    )
+    session.execute(delete(UnitContact).where(col(UnitContact.user_id) == user_id))
+    if redraw:
+        # A due item as bot.jobs.queue.schedule writes it (storage sits below the queue).
+        session.add(
+            DueItem(
+                kind=REDRAW_CARDS,
+                key=f"{REDRAW_CARDS}:{uuid.uuid4()}",
+                due_at=now,
+                payload={"items": [[kind, item_id] for kind, item_id in redraw]},
+                status="pending",
+                attempts=0,
+                sent={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return redraw
+
+
+def purge_story_text(session: Session, *, story_id: int, now: datetime) -> bool:
+    """Delete a decided story's text after the retention period; True when it was purged."""
+    story = get_story(session, story_id=story_id, lock=True)
+    if story is None or story.purged_at is not None or story.status == "pending":
+        return False
+    story.what = None
+    story.decline_reason = None
+    story.purged_at = now
+    session.add(story)
+    return True

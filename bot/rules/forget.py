@@ -33,6 +33,7 @@ from bot.privacy import Privacy
 from bot.rules import requests as rules
 from bot.rules.anonymous import cases, relays
 from storage import requests as store
+from storage import yearend
 from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
@@ -169,6 +170,8 @@ def forget(session: Session, privacy: Privacy, *, user_id: str) -> Forgotten:
     )
     session.execute(delete(Ally).where(col(Ally.user_id) == user_id))
     session.execute(delete(Member).where(col(Member.user_id) == user_id))
+    # Year-end stories: their text and this person's name on them go; points stay.
+    yearend.forget_person(session, user_id=user_id, now=utcnow())
     jobs.scrub(session, value=user_id, replacement=FORGOTTEN)
     session.flush()
     return done

@@ -9,6 +9,7 @@ from bot.rules.yearend import nudges as nudge_rules
 from handlers.common.commands import Routes
 from handlers.yearend import awards, listeners, nudges, surface
 from handlers.yearend.ids import Ids
+from storage.yearend import REDRAW_CARDS
 
 
 def register(app: App, routes: Routes) -> None:
@@ -55,4 +56,6 @@ def register(app: App, routes: Routes) -> None:
     routes.due[nudge_rules.NUDGE_POST] = nudges.on_post_due
     routes.due[calls.STORIES_CALL] = surface.on_stories_call_due
     routes.due[surface.CARD] = surface.on_card_due
+    routes.due[surface.PURGE] = surface.on_purge_due
+    routes.due[REDRAW_CARDS] = surface.on_redraw_due
     routes.due[surface.DECIDED] = surface.on_decided_due

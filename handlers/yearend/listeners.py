@@ -200,7 +200,13 @@ def on_accept_button(ack: Ack, body: dict[str, Any], client: WebClient, context:
         decision = assessment.accept(session, kind=kind, item_id=item_id, user_id=user)
         awarded = surface.awarded_points(decision.award)
         if decision.decided:
-            surface.schedule_decided(session, kind=kind, item_id=item_id, points_awarded=awarded)
+            surface.schedule_decided(
+                session,
+                kind=kind,
+                item_id=item_id,
+                points_awarded=awarded,
+                retention_days=d.settings.retention_days,
+            )
     if not decision.decided:
         _say(client, body, f"This was already {decision.status}. The first decision stands.")
         return
@@ -260,7 +266,13 @@ def on_decline_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
             session, kind=kind, item_id=item_id, user_id=user, reason=reason
         )
         if decision.decided:
-            surface.schedule_decided(session, kind=kind, item_id=item_id, points_awarded=0)
+            surface.schedule_decided(
+                session,
+                kind=kind,
+                item_id=item_id,
+                points_awarded=0,
+                retention_days=d.settings.retention_days,
+            )
     if not decision.decided:
         text = f"This was already {decision.status}. The first decision stands."
         client.chat_postMessage(channel=user, text=text, blocks=_notice(text))

@@ -9,6 +9,7 @@ and the scheduler runs whatever failed, each message once (handlers.common.follo
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -17,11 +18,13 @@ from sqlmodel import Session
 
 from bot.jobs import queue as jobs
 from bot.rules import points
+from bot.rules.errors import NotFound
 from bot.rules.yearend import assessment
 from handlers.common.deps import Deps
 from handlers.common.followups import Step, run_steps
 from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
 from messages.render import render_blocks
+from storage import yearend as store
 from storage.models.yearend import AllyshipStory
 from storage.types import utcnow
 
@@ -29,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 CARD = "yearend_card"
 DECIDED = "yearend_decided"
+PURGE = "yearend_purge"
 
 
 def card_key(kind: str, item_id: int) -> str:
@@ -52,8 +56,19 @@ def schedule_card(session: Session, *, kind: str, item_id: int) -> None:
     )
 
 
-def schedule_decided(session: Session, *, kind: str, item_id: int, points_awarded: int) -> None:
-    """A decision's follow-ups, written with the decision."""
+def schedule_decided(
+    session: Session, *, kind: str, item_id: int, points_awarded: int, retention_days: int
+) -> None:
+    """A decision's follow-ups, written with the decision; a story's text purge, due
+    ALLYBOT_RETENTION_DAYS after it."""
+    if kind == assessment.STORY:
+        jobs.schedule(
+            session,
+            kind=PURGE,
+            key=f"{PURGE}:{kind}:{item_id}",
+            due_at=utcnow() + timedelta(days=retention_days),
+            payload={"kind": kind, "id": item_id},
+        )
     jobs.schedule(
         session,
         kind=DECIDED,
@@ -216,3 +231,20 @@ def on_stories_call_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     )
     with d.db.session() as session:
         jobs.record_sent(session, key=item.key, name="ts", value=str(answer["ts"]))
+
+
+def on_purge_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
+    """Delete a decided story's text after the retention period; its card says so."""
+    story_id = int(item.payload["id"])
+    with d.db.session() as session:
+        store.purge_story_text(session, story_id=story_id, now=item.now)
+    redraw_card(client, d, kind=assessment.STORY, item_id=story_id)
+
+
+def on_redraw_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
+    """Redraw the cards a forget-me changed (each redraw is idempotent)."""
+    for kind, item_id in item.payload.get("items") or []:
+        try:
+            redraw_card(client, d, kind=str(kind), item_id=int(item_id))
+        except NotFound:
+            continue
