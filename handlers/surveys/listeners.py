@@ -21,6 +21,7 @@ from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation
 from handlers.common.deps import deps
 from handlers.common.replies import tell_privately
+from handlers.requests.surface import in_words
 from handlers.surveys import surface
 from handlers.surveys.ids import TEMPLATE_IDS, Ids
 from messages.render import escape_mrkdwn, render, render_blocks
@@ -88,7 +89,7 @@ def _start(call: Invocation, words: list[str]) -> None:
     where = f"the members of <#{channel}>" if channel else "every active member of the workspace"
     call.reply(
         f"Started {run.name}: {survey.title}. It is on its way to {where}, by DM, "
-        f"with one reminder after {d.settings.survey_reminder_after}. "
+        f"with one reminder after {in_words(d.settings.survey_reminder_after)}. "
         f"Close it with `/ally-admin survey close {run.name}`."
     )
 

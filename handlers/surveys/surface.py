@@ -166,7 +166,7 @@ def results_sections(title: str, result: SurveyResults) -> list[str]:
     for cell in result.groups.cells:
         name = escape_mrkdwn("No unit given" if cell.key is None else cell.key)
         if cell.published:
-            groups.append(f"{name} {cell.count}")
+            groups.append(f"{name}: {cell.count}")
         elif cell.reason is not None and cell.reason.value == "subtraction":
             groups.append(
                 f"{name}: withheld, so that no subtraction reveals fewer than "
