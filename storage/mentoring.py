@@ -142,9 +142,16 @@ def checkins(session: Session, *, pair_id: int) -> list[MentoringCheckin]:
 
 
 def forget_user(session: Session, *, user_id: str) -> int:
-    """Delete a person's sign-ups (sensitive) and their ID on pairs and check-ins."""
+    """Delete a person's sign-ups (sensitive), their pairs' notes, and their ID elsewhere."""
     removed = session.execute(
         delete(MentoringParticipant).where(col(MentoringParticipant.user_id) == user_id)
+    )
+    # Notes on their pairs' check-ins may describe them, whoever wrote them.
+    theirs = select(MentoringPair.id).where(
+        or_(col(MentoringPair.mentor_id) == user_id, col(MentoringPair.mentee_id) == user_id)
+    )
+    session.execute(
+        update(MentoringCheckin).where(col(MentoringCheckin.pair_id).in_(theirs)).values(note=None)
     )
     session.execute(
         update(MentoringPair)

@@ -8,7 +8,8 @@ name on them and every comment on their matches (open requests are withdrawn); t
 feedback comments; every anonymous case they asked (text, sealed link and marker deleted
 at once; one still open that volunteers can see closes as withdrawn only in the later
 case-side step, `close_cases_later`); their unsent anonymous drafts; the channel ids of their DMs
-and conversations; their ID in scheduled work. Unmatched offers they made are deleted.
+and conversations; their ID in scheduled work; their reverse-mentoring sign-ups and the notes
+on their pairs' check-ins. Unmatched offers they made are deleted.
 Where a row must stay for the counts (a matched offer, matches, feedback answers, cases they
 handled as a volunteer), their Slack ID is replaced by FORGOTTEN.
 What stays: the points ledger (business units' totals; rows lose their actor), counts and
@@ -32,8 +33,8 @@ from bot.jobs import queue as jobs
 from bot.privacy import Privacy
 from bot.rules import requests as rules
 from bot.rules.anonymous import cases, relays
+from storage import mentoring, yearend
 from storage import requests as store
-from storage import yearend
 from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
@@ -170,6 +171,8 @@ def forget(session: Session, privacy: Privacy, *, user_id: str) -> Forgotten:
     )
     session.execute(delete(Ally).where(col(Ally.user_id) == user_id))
     session.execute(delete(Member).where(col(Member.user_id) == user_id))
+    # Mentoring sign-ups are sensitive (they may reveal an LGBTQ+ identity): deleted.
+    mentoring.forget_user(session, user_id=user_id)
     # Year-end stories: their text and this person's name on them go; points stay.
     yearend.forget_person(session, user_id=user_id, now=utcnow())
     jobs.scrub(session, value=user_id, replacement=FORGOTTEN)

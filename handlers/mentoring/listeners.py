@@ -269,7 +269,8 @@ def _open_view(ack: Ack, body: dict[str, Any], client: WebClient, build: Any) ->
             if isinstance(failed, UserFacingError)
             else "I could not open the form just now. Please click the button again."
         )
-        tell_privately(client, user_id=str(body["user"]["id"]), text=text)
+        channel = ((body.get("container") or {}).get("channel_id")) or None
+        tell_privately(client, user_id=str(body["user"]["id"]), text=text, channel_id=channel)
 
 
 def _signup_view(d: Deps, cohort_id: int, user_id: str) -> dict[str, Any]:
@@ -486,18 +487,19 @@ def on_note_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
     note = _text(_values(view), "note")
     user_id = str(body["user"]["id"])
     try:
-        with d.db.session(wait=1.0) as session:
-            row = checkins.save_note(
-                session, checkin_id=int(checkin_id or 0), user_id=user_id, note=note
-            )
-            meeting, channel, ts, answer = row.meeting, row.channel, row.ts, row.answer
+        # Read-only before the ack, so that refusals show in the modal.
+        with d.db.read() as session:
+            checkins.check_note(session, checkin_id=checkin_id or 0, user_id=user_id, note=note)
     except UserFacingError as error:
         ack(response_action="errors", errors={"note": error.message})
         return
     ack()
+    with d.db.session() as session:
+        row = checkins.save_note(session, checkin_id=checkin_id or 0, user_id=user_id, note=note)
+        meeting, channel, ts, answer = row.meeting, row.channel, row.ts, row.answer
     if channel and ts:
         blocks = surface.checkin_blocks(
-            d, checkin_id=int(checkin_id or 0), meeting=meeting, answer=answer, noted=True
+            d, checkin_id=checkin_id or 0, meeting=meeting, answer=answer, noted=True
         )
         client.chat_update(channel=channel, ts=ts, text="Check-in answered", blocks=blocks)
 

@@ -10,7 +10,12 @@ from sqlmodel import select
 
 from bot.devkit.sandbox import Sandbox
 from handlers.mentoring.ids import Ids
-from storage.models.mentoring import MentoringCohort, MentoringPair, MentoringParticipant
+from storage.models.mentoring import (
+    MentoringCheckin,
+    MentoringCohort,
+    MentoringPair,
+    MentoringParticipant,
+)
 from storage.types import utcnow
 from tests.handlers.mentoring_flows import (
     admin,
@@ -153,6 +158,20 @@ def test_checkins_at_the_cadence_and_a_lapse_flagged_once(sandbox: Sandbox) -> N
     answer(lapsed, Ids.NOT_MET.value, 1)
     updated = box.fake.calls_to("chat.update")
     assert any("Next:" in json.dumps(c.args["blocks"]) for c in updated)
+    # An optional note after the click, by one of the pair.
+    answered = next(
+        m for m in box.fake.messages(str(met.channel)) if Ids.NOTE.value in json.dumps(m)
+    )
+    opened = len(box.fake.calls_to("views.open"))
+    box.slack.click(met.mentor_id, Ids.NOTE.value, message=answered)
+    box.fake.wait_for("views.open", count=opened + 1)
+    modal = box.fake.current_view(met.mentor_id)
+    assert modal is not None and modal["callback_id"] == Ids.NOTE_VIEW.value
+    box.slack.submit_view(met.mentor_id, modal, {"note": "Words that matter <!channel>"})
+    box.fake.wait_for("chat.update", predicate=has("Note saved"))
+    with box.db.session() as s:
+        notes = [c.note for c in s.exec(select(MentoringCheckin)) if c.note]
+    assert notes == ["Words that matter <!channel>"]
     run_due(box, start + 2 * week + timedelta(seconds=1))
     answer(met, Ids.MET.value, 2)
     second = answer(lapsed, Ids.NOT_MET.value, 2)

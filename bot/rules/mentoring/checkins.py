@@ -100,17 +100,25 @@ def answer(
     return Answered(True, value, row, pair, flag)
 
 
-def save_note(session: Session, *, checkin_id: int, user_id: str, note: str) -> MentoringCheckin:
-    """Keep what the pair covered (optional, after the click); only the pair may write it."""
+def check_note(session: Session, *, checkin_id: int, user_id: str, note: str) -> str:
+    """The note, cleaned, if this person may write it (only the pair, after their answer)."""
     text = note.strip()
     if not text or len(text) > NOTE_MAX:
         raise InvalidInput(f"Write 1 to {NOTE_MAX} characters.", "note")
-    row = store.checkin_by_id(session, checkin_id=checkin_id, lock=True)
+    row = store.checkin_by_id(session, checkin_id=checkin_id)
     pair = store.pair(session, pair_id=row.pair_id) if row else None
     if row is None or pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
         raise NotFound("This check-in is for another pair.")
     if row.answer is None:
         raise Conflict("Say whether you met first.")
+    return text
+
+
+def save_note(session: Session, *, checkin_id: int, user_id: str, note: str) -> MentoringCheckin:
+    """Keep what the pair covered (optional, after the click); only the pair may write it."""
+    text = check_note(session, checkin_id=checkin_id, user_id=user_id, note=note)
+    row = store.checkin_by_id(session, checkin_id=checkin_id, lock=True)
+    assert row is not None
     row.note = text
     session.add(row)
     return row
