@@ -15,6 +15,7 @@ from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps
 from handlers.points import home_standings_blocks
 from handlers.surveys.stats import home_blocks as admin_figures
+from handlers.yearend.surface import story_campaign_open
 from messages.render import render, render_blocks
 from storage import requests as store
 
@@ -57,6 +58,7 @@ def home_view(
         purpose=d.content.purpose,
         requests=requests,
         profile=ally,
+        story_campaign=story_campaign_open(d),
         standings=(home_standings_blocks(d) if standings else [])
         + (admin_figures(d, client) if standings and d.settings.is_admin(user_id) else []),
     )

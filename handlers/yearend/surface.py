@@ -248,3 +248,13 @@ def on_redraw_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
             redraw_card(client, d, kind=str(kind), item_id=int(item_id))
         except NotFound:
             continue
+
+
+def story_campaign_open(d: Deps) -> bool:
+    """Whether the call for stories has gone out this calendar year (the campaign runs from
+    the cron's first fire time of the year to the year's end)."""
+    zone = d.settings.zone
+    now = utcnow().astimezone(zone)
+    start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    first = d.settings.stories_call_trigger().get_next_fire_time(None, start)
+    return first is not None and first.year == now.year and first <= now
