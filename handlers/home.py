@@ -13,6 +13,7 @@ from bot.rules import misuse
 from bot.rules.allies import profile
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps
+from handlers.mentoring.surface import home_blocks as mentoring_home
 from handlers.points import home_standings_blocks
 from handlers.surveys.stats import home_blocks as admin_figures
 from handlers.yearend.surface import story_campaign_open
@@ -59,7 +60,8 @@ def home_view(
         requests=requests,
         profile=ally,
         story_campaign=story_campaign_open(d),
-        standings=(home_standings_blocks(d) if standings else [])
+        standings=mentoring_home(d, user_id)
+        + (home_standings_blocks(d) if standings else [])
         + (admin_figures(d, client) if standings and d.settings.is_admin(user_id) else []),
     )
     assert isinstance(view, dict)

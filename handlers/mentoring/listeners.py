@@ -212,32 +212,7 @@ def on_ally_command(call: Invocation) -> None:
     if word:
         _say(call, f"Usage: {ALLY_USAGE}")
         return
-    _say(call, _status_text(d, call.user_id))
-
-
-def _status_text(d: Deps, user_id: str) -> str:
-    with d.db.read() as session:
-        me = store.latest_participation(session, user_id=user_id)
-        if me is None:
-            return "You are not taking part in a mentoring cohort at the moment."
-        name, role, status = cohorts.by_id(session, me.cohort_id).name, me.role, me.status
-        pair = store.active_pair_of(session, cohort_id=me.cohort_id, user_id=user_id)
-        partner = None
-        due = None
-        if pair is not None and pair.id is not None:
-            partner = pair.mentee_id if pair.mentor_id == user_id else pair.mentor_id
-            due = checkins.next_checkin(session, pair_id=pair.id)
-    head = f"*{_esc(name)}*: you signed up as a {role}"
-    if status != cohorts.ACTIVE:
-        return f"{head}, and you have {status} for now. Sign up again from the call to return."
-    if partner is None:
-        return f"{head}. You are waiting for a partner; the organisers will pair you."
-    when = (
-        f"Your next check-in is on {due.astimezone(d.settings.zone):%A %d %B at %H:%M}."
-        if due
-        else "There are no more check-ins scheduled."
-    )
-    return f"{head}. Your partner is <@{partner}>. {when}"
+    _say(call, surface.status_text(d, call.user_id))
 
 
 # sign-up

@@ -234,6 +234,45 @@ def _lapse(client: WebClient, admin: str, pair_id: int) -> Send:
     return send
 
 
+def status_text(d: Deps, user_id: str) -> str:
+    """The person's cohort, partner and next check-in, in words (for them only)."""
+    with d.db.read() as session:
+        me = store.latest_participation(session, user_id=user_id)
+        if me is None:
+            return "You are not taking part in a mentoring cohort at the moment."
+        name, role, status = cohorts.by_id(session, me.cohort_id).name, me.role, me.status
+        pair = store.active_pair_of(session, cohort_id=me.cohort_id, user_id=user_id)
+        partner = None
+        due = None
+        if pair is not None and pair.id is not None:
+            partner = pair.mentee_id if pair.mentor_id == user_id else pair.mentor_id
+            due = checkins.next_checkin(session, pair_id=pair.id)
+    head = f"*{_esc(name)}*: you signed up as a {role}"
+    if status != cohorts.ACTIVE:
+        return f"{head}, and you have {status} for now. Sign up again from the call to return."
+    if partner is None:
+        return f"{head}. You are waiting for a partner; the organisers will pair you."
+    when = (
+        f"Your next check-in is on {due.astimezone(d.settings.zone):%A %d %B at %H:%M}."
+        if due
+        else "There are no more check-ins scheduled."
+    )
+    return f"{head}. Your partner is <@{partner}>. {when}"
+
+
+def home_blocks(d: Deps, user_id: str) -> list[dict[str, Any]]:
+    """The App Home's mentoring section, for people who signed up to a cohort."""
+    with d.db.read() as session:
+        taking_part = store.latest_participation(session, user_id=user_id) is not None
+    if not taking_part:
+        return []
+    return render_blocks(
+        "mentoring/notice.json.j2",
+        text="*Reverse mentoring*\n" + status_text(d, user_id),
+        note="Pause or leave any time with `/ally mentoring pause` or `/ally mentoring leave`.",
+    )
+
+
 # check-ins
 
 

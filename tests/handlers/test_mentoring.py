@@ -206,6 +206,12 @@ def test_status_leave_offer_close_and_report(sandbox: Sandbox) -> None:
     leaver = pairs[0]
     status = ally(box, leaver.mentee_id, "mentoring")
     assert f"<@{leaver.mentor_id}>" in status and "next check-in" in status
+    # App Home too.
+    box.slack.app_home_opened(leaver.mentee_id)
+    home = box.fake.wait_for(
+        "views.publish", predicate=lambda c: "Reverse mentoring" in json.dumps(c.args["view"])
+    )[0]
+    assert f"<@{leaver.mentor_id}>" in json.dumps(home.args["view"])
     # A late sign-up waits in the pool.
     box.fake.add_user("U0LATE", "lee", real_name="Lee Late")
     sign_up(box, "U0LATE", "mentee")
