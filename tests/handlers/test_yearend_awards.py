@@ -155,3 +155,43 @@ def test_year_awards_rerun_gives_the_same_result(sandbox: Sandbox) -> None:
         "Engineering: 20 points",
         "Sales: 20 points",
     ]
+
+
+def test_most_influential_counts_people_helped_across_units(sandbox: Sandbox) -> None:
+    """Two successful allyships for Engineering's ally, helping a Sales and a People colleague,
+    and an accepted story by a third: 3 people x (1 + 2 other units) = 9."""
+    from sqlalchemy import update
+
+    from storage.models.requests import Match
+    from storage.models.yearend import AllyshipStory
+    from tests.rules.points_support import make_match, member
+
+    box = sandbox
+    member(box.db, "U0ASKER", "Sales")
+    member(box.db, "U0COLLEAGUE", "People")
+    for asker in ("U0ASKER", "U0COLLEAGUE"):
+        match_id = make_match(
+            box.db, box.settings, matched_at=datetime.now(UTC), requester=asker, schedule=False
+        )
+        with box.db.session() as s:
+            s.execute(update(Match).where(Match.id == match_id).values(outcome=points.WORKED))  # type: ignore[arg-type]
+            assert points.award_allyship(s, match_id=match_id, settings=box.settings).awarded
+    with box.db.session() as s:
+        s.add(
+            AllyshipStory(
+                reporter_id="U0VOL1",
+                ally_id="U0ALLY1",
+                reporter_marker="m-vol1",
+                ally_marker="m-ally1",
+                ally_unit_id=business_unit(box.db, "Engineering"),
+                what="w",
+                status="accepted",
+                decided_by="U0VOL2",
+                decided_at=datetime.now(UTC),
+                submission_key="s1",
+            )
+        )
+    with box.db.session() as s:
+        _, influence, _ = results.year_awards(s, year=datetime.now(UTC).year, settings=box.settings)
+    assert influence.lines[0].text.startswith("Engineering: 9 (3 people helped")
+    assert influence.winners == ("Engineering",)

@@ -21,13 +21,15 @@ from bot.rules.yearend.awards import (
     compute_awards,
     year_bounds,
 )
-from storage import anonymous as anonymous_store
 from storage import yearend as store
+from storage.models.anonymous import AnonymousCase
 from storage.models.points import PointsEntry
 from storage.models.programme import FORGOTTEN, Member
 from storage.models.requests import AllyRequest, Match
 
 AWARDS_ANNOUNCEMENT = "awards_announcement"
+# Sources per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
+_CHUNK = 500
 
 
 def parse_year(text: str, *, now: datetime, settings: Settings) -> int:
@@ -63,66 +65,88 @@ def year_awards(
     )
 
 
-def _unit_of_person(session: Session, user_id: str | None, names: dict[int, str]) -> str | None:
-    if not user_id or user_id == FORGOTTEN:
-        return None
-    member = session.get(Member, user_id)
-    return names.get(member.business_unit_id) if member else None
-
-
 def _match_outcomes(
     session: Session, start: datetime, end: datetime, settings: Settings, names: dict[int, str]
 ) -> list[Outcome]:
-    """Successful allyships: one per match whose ally row is in the year."""
+    """Successful allyships whose ally row is in the year: a handful of bulk queries (the
+    matches that worked, their ledger rows by source, the people's units, the cases)."""
     keys = privacy(settings)
-    rows = _match_rows(session, start, end)
+    # Plain columns, not ORM objects: building thousands of instances would cost most of the
+    # time budget (scripts/bench_awards.py).
+    worked = session.execute(
+        select(
+            col(Match.id),
+            col(Match.ally_user_id),
+            col(AllyRequest.id),
+            col(AllyRequest.kind),
+            col(AllyRequest.on_behalf_of),
+            col(AllyRequest.requester_id),
+        )
+        .join(AllyRequest, col(AllyRequest.id) == col(Match.request_id))
+        .where(col(Match.outcome) == points.WORKED)
+    ).all()
+    if not worked:
+        return []
+    entries: dict[str, tuple[int, datetime]] = {}
+    sources = [f"match:{row[0]}:ally" for row in worked]
+    for index in range(0, len(sources), _CHUNK):
+        rows = session.execute(
+            select(
+                col(PointsEntry.source),
+                col(PointsEntry.business_unit_id),
+                col(PointsEntry.created_at),
+            ).where(
+                col(PointsEntry.source).in_(sources[index : index + _CHUNK]),
+                col(PointsEntry.created_at) >= start,
+                col(PointsEntry.created_at) < end,
+            )
+        ).all()
+        entries.update({str(r[0]): (int(r[1]), r[2]) for r in rows})
+    askers = {str(r[5]) for r in worked if r[5] and r[5] != FORGOTTEN}
+    units: dict[str, int] = {}
+    listed = sorted(askers)
+    for index in range(0, len(listed), _CHUNK):
+        rows = session.execute(
+            select(col(Member.user_id), col(Member.business_unit_id)).where(
+                col(Member.user_id).in_(listed[index : index + _CHUNK])
+            )
+        ).all()
+        units.update({str(r[0]): int(r[1]) for r in rows})
+    cases = {
+        int(r[0]): r[1]
+        for r in session.execute(
+            select(col(AnonymousCase.ask_request_id), col(AnonymousCase.requester_marker)).where(
+                col(AnonymousCase.ask_request_id).is_not(None)
+            )
+        ).all()
+    }
     out = []
-    for entry, match, request in rows:
-        if request.kind == "anonymous" or request.on_behalf_of:
-            case = anonymous_store.case_for_request(session, request_id=int(request.id or 0))
-            person = case.requester_marker if case is not None else None
-            person_unit = None
+    for match_id, ally, request_id, kind, on_behalf_of, asker in worked:
+        entry = entries.get(f"match:{match_id}:ally")
+        if entry is None:
+            continue
+        unit_id, at = entry
+        person_unit = None
+        if kind == "anonymous" or on_behalf_of:
+            person = cases.get(int(request_id))
         else:
-            asker = request.requester_id
             alive = asker is not None and asker != FORGOTTEN
-            person = keys.marker(asker) if asker and alive else f"request:{request.id}"
-            person_unit = _unit_of_person(session, request.requester_id, names)
-        ally = match.ally_user_id
+            person = keys.marker(asker) if asker and alive else f"request:{request_id}"
+            if asker in units:
+                person_unit = names.get(units[asker])
         out.append(
             Outcome(
-                item=f"match:{match.id}",
+                item=f"match:{match_id}",
                 kind=points.ALLYSHIP,
-                unit=names.get(entry.business_unit_id),
+                unit=names.get(unit_id),
                 succeeded=True,
-                at=entry.created_at,
+                at=at,
                 person=person,
                 person_unit=person_unit,
                 ally=keys.marker(ally) if ally != FORGOTTEN else None,
             )
         )
     return out
-
-
-def _match_rows(
-    session: Session, start: datetime, end: datetime
-) -> list[tuple[PointsEntry, Match, AllyRequest]]:
-    entries = session.execute(
-        select(PointsEntry).where(
-            col(PointsEntry.kind) == points.ALLYSHIP,
-            col(PointsEntry.created_at) >= start,
-            col(PointsEntry.created_at) < end,
-        )
-    ).scalars()
-    rows = []
-    for entry in entries:
-        match_id = entry.source.split(":")[1] if entry.source.startswith("match:") else ""
-        if not match_id.isdigit():
-            continue
-        match = session.get(Match, int(match_id))
-        request = session.get(AllyRequest, match.request_id) if match else None
-        if match is not None and request is not None:
-            rows.append((entry, match, request))
-    return rows
 
 
 def _assessed(
