@@ -74,6 +74,30 @@ def latest_participation(session: Session, *, user_id: str) -> MentoringParticip
     ).first()
 
 
+def unmatched_of_confirmed_cohorts(session: Session, *, before: int) -> list[MentoringParticipant]:
+    """Active sign-ups of earlier cohorts whose pairs were confirmed, never paired there."""
+    paired = select(MentoringPair.id).where(
+        col(MentoringPair.cohort_id) == col(MentoringParticipant.cohort_id),
+        or_(
+            col(MentoringPair.mentor_id) == col(MentoringParticipant.user_id),
+            col(MentoringPair.mentee_id) == col(MentoringParticipant.user_id),
+        ),
+    )
+    return list(
+        session.exec(
+            select(MentoringParticipant)
+            .join(MentoringCohort, col(MentoringCohort.id) == col(MentoringParticipant.cohort_id))
+            .where(
+                col(MentoringCohort.id) < before,
+                col(MentoringCohort.confirmed_version) > 0,
+                col(MentoringParticipant.status) == ACTIVE,
+                ~paired.exists(),
+            )
+            .order_by(col(MentoringParticipant.id))
+        )
+    )
+
+
 def pairs(session: Session, *, cohort_id: int, status: str | None = None) -> list[MentoringPair]:
     """A cohort's pairs, in the order they were made."""
     statement = select(MentoringPair).where(col(MentoringPair.cohort_id) == cohort_id)

@@ -12,6 +12,7 @@ from handlers.mentoring import surface
 from handlers.mentoring.ids import Ids
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks
+from storage import mentoring as store
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,17 @@ def _cohort_command(call: Invocation, args: str) -> None:
     with call.deps.db.session() as session:
         cohort = cohorts.create(session, spec=spec, actor=call.user_id)
         cadence = cohorts.describe_cadence(cohort)
+        carried = len(store.participants(session, cohort_id=cohort.id or 0))
     _say(
         call,
         f"Cohort *{_esc(spec.name)}* created: {spec.months} months, meeting {cadence}. "
-        f"Post the call with `/ally-admin mentoring call {_esc(spec.name)}`.",
+        f"Post the call with `/ally-admin mentoring call {_esc(spec.name)}`."
+        + (
+            f" {carried} {'person' if carried == 1 else 'people'} left unmatched by earlier "
+            "cohorts are already in it."
+            if carried
+            else ""
+        ),
     )
 
 

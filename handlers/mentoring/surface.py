@@ -161,7 +161,9 @@ def _unmatched(client: WebClient, participant_id: int) -> Send:
             f"Thank you for signing up to *{_esc(cohort.name)}*. We could not find you a "
             "partner this time: the pairing keeps people apart for reporting lines, earlier "
             "pairs and choices made at sign-up, and the numbers did not work out. You stay in "
-            "the pool, and you are first in line for the next cohort."
+            "the pool in case a partner becomes free, and you are kept for the next cohort: "
+            "you will be in it without signing up again (`/ally mentoring leave` if you'd "
+            "rather not)."
         )
         dm(client, row.user_id, "About your mentoring pairing", notice(text))
 

@@ -107,7 +107,38 @@ def create(session: Session, *, spec: CohortSpec, actor: str) -> MentoringCohort
     )
     session.add(cohort)
     session.flush()
+    carry_over(session, cohort=cohort)
     return cohort
+
+
+def carry_over(session: Session, *, cohort: MentoringCohort) -> list[str]:
+    """Bring the people an earlier cohort's pairing left unmatched into this one (SPEC 4:
+    "kept for the next cohort"), with their answers; signing up again updates them."""
+    latest: dict[str, MentoringParticipant] = {}
+    for row in store.unmatched_of_confirmed_cohorts(session, before=_id(cohort)):
+        latest[row.user_id] = row  # oldest first: the latest sign-up wins
+    carried = []
+    for user_id, row in sorted(latest.items()):
+        if store.participant(session, cohort_id=_id(cohort), user_id=user_id) is not None:
+            continue
+        session.add(
+            MentoringParticipant(
+                cohort_id=_id(cohort),
+                user_id=user_id,
+                role=row.role,
+                business_unit=row.business_unit,
+                country=row.country,
+                seniority=row.seniority,
+                interests=list(row.interests),
+                reports_to=row.reports_to,
+                exclude=list(row.exclude),
+                behaviours_before=list(row.behaviours_before),
+                level_before=row.level_before,
+            )
+        )
+        carried.append(user_id)
+    session.flush()
+    return carried
 
 
 def named(session: Session, name: str, *, lock: bool = False) -> MentoringCohort:

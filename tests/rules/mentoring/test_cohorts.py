@@ -225,3 +225,25 @@ def test_a_checkin_is_scheduled_once_per_pair_and_meeting(db: Database) -> None:
     with db.session() as s:
         keys = [i.key for i in s.exec(select(DueItem)).all() if i.kind == cohorts.CHECKIN]
     assert keys == [cohorts.checkin_key(pair.id or 0, 1)]
+
+
+def test_the_unmatched_are_kept_for_the_next_cohort(db: Database) -> None:
+    """Someone a confirmed pairing left unmatched is in the next cohort with their answers."""
+    first = _cohort(db)
+    for user, role in (("U1", "mentor"), ("U3", "mentee"), ("U5", "mentee")):
+        _join(db, first, user, role, country="Chile" if user == "U5" else "France")
+    with db.session() as s:
+        cohorts.propose(s, cohort=cohorts.by_id(s, first), content=CONTENT)
+        done = cohorts.confirm(s, cohort_id=first, version=1, now=utcnow())
+    assert len(done.unmatched_ids) == 1
+    second = _cohort(db, "Autumn")
+    with db.session() as s:
+        rows = s.exec(
+            select(signup.MentoringParticipant).where(
+                signup.MentoringParticipant.cohort_id == second
+            )
+        ).all()
+    with db.session() as s:
+        pair = s.exec(select(MentoringPair)).one()
+    paired = {pair.mentor_id, pair.mentee_id}
+    assert len(rows) == 1 and rows[0].user_id not in paired and rows[0].role == "mentee"
