@@ -310,3 +310,70 @@ def member(box: Sandbox, user: str, unit: str) -> None:
     from tests.rules.points_support import member as put
 
     put(box.db, user, unit)
+
+
+def test_a_deactivated_ally_is_refused(
+    sqlite_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A story naming a deactivated account gets a modal error on the ally field."""
+    from bot.devkit.fakeslack.state import User
+
+    box = sqlite_sandbox
+    setup(box)
+    shown = User.to_api
+
+    def deactivated(self: User) -> dict:
+        answer = shown(self)
+        if self.id == ALLY:
+            answer["deleted"] = True
+        return answer
+
+    monkeypatch.setattr(User, "to_api", deactivated)
+    box.slack.slash("/ally", "story", user_id=REPORTER, channel_id=box.workspace.general_channel)
+    view = until(lambda: box.fake.current_view(REPORTER))
+    answer = box.slack.submit_view(REPORTER, view, {Ids.ALLY: ALLY, Ids.WHAT: "kind"})
+    assert "deactivated" in answer.json()["errors"][Ids.ALLY]
+    settle(box)
+    assert cards(box) == []
+
+
+def test_an_event_for_an_unknown_unit_is_refused(sandbox: Sandbox) -> None:
+    """A forged unit name (not among the options) records nothing."""
+    from datetime import date
+
+    from bot.rules.errors import InvalidInput
+    from bot.rules.yearend import events
+
+    form = events.EventForm("t", "w", date(2026, 1, 1), "Marketing")
+    with pytest.raises(InvalidInput, match="not in the programme"), sandbox.db.session() as s:
+        events.create_event(s, form=form, logged_by=REPORTER, submission_key="k")
+    with sandbox.db.session() as s:
+        assert s.execute(select(AllyshipEvent)).first() is None
+
+
+def test_an_accept_and_a_decline_at_once_make_one_decision(sandbox: Sandbox) -> None:
+    """Two volunteers, one accepting and one declining at the same moment: one decision wins,
+    and points exist only if it was the acceptance."""
+    box = sandbox
+    setup(box)
+    member(box, VOL_SAME, "People")
+    card = tell_story(box)
+    click(box, VOL_SAME, card, Ids.DECLINE_STORY)
+    view = until(lambda: box.fake.current_view(VOL_SAME))
+    shown = fresh(box, card)
+    with ThreadPoolExecutor(2) as pool:
+        accept = pool.submit(
+            box.slack.click,
+            VOL_OTHER,
+            Ids.ACCEPT_STORY,
+            message=shown,
+            channel=box.workspace.volunteers_channel,
+        )
+        decline = pool.submit(box.slack.submit_view, VOL_SAME, view, {Ids.REASON: "Not outside"})
+        accept.result()
+        decline.result()
+    until(lambda: _story(box).status != "pending")
+    settle(box)
+    status = _story(box).status
+    assert (status == "accepted") == (len(_points(box)) == 1)
+    assert len(_points(box)) <= 1
