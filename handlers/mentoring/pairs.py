@@ -7,14 +7,15 @@ from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot.rules.errors import InvalidInput, NotFound, UserFacingError
 from bot.rules.mentoring import checkins, cohorts
-from handlers.common.deps import deps
+from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately
 from handlers.mentoring import inputs, surface
 from handlers.mentoring.ids import Ids
-from messages.render import escape_mrkdwn, render
+from messages.render import escape_mrkdwn, render, render_blocks
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,36 @@ def on_confirm_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
         f"Confirmed: {len(done.pair_ids)} pair{'' if len(done.pair_ids) == 1 else 's'} "
         f"introduced by group DM; {len(done.unmatched_ids)} told kindly they wait in the pool."
     )
+    _retire_proposal(body, d, int(cohort_id))
     surface.run_followup(d, client, done.key)
     tell_privately(client, user_id=user_id, text=text, blocks=surface.notice(text))
+
+
+def _retire_proposal(body: dict[str, Any], d: Deps, cohort_id: int) -> None:
+    """Show the confirmed proposal without its button (an ephemeral: through response_url)."""
+    response_url = body.get("response_url")
+    if not response_url:
+        return
+    with d.db.read() as session:
+        cohort = cohorts.by_id(session, cohort_id)
+        name, proposal = cohort.name, dict(cohort.proposal)
+    blocks = render_blocks(
+        "mentoring/proposal.json.j2",
+        ids=Ids,
+        cohort_id=cohort_id,
+        cohort_name=name,
+        version=proposal.get("version", 0),
+        pairs=proposal.get("pairs", []),
+        unmatched=proposal.get("unmatched", []),
+        total=proposal.get("total", 0),
+        confirmed=True,
+    )
+    try:
+        WebhookClient(response_url).send(
+            replace_original=True, text=f"Confirmed pairs for {name}", blocks=blocks
+        )
+    except OSError as error:  # the pairs are confirmed either way; the old view stays
+        logger.info("proposal not redrawn (%s)", type(error).__name__)
 
 
 # check-ins

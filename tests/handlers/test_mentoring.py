@@ -120,6 +120,12 @@ def test_proposal_respects_constraints_and_confirm_introduces_each_pair_once(
     run_due(box, utcnow() + timedelta(minutes=5))
     assert len([c for c in box.fake.calls_to("chat.postMessage") if has("meet <@")(c)]) == 3
     box.fake.wait_for("chat.postEphemeral", predicate=has("already confirmed"))
+    # The proposal the admin saw loses its button once confirmed.
+    shown = [
+        e for e in box.fake.ephemerals(box.workspace.admin.id) if "Proposed pairs" in json.dumps(e)
+    ]
+    assert "being introduced" in json.dumps(shown[-1])
+    assert Ids.CONFIRM.value not in json.dumps(shown[-1])
 
 
 def test_checkins_at_the_cadence_and_a_lapse_flagged_once(sandbox: Sandbox) -> None:

@@ -156,3 +156,18 @@ def test_forget_me_deletes_the_signup(sandbox: Sandbox) -> None:
         [pair] = s.exec(select(MentoringPair)).all()
     assert "U0ASKER" not in (pair.mentor_id, pair.mentee_id) and pair.status == "ended"
     assert "U0ASKER" not in json.dumps(_cohorts(box)[0].proposal)
+
+
+def test_only_admins_confirm_pairs(sandbox: Sandbox) -> None:
+    """A forged or forwarded confirm click from anyone else is refused; no pair is made."""
+    box = sandbox
+    admin(box, "cohort Spring 6 2w")
+    admin(box, "call Spring")
+    sign_up(box, "U0ALLY1", "mentor")
+    sign_up(box, "U0ASKER", "mentee")
+    admin(box, "pair Spring")
+    box.slack.click_raw("U0ASKER", Ids.CONFIRM.value, "1:1", channel=GENERAL)
+    box.fake.wait_for("chat.postEphemeral", predicate=has("for programme admins"))
+    settle(box)
+    with box.db.session() as s:
+        assert not s.exec(select(MentoringPair)).all()
