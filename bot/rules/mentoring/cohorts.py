@@ -32,7 +32,6 @@ from bot.rules.mentoring.pairing import (
 )
 from storage import mentoring as store
 from storage.models.mentoring import MentoringCohort, MentoringPair, MentoringParticipant
-from storage.types import utcnow
 
 OPEN = "open"
 RUNNING = "running"
@@ -574,8 +573,3 @@ def close(session: Session, *, cohort: MentoringCohort, now: datetime) -> tuple[
 def _id(row: Any) -> int:
     assert row.id is not None
     return int(row.id)
-
-
-def now() -> datetime:
-    """The current time (the rules take it as an argument; listeners call this)."""
-    return utcnow()

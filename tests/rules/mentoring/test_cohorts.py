@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.rules.errors import Conflict, InvalidInput
+from bot.rules.errors import Conflict, InvalidInput, NotFound
 from bot.rules.mentoring import checkins, cohorts, report, signup
 from messages.content import load_content
 from storage.db import Database
@@ -247,3 +247,24 @@ def test_the_unmatched_are_kept_for_the_next_cohort(db: Database) -> None:
         pair = s.exec(select(MentoringPair)).one()
     paired = {pair.mentor_id, pair.mentee_id}
     assert len(rows) == 1 and rows[0].user_id not in paired and rows[0].role == "mentee"
+
+
+def test_pause_ends_the_pair_and_offers_the_partner_someone_from_the_pool(db: Database) -> None:
+    """No reason asked; the partner is to be told; pausing twice or without a cohort: clear."""
+    cohort_id = _cohort(db)
+    for user, role in (("U1", "mentor"), ("U3", "mentee")):
+        _join(db, cohort_id, user, role)
+    with pytest.raises(NotFound), db.session() as s:
+        cohorts.step_back(s, user_id="U9", status=cohorts.PAUSED, now=utcnow())
+    with db.session() as s:
+        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        cohorts.confirm(s, cohort_id=cohort_id, version=1, now=utcnow())
+    _join(db, cohort_id, "U5", "mentee")  # a later sign-up waits in the pool
+    with db.session() as s:
+        done = cohorts.step_back(s, user_id="U3", status=cohorts.PAUSED, now=utcnow())
+    assert done.key is not None and done.partner_id is not None
+    with db.session() as s:
+        offer = cohorts.offer_partner(s, participant_id=done.partner_id, content=CONTENT)
+    assert offer is not None and (offer.mentor, offer.mentee) == ("U1", "U5")
+    with pytest.raises(Conflict, match="already paused"), db.session() as s:
+        cohorts.step_back(s, user_id="U3", status=cohorts.PAUSED, now=utcnow())
