@@ -102,3 +102,9 @@ LEDGER_YEAR_INDEX = Index(
     PointsEntry.__table__.c.amount,  # type: ignore[attr-defined]
     PointsEntry.__table__.c.kind,  # type: ignore[attr-defined]
 )
+# The awards read the year's successful allyships from the ledger by kind and time.
+LEDGER_KIND_INDEX = Index(
+    "ix_points_entry_kind_time",
+    PointsEntry.__table__.c.kind,  # type: ignore[attr-defined]
+    PointsEntry.__table__.c.created_at,  # type: ignore[attr-defined]
+)

@@ -28,8 +28,6 @@ from storage.models.programme import FORGOTTEN, Member
 from storage.models.requests import AllyRequest, Match
 
 AWARDS_ANNOUNCEMENT = "awards_announcement"
-# Sources per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
-_CHUNK = 500
 
 
 def parse_year(text: str, *, now: datetime, settings: Settings) -> int:
@@ -71,8 +69,17 @@ def _match_outcomes(
     """Successful allyships whose ally row is in the year: a handful of bulk queries (the
     matches that worked, their ledger rows by source, the people's units, the cases)."""
     keys = privacy(settings)
+    markers: dict[str, str] = {}
+
+    def marker(user_id: str) -> str:
+        # People recur across a year's matches; an HMAC each time would be most of the cost.
+        if user_id not in markers:
+            markers[user_id] = keys.marker(user_id)
+        return markers[user_id]
+
     # Plain columns, not ORM objects: building thousands of instances would cost most of the
     # time budget (scripts/bench_awards.py).
+    asker_unit = Member.__table__.alias("asker_unit")  # type: ignore[attr-defined]
     worked = session.execute(
         select(
             col(Match.id),
@@ -81,37 +88,29 @@ def _match_outcomes(
             col(AllyRequest.kind),
             col(AllyRequest.on_behalf_of),
             col(AllyRequest.requester_id),
+            asker_unit.c.business_unit_id,
         )
         .join(AllyRequest, col(AllyRequest.id) == col(Match.request_id))
+        .outerjoin(asker_unit, asker_unit.c.user_id == col(AllyRequest.requester_id))
         .where(col(Match.outcome) == points.WORKED)
     ).all()
     if not worked:
         return []
-    entries: dict[str, tuple[int, datetime]] = {}
-    sources = [f"match:{row[0]}:ally" for row in worked]
-    for index in range(0, len(sources), _CHUNK):
-        rows = session.execute(
+    # The year's allyship rows: few, read through ix_points_entry_kind_time.
+    entries = {
+        str(r[0]): (int(r[1]), r[2])
+        for r in session.execute(
             select(
                 col(PointsEntry.source),
                 col(PointsEntry.business_unit_id),
                 col(PointsEntry.created_at),
             ).where(
-                col(PointsEntry.source).in_(sources[index : index + _CHUNK]),
+                col(PointsEntry.kind) == points.ALLYSHIP,
                 col(PointsEntry.created_at) >= start,
                 col(PointsEntry.created_at) < end,
             )
         ).all()
-        entries.update({str(r[0]): (int(r[1]), r[2]) for r in rows})
-    askers = {str(r[5]) for r in worked if r[5] and r[5] != FORGOTTEN}
-    units: dict[str, int] = {}
-    listed = sorted(askers)
-    for index in range(0, len(listed), _CHUNK):
-        rows = session.execute(
-            select(col(Member.user_id), col(Member.business_unit_id)).where(
-                col(Member.user_id).in_(listed[index : index + _CHUNK])
-            )
-        ).all()
-        units.update({str(r[0]): int(r[1]) for r in rows})
+    }
     cases = {
         int(r[0]): r[1]
         for r in session.execute(
@@ -121,19 +120,24 @@ def _match_outcomes(
         ).all()
     }
     out = []
-    for match_id, ally, request_id, kind, on_behalf_of, asker in worked:
+    for match_id, ally, request_id, kind, on_behalf_of, asker, asker_unit_id in worked:
         entry = entries.get(f"match:{match_id}:ally")
         if entry is None:
             continue
         unit_id, at = entry
         person_unit = None
+        gone = ally == FORGOTTEN
         if kind == "anonymous" or on_behalf_of:
             person = cases.get(int(request_id))
+            ally_key = None if gone else marker(ally)
         else:
             alive = asker is not None and asker != FORGOTTEN
-            person = keys.marker(asker) if asker and alive else f"request:{request_id}"
-            if asker in units:
-                person_unit = names.get(units[asker])
+            person = marker(asker) if asker and alive else f"request:{request_id}"
+            if alive and asker_unit_id is not None:
+                person_unit = names.get(int(asker_unit_id))
+            # Whether the ally helped themselves is a comparison of IDs here: the ally's own
+            # marker is computed only where the other side is a marker (anonymous asks).
+            ally_key = person if (not gone and ally == asker) else None
         out.append(
             Outcome(
                 item=f"match:{match_id}",
@@ -143,7 +147,7 @@ def _match_outcomes(
                 at=at,
                 person=person,
                 person_unit=person_unit,
-                ally=keys.marker(ally) if ally != FORGOTTEN else None,
+                ally=ally_key,
             )
         )
     return out

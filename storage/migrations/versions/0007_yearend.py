@@ -92,9 +92,11 @@ def upgrade() -> None:
         "points_entry",
         ["created_at", "business_unit_id", "amount", "kind"],
     )
+    op.create_index("ix_points_entry_kind_time", "points_entry", ["kind", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_points_entry_kind_time", table_name="points_entry")
     op.drop_index("ix_points_entry_year_unit", table_name="points_entry")
     op.drop_table("unit_contact")
     op.drop_table("allyship_event")
