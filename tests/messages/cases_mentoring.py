@@ -7,9 +7,8 @@ from typing import Any
 
 from bot.rules.mentoring.report import Movement, Overall
 from handlers.mentoring.ids import Ids
-from messages.content import Content, load_content, mentoring_dir
+from messages.content import Content, mentoring_dir
 from messages.mentoring_content import MentoringContent, load_mentoring_content
-from messages.render import render
 
 HOSTILE = "<!channel> <@U0BOSS> & <https://x.example|y> {{ 7*7 }} :tada: 🎉 "
 NAME80 = (HOSTILE * 3)[:80]
@@ -169,5 +168,3 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
         for offer in (True, False)
     ],
 }
-
-__all__ = ["CASES", "load_content", "render"]
