@@ -324,15 +324,19 @@ def sweep(
     kinds = sorted(handlers)
     ran = 0
     tried: set[int] = set()
+    started = 0.0
     while ran < limit:
         work = claim_next(
             db, kinds=kinds, worker=worker, now=now, lease=lease, skip=frozenset(tried)
         )
         if work is None:
             break
-        tried.add(work.id)
         if ran and pace:
-            time.sleep(pace)  # bulk DMs stay within Slack's per-channel and workspace limits
+            # Bulk DMs stay within Slack's limits: `pace` is the least time between the starts
+            # of two items, so the time an item takes counts towards it (the configured rate
+            # is reached, never exceeded).
+            time.sleep(max(0.0, started + pace - time.monotonic()))
+        started = time.monotonic()
         try:
             handlers[work.kind](work)
         except Exception as exc:  # the item stays due; the exception's type is kept, not text
@@ -344,6 +348,9 @@ def sweep(
                 exc_info=exc,
             )
             mark_failed(db, work, worker=worker, error=exc)
+            # Not tried again in this sweep. Only failed items are skipped: one done is not
+            # claimable anyway, and a growing NOT IN list would slow every claim of a bulk send.
+            tried.add(work.id)
         else:
             mark_done(db, work, worker=worker)
         ran += 1

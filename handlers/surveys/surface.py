@@ -98,7 +98,7 @@ def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
     if item.sent.get("ts"):
         return  # sent by an earlier try of this item
     with d.db.read() as session:
-        run = runs.get(session, run_id=run_id)
+        run = runs.get(session, run_id=run_id, count=False)
     if run is None or run.status != runs.OPEN:
         return
     text = f"{run.title}: a short anonymous survey"
@@ -123,7 +123,7 @@ def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
         return
     marker = runs.marker(privacy(d.settings), run_id=run_id, user_id=user_id)
     with d.db.read() as session:
-        run = runs.get(session, run_id=run_id)
+        run = runs.get(session, run_id=run_id, count=False)
         answered = runs.has_answered(session, run_id=run_id, marker=marker)
     if run is None or run.status != runs.OPEN or answered:
         return

@@ -103,11 +103,13 @@ def _loaded(raw: Iterable[Mapping[str, Any]]) -> tuple[Question, ...]:
     )
 
 
-def _view(session: Session, run: SurveyRun) -> RunView:
+def _view(session: Session, run: SurveyRun, *, count: bool = True) -> RunView:
     assert run.id is not None
-    answers = session.execute(
-        select(func.count()).select_from(SurveyAnswer).where(col(SurveyAnswer.run_id) == run.id)
-    ).scalar_one()
+    answers = 0
+    if count:
+        answers = session.execute(
+            select(func.count()).select_from(SurveyAnswer).where(col(SurveyAnswer.run_id) == run.id)
+        ).scalar_one()
     return RunView(
         id=run.id,
         name=run.name,
@@ -194,10 +196,10 @@ def schedule_reminder(
     )
 
 
-def get(session: Session, *, run_id: int) -> RunView | None:
-    """A run by its id, if any."""
+def get(session: Session, *, run_id: int, count: bool = True) -> RunView | None:
+    """A run by its id, if any (`count=False`: without counting its answers, for bulk sends)."""
     run = session.get(SurveyRun, run_id)
-    return _view(session, run) if run is not None else None
+    return _view(session, run, count=count) if run is not None else None
 
 
 def find(session: Session, *, name: str, status: str | None = None) -> RunView:
