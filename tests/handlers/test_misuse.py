@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 
+from sqlmodel import select
+
 from bot.devkit.sandbox import Sandbox
+from bot.privacy import privacy
 from handlers.surveys.ids import Ids
+from storage.models.anonymous import CasePause
 from tests.handlers.test_requests import _ask, _bot_in_volunteers, _until
+from tests.handlers.test_requests_cases import _case_ask, _volunteers
 from tests.helpers import settle
 
 ADMIN = "U0ADMIN"
@@ -113,3 +118,28 @@ def test_admin_pause_and_bad_input(sandbox: Sandbox) -> None:
     assert "is paused" in _admin(box, f"pause <@{person}|tom>")
     assert "already paused" in _admin(box, f"pause <@{person}>")
     assert "Name one person" in _admin(box, "pause tom")
+
+
+def test_pausing_an_anonymous_requester_works_by_marker_alone(sandbox: Sandbox) -> None:
+    """A report on a case's ask, paused from the card: the pause is the case's marker; nobody
+    is told who asked; the requester can then ask neither anonymously nor by name."""
+    box = sandbox
+    vera = box.workspace.volunteers[0].id
+    _volunteers(box, vera)
+    _, _, ask_card = _case_ask(box)
+    reporter = box.workspace.allies[0].id
+    box.slack.click(reporter, "report_misuse", message=ask_card)
+    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    card = [m for m in box.fake.messages(box.workspace.volunteers_channel) if "dismiss" in str(m)]
+    box.slack.click(vera, Ids.PAUSE.value, message=card[-1])
+    box.fake.wait_for("chat.update", predicate=lambda c: "was paused by" in json.dumps(c.args))
+    settle(box)
+    priya = box.workspace.requester.id
+    with box.db.session() as session:
+        [pause] = session.exec(select(CasePause)).all()
+    assert pause.requester_marker == privacy(box.settings).marker(priya)
+    everything = json.dumps([c.args for c in box.fake.calls]) + json.dumps(
+        box.fake.messages(box.workspace.volunteers_channel)
+    )
+    assert priya not in everything.replace(f'"user": "{priya}"', "")
+    assert "requests are paused" in json.dumps(_try_to_ask(box)["errors"])
