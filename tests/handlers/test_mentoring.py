@@ -260,3 +260,22 @@ def test_status_leave_offer_close_and_report(sandbox: Sandbox) -> None:
     box.fake.wait_for("files.completeUploadExternal")
     own = box.fake.wait_for("chat.postMessage", count=6, predicate=has("Your journey"))
     assert all(c.args["channel"] != box.workspace.admin.id for c in own)
+
+
+def test_after_downtime_one_checkin_is_sent_not_a_burst(sandbox: Sandbox) -> None:
+    """Check-ins due while the bot was down are sent once, and the next is the next ahead."""
+    box = sandbox
+    _signed_up_cohort(box)
+    admin(box, "pair Spring")
+    box.slack.click(box.workspace.admin.id, Ids.CONFIRM.value, message=proposal_message(box))
+    box.fake.wait_for("chat.postMessage", count=3, predicate=has("meet <@"))
+    settle(box)
+    start = _pairs(box)[0].started_at
+    # Back after five weeks: one check-in per pair, numbered for the first one missed.
+    run_due(box, start + timedelta(weeks=5, hours=1))
+    checks = [c for c in box.fake.calls_to("chat.postMessage") if has(Ids.MET.value)(c)]
+    assert len(checks) == 3
+    run_due(box, start + timedelta(weeks=5, hours=2))
+    assert len([c for c in box.fake.calls_to("chat.postMessage") if has(Ids.MET.value)(c)]) == 3
+    run_due(box, start + timedelta(weeks=6, seconds=1))
+    assert len([c for c in box.fake.calls_to("chat.postMessage") if has(Ids.MET.value)(c)]) == 6

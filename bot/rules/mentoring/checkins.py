@@ -63,7 +63,12 @@ def posted(session: Session, *, checkin_id: int, ts: str, now: datetime) -> None
     pair = store.pair(session, pair_id=row.pair_id)
     assert pair is not None
     cohort = cohorts.by_id(session, pair.cohort_id)
-    cohorts.schedule_checkin(session, pair=pair, cohort=cohort, meeting=row.meeting + 1)
+    # After downtime, the next check-in is the next one still ahead, not a burst of old ones.
+    step = cohorts.cadence(cohort)
+    following = row.meeting + 1
+    while pair.started_at + step * following <= now:
+        following += 1
+    cohorts.schedule_checkin(session, pair=pair, cohort=cohort, meeting=following)
     check_lapse(session, pair=pair, now=now)
 
 
