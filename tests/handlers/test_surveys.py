@@ -145,6 +145,10 @@ def test_results_only_after_close_and_never_a_small_unit(sandbox: Sandbox) -> No
     people = _started(box)
     _everyone_answers(box, people)
     assert any("still open" in t for t in _admin(box, "survey results awareness-1"))
+    box.slack.click(people[9], Ids.ANSWER.value, message=_invite(box, people[9]))
+    settle(box)
+    open_form = box.fake.current_view(people[9])
+    assert open_form is not None
     assert any(
         "Closed awareness-1 with 9 answers" in t for t in _admin(box, "survey close awareness")
     )
@@ -155,7 +159,9 @@ def test_results_only_after_close_and_never_a_small_unit(sandbox: Sandbox) -> No
     assert not re.search(r"Engineering\*? \(\d", shown), shown
     assert "comment number" not in shown  # comments need 10 answers
     box.fake.wait_for("files.completeUploadExternal")
-    # an answer after close is refused
+    # an answer after close is refused: a form opened before the close, and a click after
+    submitted = box.slack.submit_view(people[9], open_form, {"would_ask": "5"})
+    assert "has closed" in str(submitted.json()["errors"])
     late = people[10]
     box.slack.click(late, Ids.ANSWER.value, message=_invite(box, late))
     settle(box)
@@ -237,3 +243,27 @@ def test_rate_limits_are_waited_out_and_nobody_is_missed_or_doubled(
     box.fake.fail_next("chat.postMessage", status=429, times=2, retry_after=1)
     box.run_due()
     assert all(len(box.fake.dm_messages(p)) == 1 for p in people)
+
+
+def test_after_close_no_table_row_holds_a_respondent_or_a_marker(sandbox: Sandbox) -> None:
+    """On SQLite and PostgreSQL: after close, no row of any table holds a respondent's ID or
+    survey marker; answers carry the day only."""
+    from bot.privacy import privacy
+    from bot.rules.surveys.runs import marker
+
+    box = sandbox
+    people = _started(box)
+    respondents = people[3:12]
+    _everyone_answers(box, respondents)
+    with box.db.session() as session:
+        run_id = session.execute(text("SELECT id FROM survey_run")).scalar_one()
+    markers = [marker(privacy(box.settings), run_id=run_id, user_id=p) for p in people]
+    _admin(box, "survey close awareness-1")
+    with box.db.engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("survey_answer")}
+        assert columns == {"id", "run_id", "business_unit", "answers", "answered_on"}
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                flat = " ".join(str(v) for v in row)
+                for secret in [*respondents, *markers]:
+                    assert secret not in flat, (table, secret)
