@@ -302,9 +302,6 @@ CASES: dict[str, Callable[[Content], list[Data]]] = {
         for who in (None, SLACK_NAME80)
     ],
     "requests/intro_deleted.json.j2": lambda c: [{}],
-    "requests/misuse_note.json.j2": lambda c: [
-        {"reporter": "U0ALLY1", "request_id": 10**9, "category_label": c.categories[0].label}
-    ],
     "requests/modal.json.j2": _modal,
     "requests/notice.json.j2": lambda c: [
         {"text": t, "join": j} for t in ("Withdrawn.", TEXT3000 + "x") for j in (False, True)

@@ -1,0 +1,90 @@
+"""Survey runs over a real session: start once, one answer per marker, close forgets who."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlmodel import select
+
+from bot.config import DEFAULT_CONTENT_DIR
+from bot.privacy import Privacy
+from bot.rules.errors import Conflict, InvalidInput, NotFound
+from bot.rules.surveys import runs
+from messages.content import load_content
+from storage.db import Database
+from storage.models.schedule import DueItem
+from storage.models.surveys import SurveyAnswer, SurveyMarker
+from storage.types import utcnow
+
+PRIVACY = Privacy(Fernet.generate_key().decode())
+SURVEY = load_content(DEFAULT_CONTENT_DIR).survey("awareness")
+assert SURVEY is not None
+
+
+def _started(db: Database) -> runs.RunView:
+    with db.session() as session:
+        run = runs.start(session, survey=SURVEY, channel=None, now=utcnow())
+        runs.schedule_sends(session, run_id=run.id, user_ids=["U1", "U2", "U1"], now=utcnow())
+    return run
+
+
+def _answer(db: Database, run: runs.RunView, user: str, **values: str) -> None:
+    with db.session() as session:
+        runs.record_answer(
+            session,
+            run_id=run.id,
+            marker=runs.marker(PRIVACY, run_id=run.id, user_id=user),
+            business_unit="Sales",
+            values=values,
+            today=date(2026, 3, 2),
+        )
+
+
+def test_a_survey_starts_once_and_schedules_one_send_per_person(db: Database) -> None:
+    """A second start while it runs is a Conflict; a person listed twice gets one send."""
+    run = _started(db)
+    assert run.name == "awareness-1"
+    with pytest.raises(Conflict), db.session() as session:
+        runs.start(session, survey=SURVEY, channel=None, now=utcnow())
+    with db.read() as session:
+        sends = session.exec(select(DueItem).where(DueItem.kind == runs.SEND)).all()
+        assert sorted(i.payload["user_id"] for i in sends) == ["U1", "U2"]
+
+
+def test_one_answer_per_person_and_only_offered_values(db: Database) -> None:
+    """A second answer by the same marker is refused; a value not offered is invalid input."""
+    run = _started(db)
+    _answer(db, run, "U1", know_what_to_ask="4")
+    with pytest.raises(Conflict, match="already answered"):
+        _answer(db, run, "U1", know_what_to_ask="5")
+    with pytest.raises(InvalidInput) as bad:
+        _answer(db, run, "U2", know_what_to_ask="9")
+    assert bad.value.block_id == "know_what_to_ask"
+    with db.read() as session:
+        [answer] = session.exec(select(SurveyAnswer)).all()
+        assert answer.answers == {"know_what_to_ask": "4"}
+        assert answer.answered_on == date(2026, 3, 2)
+
+
+def test_close_deletes_markers_and_sends_and_opens_the_results(db: Database) -> None:
+    """After close: no marker, no scheduled send; answers stay; results are allowed."""
+    run = _started(db)
+    _answer(db, run, "U1", would_ask="4")
+    with db.read() as session, pytest.raises(Conflict, match="still open"):
+        runs.run_results(session, run=runs.find(session, name="awareness"), min_group=5)
+    with db.session() as session:
+        closed = runs.close(session, name="awareness", now=utcnow())
+    assert closed.status == runs.CLOSED
+    with db.read() as session:
+        assert session.exec(select(SurveyMarker)).all() == []
+        assert session.exec(select(DueItem).where(DueItem.kind == runs.SEND)).all() == []
+        result = runs.run_results(session, run=runs.find(session, name="awareness-1"), min_group=5)
+    assert result.respondents.text == "fewer than 5"
+    with pytest.raises(Conflict), db.session() as session:
+        _answer(db, run, "U2", would_ask="4")
+    with pytest.raises(Conflict, match="already closed"), db.session() as session:
+        runs.close(session, name="awareness-1", now=utcnow())
+    with pytest.raises(NotFound), db.read() as session:
+        runs.find(session, name="nosuch")
