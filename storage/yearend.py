@@ -6,7 +6,7 @@ Keyword-only arguments; nothing here commits (the caller's unit of work does).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlmodel import Session, col
@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from storage.models.points import PointsEntry
 from storage.models.programme import FORGOTTEN, BusinessUnit
 from storage.models.schedule import DueItem
-from storage.models.yearend import AllyshipEvent, AllyshipStory, UnitContact
+from storage.models.yearend import AllyshipEvent, AllyshipStory, PointsDay, UnitContact
 
 
 def get_story(session: Session, *, story_id: int, lock: bool = False) -> AllyshipStory | None:
@@ -51,13 +51,10 @@ def unit_names_by_id(session: Session) -> dict[int, str]:
     return {int(row[0]): str(row[1]) for row in rows}
 
 
-def ledger_totals(
+def _raw_totals(
     session: Session, *, start: datetime, end: datetime, adjustment: str
 ) -> list[tuple[int, int, int, datetime | None]]:
-    """Per unit over [start, end): (unit id, points, |hand adjustments|, last earning act).
-
-    One GROUP BY over the covering index ix_points_entry_year_unit.
-    """
+    """Per unit over [start, end), from the ledger rows themselves."""
     amount = col(PointsEntry.amount)
     kind = col(PointsEntry.kind)
     created = col(PointsEntry.created_at)
@@ -72,6 +69,61 @@ def ledger_totals(
         .group_by(col(PointsEntry.business_unit_id))
     )
     return [(int(r[0]), int(r[1]), int(r[2]), r[3]) for r in session.execute(statement).all()]
+
+
+def _day_totals(
+    session: Session, *, first: date, last: date
+) -> list[tuple[int, int, int, datetime | None]]:
+    """Per unit over the UTC days [first, last), from points_day."""
+    statement = (
+        select(
+            col(PointsDay.business_unit_id),
+            func.coalesce(func.sum(col(PointsDay.points)), 0),
+            func.coalesce(func.sum(col(PointsDay.hand_adjusted)), 0),
+            func.max(col(PointsDay.last_act)),
+        )
+        .where(col(PointsDay.day) >= first, col(PointsDay.day) < last)
+        .group_by(col(PointsDay.business_unit_id))
+    )
+    return [(int(r[0]), int(r[1]), int(r[2]), r[3]) for r in session.execute(statement).all()]
+
+
+def ledger_totals(
+    session: Session, *, start: datetime, end: datetime, adjustment: str
+) -> list[tuple[int, int, int, datetime | None]]:
+    """Per unit over [start, end): (unit id, points, |hand adjustments|, last earning act).
+
+    Whole UTC days come from points_day (kept by a trigger on every ledger insert); the
+    hours at either end that are not a whole UTC day (a time zone's year starts off
+    midnight UTC) from the ledger rows. The result equals one GROUP BY over the rows.
+    """
+    first = _next_midnight(start)
+    last = _midnight(end)
+    if first >= last:
+        return _raw_totals(session, start=start, end=end, adjustment=adjustment)
+    parts = _day_totals(session, first=first.date(), last=last.date())
+    if start < first:
+        parts += _raw_totals(session, start=start, end=first, adjustment=adjustment)
+    if last < end:
+        parts += _raw_totals(session, start=last, end=end, adjustment=adjustment)
+    merged: dict[int, tuple[int, int, datetime | None]] = {}
+    for unit, total, adjusted, act in parts:
+        seen_total, seen_adjusted, seen_act = merged.get(unit, (0, 0, None))
+        acts = [a for a in (seen_act, act) if a is not None]
+        merged[unit] = (seen_total + total, seen_adjusted + adjusted, max(acts) if acts else None)
+    return [(unit, *values) for unit, values in merged.items()]
+
+
+def _midnight(at: datetime) -> datetime:
+    """The UTC midnight at or before `at`."""
+    utc = at.astimezone(UTC)
+    return utc.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _next_midnight(at: datetime) -> datetime:
+    """The UTC midnight at or after `at`."""
+    floor = _midnight(at)
+    return floor if floor == at.astimezone(UTC) else floor + timedelta(days=1)
 
 
 def decided_stories(session: Session, *, start: datetime, end: datetime) -> list[AllyshipStory]:

@@ -108,3 +108,19 @@ LEDGER_KIND_INDEX = Index(
     PointsEntry.__table__.c.kind,  # type: ignore[attr-defined]
     PointsEntry.__table__.c.created_at,  # type: ignore[attr-defined]
 )
+
+
+class PointsDay(SQLModel, table=True):
+    """The ledger added up per business unit and UTC day, kept by a database trigger on every
+    points_entry insert (migration 0007), so a year's standings read ~365 rows per unit
+    instead of every ledger row. Derived data: the ledger stays the source of truth."""
+
+    __tablename__ = "points_day"
+
+    day: date = Field(primary_key=True)
+    business_unit_id: int = Field(foreign_key="business_unit.id", primary_key=True)
+    points: int = 0
+    # Sum of |amount| over adjustment rows (the awards' first tie-breaker).
+    hand_adjusted: int = 0
+    # The latest row that earned points (amount > 0, not an adjustment).
+    last_act: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

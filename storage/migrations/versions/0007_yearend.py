@@ -1,4 +1,5 @@
-"""year-end programme: stories, events, unit contacts; a covering index for yearly standings
+"""year-end programme: stories, events, unit contacts; per-day ledger totals kept by a trigger
+and indexes for the yearly standings
 
 Revision ID: 0007
 Revises: 0006
@@ -93,9 +94,88 @@ def upgrade() -> None:
         ["created_at", "business_unit_id", "amount", "kind"],
     )
     op.create_index("ix_points_entry_kind_time", "points_entry", ["kind", "created_at"])
+    _points_day()
+
+
+_SQLITE_TRIGGER = """
+CREATE TRIGGER points_day_after_insert AFTER INSERT ON points_entry
+BEGIN
+  INSERT INTO points_day (day, business_unit_id, points, hand_adjusted, last_act)
+  VALUES (
+    date(NEW.created_at), NEW.business_unit_id, NEW.amount,
+    CASE WHEN NEW.kind = 'adjustment' THEN abs(NEW.amount) ELSE 0 END,
+    CASE WHEN NEW.kind <> 'adjustment' AND NEW.amount > 0 THEN NEW.created_at END
+  )
+  ON CONFLICT (day, business_unit_id) DO UPDATE SET
+    points = points + excluded.points,
+    hand_adjusted = hand_adjusted + excluded.hand_adjusted,
+    last_act = CASE
+      WHEN excluded.last_act IS NULL THEN last_act
+      WHEN last_act IS NULL OR excluded.last_act > last_act THEN excluded.last_act
+      ELSE last_act
+    END;
+END
+"""
+
+_PG_FUNCTION = """
+CREATE FUNCTION points_day_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO points_day AS d (day, business_unit_id, points, hand_adjusted, last_act)
+  VALUES (
+    (NEW.created_at AT TIME ZONE 'UTC')::date, NEW.business_unit_id, NEW.amount,
+    CASE WHEN NEW.kind = 'adjustment' THEN abs(NEW.amount) ELSE 0 END,
+    CASE WHEN NEW.kind <> 'adjustment' AND NEW.amount > 0 THEN NEW.created_at END
+  )
+  ON CONFLICT (day, business_unit_id) DO UPDATE SET
+    points = d.points + EXCLUDED.points,
+    hand_adjusted = d.hand_adjusted + EXCLUDED.hand_adjusted,
+    last_act = GREATEST(d.last_act, EXCLUDED.last_act);
+  RETURN NULL;
+END
+$$
+"""
+
+_PG_TRIGGER = """
+CREATE TRIGGER points_day_after_insert AFTER INSERT ON points_entry
+FOR EACH ROW EXECUTE FUNCTION points_day_add()
+"""
+
+
+def _points_day() -> None:
+    """The per-unit, per-UTC-day ledger totals, filled from the ledger and kept by a trigger."""
+    op.create_table(
+        "points_day",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("business_unit_id", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("hand_adjusted", sa.Integer(), nullable=False),
+        sa.Column("last_act", storage.types.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["business_unit_id"], ["business_unit.id"]),
+        sa.PrimaryKeyConstraint("day", "business_unit_id"),
+    )
+    postgres = op.get_bind().dialect.name == "postgresql"
+    day = "(created_at AT TIME ZONE 'UTC')::date" if postgres else "date(created_at)"
+    op.execute(
+        "INSERT INTO points_day (day, business_unit_id, points, hand_adjusted, last_act) "
+        f"SELECT {day}, business_unit_id, sum(amount), "
+        "sum(CASE WHEN kind = 'adjustment' THEN abs(amount) ELSE 0 END), "
+        "max(CASE WHEN kind <> 'adjustment' AND amount > 0 THEN created_at END) "
+        f"FROM points_entry GROUP BY {day}, business_unit_id"
+    )
+    if postgres:
+        op.execute(_PG_FUNCTION)
+        op.execute(_PG_TRIGGER)
+    else:
+        op.execute(_SQLITE_TRIGGER)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS points_day_after_insert ON points_entry")
+        op.execute("DROP FUNCTION IF EXISTS points_day_add()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS points_day_after_insert")
+    op.drop_table("points_day")
     op.drop_index("ix_points_entry_kind_time", table_name="points_entry")
     op.drop_index("ix_points_entry_year_unit", table_name="points_entry")
     op.drop_table("unit_contact")
