@@ -267,3 +267,49 @@ def test_after_close_no_table_row_holds_a_respondent_or_a_marker(sandbox: Sandbo
                 flat = " ".join(str(v) for v in row)
                 for secret in [*respondents, *markers]:
                     assert secret not in flat, (table, secret)
+
+
+def test_replicas_sweeping_together_send_each_member_one_dm(sandbox: Sandbox) -> None:
+    """Four sweepers of two app instances (own Database objects) at once: one DM each."""
+    import concurrent.futures
+    import threading
+    from functools import partial
+
+    from bot.app.factory import create_app
+    from bot.app.scheduler import Sweeper
+    from bot.jobs import queue as jobs
+    from handlers.common.client import make_client
+    from handlers.common.deps import build_deps
+    from storage.db import Database
+
+    box = sandbox
+    people = _people(box)
+    _admin(box, "survey start awareness")
+    # The fan-out alone first (it lists the members), so the replicas race for the sends.
+    fanout = {kind: partial(h, box.deps, box.client) for kind, h in box.deps.due_handlers.items()}
+    assert jobs.sweep(box.db, fanout, now=utcnow(), worker="first", limit=1) == 1
+    other_db = Database(box.db.url)
+    try:
+        other = build_deps(box.settings, other_db)
+        other_client = make_client(box.settings)
+        create_app(other, client=other_client)
+        replicas = [
+            Sweeper(box.deps, box.client),
+            Sweeper(other, other_client),
+            Sweeper(box.deps, box.client),
+            Sweeper(other, other_client),
+        ]
+        start = threading.Barrier(len(replicas))
+
+        def sweep(sweeper: Sweeper) -> int:
+            start.wait()
+            return sweeper.run_due(utcnow() + timedelta(days=30))
+
+        with concurrent.futures.ThreadPoolExecutor(len(replicas)) as pool:
+            ran = list(pool.map(sweep, replicas))
+    finally:
+        other_db.dispose()
+    assert sum(ran) == len(people)
+    assert all(len(box.fake.dm_messages(p)) == 1 for p in people)
+    box.run_due(utcnow() + timedelta(days=40))  # then each one reminder, once
+    assert all(len(box.fake.dm_messages(p)) == 2 for p in people)
