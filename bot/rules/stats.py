@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
+from bot.rules.mentoring.checkins import LAPSE_AFTER, missed_since_last_meeting
 from bot.rules.surveys.results import Figure, breakdown
 from storage.models.feedback import Feedback
+from storage.models.mentoring import MentoringCheckin, MentoringPair
 from storage.models.programme import Ally, BusinessUnit, Member
 from storage.models.requests import AllyRequest, Match, Offer
 
@@ -29,6 +31,8 @@ MATCHED = "matched"
 UNMATCHED = "not matched"
 ANSWERED = "answered"
 UNANSWERED = "not answered"
+ON_CADENCE = "meeting on cadence"
+LAPSED = f"{LAPSE_AFTER} or more check-ins in a row without meeting"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Figures:
     feedback_rate: int | None  # percent
     allies_by_unit: Breakdown
     volunteers_by_unit: Breakdown | None  # None: the volunteers channel could not be read
+    mentoring_pairs: Breakdown  # pairs active in the year, on cadence or lapsed
 
 
 def _release(counts: dict[str, int], min_group: int) -> Breakdown:
@@ -150,6 +155,7 @@ def figures(
         if volunteers is None
         else Counter(units.get(user_id, NO_UNIT) for user_id in set(volunteers))
     )
+    pairs = _mentoring(session, start=start, end=end)
     matched_release = _release(dict(matched), min_group)
     feedback = _release(
         {ANSWERED: int(answered), UNANSWERED: int(prompted) - int(answered)}, min_group
@@ -170,7 +176,31 @@ def figures(
         volunteers_by_unit=(
             None if volunteers_by_unit is None else _release(dict(volunteers_by_unit), min_group)
         ),
+        mentoring_pairs=_release(pairs, min_group),
     )
+
+
+def _mentoring(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:
+    """Pairs that were active in the year: meeting on cadence, or lapsed (SPEC 3)."""
+    pair_ids = list(
+        session.execute(
+            select(col(MentoringPair.id)).where(
+                col(MentoringPair.started_at) < end,
+                (col(MentoringPair.ended_at).is_(None)) | (col(MentoringPair.ended_at) >= start),
+            )
+        ).scalars()
+    )
+    by_pair: dict[int, list[MentoringCheckin]] = {pair_id: [] for pair_id in pair_ids}
+    if pair_ids:
+        for row in session.execute(
+            select(MentoringCheckin).where(col(MentoringCheckin.pair_id).in_(pair_ids))
+        ).scalars():
+            by_pair[row.pair_id].append(row)
+    counts = {ON_CADENCE: 0, LAPSED: 0}
+    for rows in by_pair.values():
+        _, missed = missed_since_last_meeting(rows)
+        counts[LAPSED if missed >= LAPSE_AFTER else ON_CADENCE] += 1
+    return counts
 
 
 def lines(f: Figures) -> list[tuple[str, list[str]]]:
@@ -205,4 +235,5 @@ def lines(f: Figures) -> list[tuple[str, list[str]]]:
             if f.volunteers_by_unit is not None
             else ("Volunteers: unknown (the bot cannot read the volunteers channel)", [])
         ),
+        (f"Mentoring pairs: {f.mentoring_pairs.total.text}", parts(f.mentoring_pairs)),
     ]

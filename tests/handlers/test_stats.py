@@ -12,6 +12,7 @@ from bot.devkit.sandbox import Sandbox
 from bot.rules import stats
 from storage.db import Database
 from storage.models.feedback import Feedback
+from storage.models.mentoring import MentoringCheckin, MentoringCohort, MentoringPair
 from storage.models.programme import Ally, BusinessUnit, Member
 from storage.models.requests import AllyRequest, Match, Offer
 from tests.helpers import settle
@@ -131,3 +132,31 @@ def _seed_without_units(session: Session) -> None:
                 requester_id=f"U{i}",
             )
         )
+
+
+def test_mentoring_pairs_on_cadence_are_counted_safely(db: Database) -> None:
+    """Six pairs meeting and two that missed two check-ins in a row: 6 shown, 2 fewer than 5,
+    and the total withheld would expose them, so both parts are hidden by subtraction."""
+    with db.session() as session:
+        cohort = MentoringCohort(name="Spring", months=6, cadence_seconds=1209600, created_by="U")
+        session.add(cohort)
+        session.flush()
+        assert cohort.id is not None
+        for i in range(8):
+            pair = MentoringPair(
+                cohort_id=cohort.id, mentor_id=f"UM{i}", mentee_id=f"UE{i}", started_at=START
+            )
+            session.add(pair)
+            session.flush()
+            assert pair.id is not None
+            answers = ["met", "met"] if i < 6 else ["not_met", "not_met"]
+            for meeting, answer in enumerate(answers, 1):
+                session.add(MentoringCheckin(pair_id=pair.id, meeting=meeting, answer=answer))
+    with db.read() as session:
+        f = stats.figures(session, year=2026, zone=ZONE, min_group=5, category_labels={})
+    parts = dict(f.mentoring_pairs.parts)
+    assert f.mentoring_pairs.total.value == 8
+    assert parts[stats.LAPSED].text == "fewer than 5"
+    assert parts[stats.ON_CADENCE].text == "withheld"
+    shown = "\n".join(line for _, body in stats.lines(f) for line in body)
+    assert "meeting on cadence: withheld" in shown
