@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.jobs import queue as jobs
 from bot.jobs.queue import DueWork
@@ -23,12 +24,17 @@ from handlers.common.deps import Deps
 from handlers.surveys.ids import TEMPLATE_IDS
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks, split_text
+from storage.models.programme import FORGOTTEN
 
 logger = logging.getLogger(__name__)
 
 PAGE = 1000  # users.list and conversations.members page size asked for
 BLOCKS_PER_PAGE = 45  # an admin's answer stays under 50 blocks a message
 ALT_TEXT_MAX = 1000
+# Answers that no retry will change: the person cannot get the DM (their item is done).
+UNREACHABLE = frozenset(
+    {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "channel_not_found"}
+)
 
 
 # recipients and sends
@@ -91,6 +97,20 @@ def on_fanout_due(d: Deps, client: WebClient, item: DueWork) -> None:
         runs.schedule_sends(session, run_id=run_id, user_ids=people, now=item.now)
 
 
+def _dm(client: WebClient, user_id: str, text: str, blocks: list[dict[str, Any]]) -> Any:
+    """Post a survey DM; None when this person cannot be reached (never retried)."""
+    if user_id == FORGOTTEN:
+        return None  # they asked to be forgotten since the survey started
+    try:
+        return client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+    except SlackApiError as error:
+        reason = error.response.get("error")
+        if reason in UNREACHABLE:
+            logger.info("survey DM not possible (%s); not retried", reason)
+            return None
+        raise
+
+
 def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """DM one person the survey, once; schedule their one reminder."""
     run_id = int(item.payload["run_id"])
@@ -102,7 +122,9 @@ def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
     if run is None or run.status != runs.OPEN:
         return
     text = f"{run.title}: a short anonymous survey"
-    response = client.chat_postMessage(channel=user_id, text=text, blocks=invite_blocks(d, run))
+    response = _dm(client, user_id, text, invite_blocks(d, run))
+    if response is None:
+        return
     with d.db.session() as session:
         jobs.record_sent(session, key=item.key, name="ts", value=str(response["ts"]))
         runs.schedule_reminder(
@@ -129,7 +151,9 @@ def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
         return
     text = f"Reminder: {run.title} is still open"
     blocks = invite_blocks(d, run, reminder=True)
-    response = client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+    response = _dm(client, user_id, text, blocks)
+    if response is None:
+        return
     with d.db.session() as session:
         jobs.record_sent(session, key=item.key, name="ts", value=str(response["ts"]))
 

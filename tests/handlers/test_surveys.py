@@ -313,3 +313,20 @@ def test_replicas_sweeping_together_send_each_member_one_dm(sandbox: Sandbox) ->
     assert all(len(box.fake.dm_messages(p)) == 1 for p in people)
     box.run_due(utcnow() + timedelta(days=40))  # then each one reminder, once
     assert all(len(box.fake.dm_messages(p)) == 2 for p in people)
+
+
+def test_a_member_who_cannot_be_reached_is_skipped_not_retried(sqlite_sandbox: Sandbox) -> None:
+    """cannot_dm_bot for one member: the others get their DM; nothing is parked or retried."""
+    box = sqlite_sandbox
+    people = _people(box)
+    _admin(box, "survey start awareness")
+    box.fake.fail_next("chat.postMessage", status=200, error="cannot_dm_bot")
+    box.run_due()
+    reached = [p for p in people if box.fake.dm_messages(p)]
+    assert len(reached) == len(people) - 1
+    with box.db.session() as session:
+        statuses = session.execute(text("SELECT DISTINCT status FROM due_item")).scalars().all()
+    assert "failed" not in statuses
+    later = utcnow() + timedelta(days=30)
+    box.run_due(later)
+    assert len([p for p in people if box.fake.dm_messages(p)]) == len(people) - 1
