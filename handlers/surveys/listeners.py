@@ -11,7 +11,6 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.privacy import privacy
 from bot.rules import points
 from bot.rules.errors import Conflict, InvalidInput, NotFound, UserFacingError
 from bot.rules.surveys import runs
@@ -158,7 +157,7 @@ def on_answer_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
     refusal: str | None = None
     try:
         run_id = int(str(body["actions"][0].get("value") or "0"))
-        marker = runs.marker(privacy(d.settings), run_id=run_id, user_id=user_id)
+        marker = runs.marker(d.privacy, run_id=run_id, user_id=user_id)
         # Read-only, before views.open: never waits for SQLite's writer.
         with d.db.read() as session:
             run = runs.check_open(runs.get(session, run_id=run_id))
@@ -221,7 +220,7 @@ def on_form_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
     except (ValueError, KeyError, TypeError):
         ack(response_action="errors", errors={first_block: "This form has expired."})
         return
-    marker = runs.marker(privacy(d.settings), run_id=run_id, user_id=user_id)
+    marker = runs.marker(d.privacy, run_id=run_id, user_id=user_id)
     try:
         # The one write before the ack, bounded: its refusals must show in the form.
         with d.db.session(wait=2.0) as session:

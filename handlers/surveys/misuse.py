@@ -10,7 +10,6 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.privacy import privacy
 from bot.rules import misuse
 from bot.rules.errors import InvalidInput, NotAllowed, NotFound
 from handlers.common.commands import Invocation
@@ -60,7 +59,7 @@ def on_report_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
     except (KeyError, IndexError, TypeError, ValueError):
         raise NotFound("That button no longer works.") from None
     user_id = str(body["user"]["id"])
-    marker = misuse.reporter_marker(privacy(d.settings), request_id=request_id, user_id=user_id)
+    marker = misuse.reporter_marker(d.privacy, request_id=request_id, user_id=user_id)
     with d.db.session() as session:
         state = misuse.report(session, request_id=request_id, marker=marker)
         if state.counted:
@@ -115,7 +114,7 @@ def on_decision_clicked(ack: Ack, body: dict[str, Any], client: WebClient, conte
             report_id=report_id,
             decision=decision,
             by=user_id,
-            privacy=privacy(d.settings),
+            privacy=d.privacy,
             now=utcnow(),
         )
         request = store.get_request(session, request_id=state.request_id)
@@ -141,7 +140,7 @@ def on_pause_command(call: Invocation) -> None:
     call.ack()
     user_id = _person(call.args)
     with call.deps.db.session() as session:
-        misuse.pause(session, marker=privacy(call.deps.settings).marker(user_id), by=call.user_id)
+        misuse.pause(session, marker=call.deps.privacy.marker(user_id), by=call.user_id)
     call.reply(f"<@{user_id}> is paused: they can make no request until you unpause them.")
 
 
@@ -150,18 +149,18 @@ def on_unpause_command(call: Invocation) -> None:
     call.ack()
     user_id = _person(call.args)
     with call.deps.db.session() as session:
-        misuse.unpause(session, marker=privacy(call.deps.settings).marker(user_id))
+        misuse.unpause(session, marker=call.deps.privacy.marker(user_id))
     call.reply(f"<@{user_id}> is no longer paused.")
 
 
 def paused_line(d: Deps, user_id: str) -> str | None:
     """What `/ally status` says about a pause, if any."""
     with d.db.read() as session:
-        paused = misuse.is_paused(session, marker=privacy(d.settings).marker(user_id))
+        paused = misuse.is_paused(session, marker=d.privacy.marker(user_id))
     return misuse.PAUSED_TEXT if paused else None
 
 
 def refuse_if_paused(session: Session, d: Deps, *, user_id: str) -> None:
     """A paused person's request is refused kindly, in the request form (InvalidInput)."""
-    if misuse.is_paused(session, marker=privacy(d.settings).marker(user_id)):
+    if misuse.is_paused(session, marker=d.privacy.marker(user_id)):
         raise InvalidInput(misuse.PAUSED_TEXT)

@@ -10,7 +10,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.jobs import queue as jobs
 from bot.jobs.queue import DueWork
-from bot.privacy import privacy
 from bot.rules.surveys import runs
 from bot.rules.surveys.results import (
     Comments,
@@ -143,7 +142,7 @@ def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
     user_id = str(item.payload["user_id"])
     if item.sent.get("ts"):
         return
-    marker = runs.marker(privacy(d.settings), run_id=run_id, user_id=user_id)
+    marker = runs.marker(d.privacy, run_id=run_id, user_id=user_id)
     with d.db.read() as session:
         run = runs.get(session, run_id=run_id, count=False)
         answered = runs.has_answered(session, run_id=run_id, marker=marker)
