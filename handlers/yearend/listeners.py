@@ -97,34 +97,52 @@ def _errors(ack: Ack, error: InvalidInput, default: str) -> None:
     ack(response_action="errors", errors={error.block_id or default: error.message})
 
 
-def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """Check the story (modal errors), then record it and post its card after the ack.
+def _ally_refusal(client: WebClient, ally_id: str) -> InvalidInput | None:
+    """Why the person named cannot be a story's ally (a bot, deactivated, unknown), if so."""
+    try:
+        info = client.users_info(user=ally_id).get("user") or {}
+    except SlackApiError as error:
+        if error.response.get("error") != "user_not_found":
+            raise
+        info = {}
+    try:
+        stories.check_ally(
+            is_bot=bool(info.get("is_bot")) or info.get("id") == "USLACKBOT",
+            deleted=bool(info.get("deleted")),
+            found=bool(info),
+        )
+    except InvalidInput as refusal:
+        return refusal
+    return None
 
-    Whether the ally is a person (not a bot, not deactivated) is one users.info call before
-    the ack, on a short timeout, so that the answer can be a modal error.
+
+def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Check the form (modal errors), ack, then check the ally with Slack, record the story and
+    post its card.
+
+    Whether the ally is a person (not a bot, not deactivated) needs users.info, a Web API call,
+    so it comes after the ack (SPEC 6): a refusal then arrives by DM with the reporter's own
+    words, so that nothing they wrote is lost, and nothing is recorded.
     """
     d = deps(context)
     view = body["view"]
     reporter = _user(body)
     try:
         form = stories.parse_story_form(view.get("state", {}).get("values", {}), today=_today(d))
-        try:
-            info = trigger_client(client).users_info(user=form.ally_id).get("user") or {}
-        except SlackApiError as error:
-            if error.response.get("error") != "user_not_found":
-                raise InvalidInput(
-                    "I could not check that person just now. Please send again.", Ids.ALLY
-                ) from None
-            info = {}
-        stories.check_ally(
-            is_bot=bool(info.get("is_bot")) or info.get("id") == "USLACKBOT",
-            deleted=bool(info.get("deleted")),
-            found=bool(info),
-        )
     except InvalidInput as error:
         _errors(ack, error, Ids.WHAT)
         return
     ack()
+    refusal = _ally_refusal(client, form.ally_id)
+    if refusal is not None:
+        client.chat_postMessage(
+            channel=reporter,
+            text=f"Your story was not recorded: {refusal.message}",
+            blocks=render_blocks(
+                "yearend/story_refused.json.j2", reason=refusal.message, what=form.what
+            ),
+        )
+        return
     with d.db.session() as session:
         story, created = stories.create_story(
             session,
@@ -214,12 +232,13 @@ def on_accept_button(ack: Ack, body: dict[str, Any], client: WebClient, context:
 
 
 def on_decline_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """Open `assessment_decline` for a volunteer who may decide (checked before the modal)."""
+    """Open `assessment_decline` (conflicts and state read from the database before the
+    trigger; whether the person is a volunteer, a Web API call, is checked after the ack)."""
     d = deps(context)
+    refused: UserFacingError | None = None
     try:
         kind, item_id = _item(body)
         user = _user(body)
-        _require_volunteer(client, d, user)
         with d.db.read() as session:
             assessment.check_can_decide(session, kind=kind, item_id=item_id, user_id=user)
         metadata = json.dumps({"k": kind, "i": item_id}, separators=(",", ":"))
@@ -232,12 +251,17 @@ def on_decline_button(ack: Ack, body: dict[str, Any], client: WebClient, context
                 kind="story" if kind == assessment.STORY else "event",
             ),
         )
+    except UserFacingError as error:
+        refused = error
     finally:
         ack()
+    if refused is not None:
+        _say(client, body, refused.message)
 
 
 def on_decline_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """Decline with the volunteer's words (checked before the ack); then the follow-ups."""
+    """Decline with the volunteer's words: the form and the conflicts are checked before the
+    ack (modal errors), the volunteer roster after it; then the follow-ups."""
     d = deps(context)
     view = body["view"]
     user = _user(body)
@@ -253,14 +277,15 @@ def on_decline_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     reason = str(((values.get(Ids.REASON) or {}).get(Ids.REASON) or {}).get("value") or "")
     try:
         assessment.check_reason(reason)
-        if not d.volunteers.is_volunteer(client, user):
-            raise NotAllowed(NOT_A_VOLUNTEER)
         with d.db.read() as session:
             assessment.check_can_decide(session, kind=kind, item_id=item_id, user_id=user)
     except UserFacingError as error:
         ack(response_action="errors", errors={Ids.REASON.value: error.message})
         return
     ack()
+    if not d.volunteers.is_volunteer(client, user):
+        client.chat_postMessage(channel=user, text=NOT_A_VOLUNTEER, blocks=_notice(NOT_A_VOLUNTEER))
+        return
     with d.db.session() as session:
         decision = assessment.decline(
             session, kind=kind, item_id=item_id, user_id=user, reason=reason

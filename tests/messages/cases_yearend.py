@@ -157,3 +157,6 @@ CASES["yearend/nudge.json.j2"] = lambda c: [{"unit": u, "year": 2026} for u in (
 CASES["yearend/nudge_post.json.j2"] = lambda c: [
     {"units": u, "year": 2026} for u in (["Sales"], [t.name for t in _targets()])
 ]
+CASES["yearend/story_refused.json.j2"] = lambda c: [
+    {"reason": "That is an app or a bot: choose the person who was the ally.", "what": TEXT3000}
+]
