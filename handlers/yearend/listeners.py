@@ -58,6 +58,24 @@ def _say(client: WebClient, body: dict[str, Any], text: str) -> None:
     )
 
 
+CARD_LATER = (
+    "Thank you! It is saved, but I could not post it to the volunteers just now: it will be "
+    "posted shortly, and you will hear what they decide. No need to send it again."
+)
+
+
+def _post_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> bool:
+    """Post the card now; False when Slack failed (the scheduled safety net posts it)."""
+    try:
+        surface.post_card(client, d, kind=kind, item_id=item_id)
+    except (SlackApiError, OSError) as error:
+        logger.warning(
+            "a %s card was not posted (%s); the sweep posts it", kind, type(error).__name__
+        )
+        return False
+    return True
+
+
 # the forms
 
 
@@ -156,11 +174,12 @@ def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
             surface.schedule_card(session, kind=assessment.STORY, item_id=story_id)
     if not created:
         return
-    surface.post_card(client, d, kind=assessment.STORY, item_id=story_id)
     text = (
         "Thank you! Your story went to the volunteers, who will assess it. "
         "I will tell you what they decide."
     )
+    if not _post_card(client, d, kind=assessment.STORY, item_id=story_id):
+        text = CARD_LATER
     client.chat_postMessage(channel=reporter, text=text, blocks=_notice(text))
 
 
@@ -187,8 +206,9 @@ def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
             surface.schedule_card(session, kind=assessment.EVENT, item_id=event_id)
     if not created:
         return
-    surface.post_card(client, d, kind=assessment.EVENT, item_id=event_id)
     text = "Thank you! The event went to the volunteers, who will assess it."
+    if not _post_card(client, d, kind=assessment.EVENT, item_id=event_id):
+        text = CARD_LATER
     client.chat_postMessage(channel=user, text=text, blocks=_notice(text))
 
 

@@ -397,3 +397,23 @@ def test_a_story_about_a_bot_or_nobody_is_not_recorded(
     assert cards(box) == []
     with box.db.session() as s:
         assert s.execute(select(AllyshipStory)).first() is None
+
+
+def test_a_card_slack_refused_is_posted_by_the_sweep_once(sqlite_sandbox: Sandbox) -> None:
+    """Slack failing the card post: the reporter is told it follows; the sweep posts it once."""
+    from datetime import timedelta
+
+    from storage.types import utcnow
+
+    box = sqlite_sandbox
+    setup(box)
+    box.fake.fail_next("chat.postMessage", status=500, times=3)
+    box.slack.slash("/ally", "story", user_id=REPORTER, channel_id=box.workspace.general_channel)
+    view = until(lambda: box.fake.current_view(REPORTER))
+    box.slack.submit_view(REPORTER, view, {Ids.ALLY: ALLY, Ids.WHAT: "Kind"})
+    until(lambda: "will be posted shortly" in _dms(box, REPORTER))
+    settle(box)
+    assert cards(box) == []
+    box.run_due(utcnow() + timedelta(minutes=11))
+    box.run_due(utcnow() + timedelta(minutes=30))
+    assert len(cards(box)) == 1
