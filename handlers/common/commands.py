@@ -117,13 +117,20 @@ def register(app: App) -> Routes:
                 ),
             )
             return
-        handler, args = commands.admin.find(command.get("text", ""))
+        handler, args = commands.admin.find(typed_text(command.get("text", "")))
         call = Invocation(ack, respond, client, command, args, call.deps)
         (handler or help_for(commands.admin))(call)
 
     app.command(ALLY)(on_ally_command)
     app.command(ALLY_ADMIN)(on_ally_admin_command)
     return commands
+
+
+def typed_text(text: str) -> str:
+    """What an admin typed: `/ally-admin` has should_escape (SPEC 5.2), so Slack sends `&`, `<`
+    and `>` of typed text as entities (and people as `<@U…|name>`); undone here, so that a unit
+    called "R&D" is found by name. Replies escape user text again (templates, escape_mrkdwn)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def help_for(router: Subcommands) -> Handler:

@@ -107,3 +107,11 @@ def test_bad_contact_commands_are_explained(sandbox: Sandbox) -> None:
     assert "no business unit called" in _admin(box, f"bu contact Marketing <@{CONTACT}>")[0]["text"]
     assert "Mention the contact" in _admin(box, "bu contact Legal")[0]["text"]
     assert "Legal" in str(_admin(box, "bu")[0])
+
+
+def test_escaped_admin_text_finds_units_with_ampersands(sandbox: Sandbox) -> None:
+    """With should_escape, Slack sends `R&amp;D`: the unit "R&D" is still found by name."""
+    box = sandbox
+    business_unit(box.db, "R&D")
+    [answer] = _admin(box, f"bu contact R&amp;D <@{CONTACT}|tom>")
+    assert "now a contact for R&amp;D" in answer["text"]

@@ -149,9 +149,7 @@ def parse_contact(text: str, *, session: Session) -> tuple[BusinessUnit, str]:
     match = _MENTION.search(rest)
     if match is None:
         raise InvalidInput(f"Mention the contact after the unit's name. Use {CONTACT_USAGE}.")
-    # /ally-admin has should_escape: Slack sends &, < and > of the typed name escaped.
     name = rest[: match.start()].strip()
-    name = name.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     if not name:
         raise InvalidInput(f"Name the business unit. Use {CONTACT_USAGE}.")
     unit = business_unit_named(session, name)
