@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.jobs import queue as jobs
 from bot.jobs.queue import DueWork
-from bot.rules import points
+from bot.rules.points import adjustments, leaderboard
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps
 from messages.charts import bar_chart_png
@@ -36,11 +36,13 @@ def register(app: App, routes: Routes) -> None:
         on_leaderboard_command,
         "`/ally-admin leaderboard [month|quarter|year|YYYY]` business unit standings",
     )
-    routes.admin.add("points", on_points_command, f"{points.ADJUST_USAGE}: a signed correction")
-    routes.due[points.LEADERBOARD_POST] = on_leaderboard_due
+    routes.admin.add(
+        "points", on_points_command, f"{adjustments.ADJUST_USAGE}: a signed correction"
+    )
+    routes.due[leaderboard.LEADERBOARD_POST] = on_leaderboard_due
 
 
-def standings_text(title: str, standings: list[points.Standing], more: int = 0) -> str:
+def standings_text(title: str, standings: list[leaderboard.Standing], more: int = 0) -> str:
     """The plain-text standings: one line per BU, e.g. `Engineering: 10 points`."""
     # Fallback text is mrkdwn too (notifications, old clients): names are escaped.
     lines = [f"{escape_mrkdwn(s.business_unit)}: {s.points} points" for s in standings]
@@ -53,7 +55,7 @@ def _more_line(more: int) -> str:
     return f"…and {more} more business unit{'' if more == 1 else 's'}."
 
 
-def chart_alt_text(title: str, standings: list[points.Standing], more: int = 0) -> str:
+def chart_alt_text(title: str, standings: list[leaderboard.Standing], more: int = 0) -> str:
     """The chart's description for screen readers: plain text (never escaped), within limit."""
     lines = [title]
     for index, standing in enumerate(standings):
@@ -70,15 +72,15 @@ def chart_alt_text(title: str, standings: list[points.Standing], more: int = 0) 
 
 
 def public_standings(
-    standings: list[points.Standing],
-) -> tuple[list[points.Standing], int]:
+    standings: list[leaderboard.Standing],
+) -> tuple[list[leaderboard.Standing], int]:
     """What a public leaderboard names (the top units) and how many more it only counts."""
-    return standings[: points.PUBLIC_TOP], max(len(standings) - points.PUBLIC_TOP, 0)
+    return standings[: leaderboard.PUBLIC_TOP], max(len(standings) - leaderboard.PUBLIC_TOP, 0)
 
 
-def standings_pages(standings: list[points.Standing]) -> list[list[points.Standing]]:
+def standings_pages(standings: list[leaderboard.Standing]) -> list[list[leaderboard.Standing]]:
     """The standings split so that each message stays within Slack's size limits."""
-    pages: list[list[points.Standing]] = [[]]
+    pages: list[list[leaderboard.Standing]] = [[]]
     size = 0
     for standing in standings:
         line = len(escape_mrkdwn(standing.business_unit)) + LINE_CHARS
@@ -92,9 +94,9 @@ def standings_pages(standings: list[points.Standing]) -> list[list[points.Standi
 
 def home_standings_blocks(d: Deps) -> list[dict[str, Any]]:
     """This year's BU standings for the App Home (units only, never people)."""
-    period = points.year_period(utcnow().astimezone(d.settings.zone).year, d.settings.zone)
+    period = leaderboard.year_period(utcnow().astimezone(d.settings.zone).year, d.settings.zone)
     with d.db.session() as session:
-        standings = points.standings(session, period=period)
+        standings = leaderboard.standings(session, period=period)
     shown, more = public_standings(standings)
     title = f"Business unit standings, {period.label}"
     return render_blocks(
@@ -106,9 +108,9 @@ def on_leaderboard_command(call: Invocation) -> None:
     """Answer an admin privately with every BU's standings for a period (default: this year)."""
     call.ack()
     settings = call.deps.settings
-    period = points.parse_period(call.args, now=utcnow(), zone=settings.zone)
+    period = leaderboard.parse_period(call.args, now=utcnow(), zone=settings.zone)
     with call.deps.db.session() as session:
-        standings = points.standings(session, period=period)
+        standings = leaderboard.standings(session, period=period)
     title = f"Business unit standings, {period.label}"
     pages = standings_pages(standings)
     for number, page in enumerate(pages, 1):
@@ -123,8 +125,8 @@ def on_points_command(call: Invocation) -> None:
     """`points adjust BU AMOUNT REASON`: a signed adjustment by an admin, never a deletion."""
     call.ack()
     with call.deps.db.session() as session:
-        adjustment = points.parse_adjustment(call.args, units=points.unit_names(session))
-        unit = points.adjust(
+        adjustment = adjustments.parse_adjustment(call.args, units=adjustments.unit_names(session))
+        unit = adjustments.adjust(
             session,
             adjustment=adjustment,
             actor=call.user_id,
@@ -151,9 +153,9 @@ def on_leaderboard_due(app_deps: Deps, client: WebClient, item: DueWork) -> None
     settings = app_deps.settings
     channel = settings.announcements_channel
     year = int(item.payload.get("year") or item.due_at.astimezone(settings.zone).year)
-    period = points.year_period(year, settings.zone)
+    period = leaderboard.year_period(year, settings.zone)
     with app_deps.db.session() as session:
-        standings = points.standings(session, period=period)
+        standings = leaderboard.standings(session, period=period)
     shown, more = public_standings(standings)
     title = f"Allyship standings by business unit, {period.label}"
     if not item.sent.get("text_ts"):

@@ -32,7 +32,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 
 from bot.config import Settings
-from bot.rules import points
+from bot.rules.points import leaderboard as points_leaderboard
+from bot.rules.points import ledger
 from bot.rules.yearend import results
 from storage.db import Database
 from storage.migrate import upgrade
@@ -43,7 +44,7 @@ from storage.models.yearend import AllyshipEvent, AllyshipStory
 
 YEAR = 2025
 BUDGET = {"sqlite": 1.0, "postgres": 0.2}
-KINDS = [points.ALLYSHIP, points.CASE, points.STORY, points.EVENT, points.ADJUSTMENT]
+KINDS = [ledger.ALLYSHIP, ledger.CASE, ledger.STORY, ledger.EVENT, ledger.ADJUSTMENT]
 BATCH = 20_000
 
 
@@ -130,7 +131,7 @@ def build(db: Database, *, rows: int, units: int, matches: int, seed: int = 7) -
                     "request_id": o.request_id,
                     "offer_id": o.id,
                     "ally_user_id": o.ally_user_id,
-                    "outcome": points.WORKED,
+                    "outcome": ledger.WORKED,
                     "created_at": start,
                 }
                 for o in offers
@@ -141,7 +142,7 @@ def build(db: Database, *, rows: int, units: int, matches: int, seed: int = 7) -
         {
             "business_unit_id": rng.choice(ids),
             "amount": 10,
-            "kind": points.ALLYSHIP,
+            "kind": ledger.ALLYSHIP,
             "reason": "successful allyship",
             "source": f"match:{m}:ally",
             "created_at": in_year(),
@@ -150,7 +151,7 @@ def build(db: Database, *, rows: int, units: int, matches: int, seed: int = 7) -
     ]
     for k in range(rows - len(entries)):
         kind = rng.choice(KINDS[1:])
-        amount = rng.choice([-5, 5]) if kind == points.ADJUSTMENT else rng.choice([5, 15])
+        amount = rng.choice([-5, 5]) if kind == ledger.ADJUSTMENT else rng.choice([5, 15])
         entries.append(
             {
                 "business_unit_id": rng.choice(ids),
@@ -234,7 +235,7 @@ def run(name: str, url: str, args: argparse.Namespace) -> bool:
     print(f"{name}: built {args.rows:,} ledger rows in {time.perf_counter() - begin:.1f} s")
     analyse(db)
     settings = settings_for(url)
-    period = points.year_period(YEAR, settings.zone)
+    period = points_leaderboard.year_period(YEAR, settings.zone)
 
     def awards() -> object:
         with db.read() as session:
@@ -242,7 +243,7 @@ def run(name: str, url: str, args: argparse.Namespace) -> bool:
 
     def leaderboard() -> object:
         with db.read() as session:
-            return points.standings(session, period=period)
+            return points_leaderboard.standings(session, period=period)
 
     awards()  # warm the caches once, as a running app would be
     award_s, board_s = timed(awards, args.repeat), timed(leaderboard, args.repeat)

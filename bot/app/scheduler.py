@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.config import Settings
 from bot.jobs import queue as jobs
-from bot.rules import points
+from bot.rules.points import leaderboard
 from bot.rules.yearend import calls
 from handlers.common.deps import Deps
 from messages.render import render_blocks
@@ -187,7 +187,7 @@ def schedule_leaderboard(
     """
     if within is None:
         with db.read() as session:
-            started = points.programme_started(session)
+            started = leaderboard.programme_started(session)
         if started is None or started > now:
             return None
         within = now - started
@@ -195,7 +195,7 @@ def schedule_leaderboard(
     if fire is None:
         return None
     with db.session() as session:
-        return points.schedule_leaderboard_post(session, fire_time=fire, settings=settings)
+        return leaderboard.schedule_leaderboard_post(session, fire_time=fire, settings=settings)
 
 
 def schedule_stories_call(

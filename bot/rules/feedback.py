@@ -28,8 +28,8 @@ from bot.config import Settings
 from bot.jobs import queue as jobs
 from bot.jobs.queue import changed
 from bot.privacy import Identity, redact
-from bot.rules import points
 from bot.rules.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.rules.points import ledger
 from storage import anonymous as anonymous_store
 from storage.models.feedback import Feedback
 from storage.models.programme import FORGOTTEN
@@ -44,7 +44,7 @@ REQUESTER = "requester"
 ALLY = "ally"
 VOLUNTEER = "volunteer"
 
-WORKED = points.WORKED
+WORKED = ledger.WORKED
 NOT_WORKED = "not_worked"
 NO_FEEDBACK = "no_feedback"
 ANSWERS = (WORKED, NOT_WORKED)
@@ -334,7 +334,7 @@ def record_answer(
         )
         if decided and answer == WORKED:
             assert match.id is not None
-            awarded = points.award_allyship(
+            awarded = ledger.award_allyship(
                 session, match_id=match.id, settings=settings, now=now
             ).awarded
     return AnswerResult(True, answer, row.role, decided, awarded, refs)

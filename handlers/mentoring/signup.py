@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.rules import points
 from bot.rules.errors import UserFacingError
 from bot.rules.mentoring import cohorts, signup
+from bot.rules.points import adjustments
 from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately
 from handlers.mentoring import inputs, surface
@@ -34,7 +34,7 @@ def _signup_view(d: Deps, cohort_id: int, user_id: str) -> dict[str, Any]:
     with d.db.read() as session:
         cohort_name = signup.open_for_signup(session, cohort_id, now=utcnow()).name
         row = store.participant(session, cohort_id=cohort_id, user_id=user_id)
-        units = sorted(points.unit_names(session), key=str.casefold)
+        units = sorted(adjustments.unit_names(session), key=str.casefold)
         current = (
             {
                 "role": row.role,

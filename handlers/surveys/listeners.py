@@ -11,8 +11,8 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rules import points
 from bot.rules.errors import Conflict, InvalidInput, NotFound, UserFacingError
+from bot.rules.points import adjustments
 from bot.rules.surveys import runs
 from bot.rules.surveys.results import compare
 from handlers.allies import unit_groups
@@ -163,7 +163,7 @@ def on_answer_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
             run = runs.check_open(runs.get(session, run_id=run_id))
             if runs.has_answered(session, run_id=run_id, marker=marker):
                 raise Conflict("You have already answered this survey. Thank you!")
-            units = sorted(points.unit_names(session), key=str.casefold)
+            units = sorted(adjustments.unit_names(session), key=str.casefold)
         channel, ts = _container(body)
         metadata = json.dumps({"r": run.id, "c": channel, "t": ts}, separators=(",", ":"))
         trigger_client(client).views_open(
@@ -224,7 +224,7 @@ def on_form_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
     try:
         # The one write before the ack, bounded: its refusals must show in the form.
         with d.db.session(wait=2.0) as session:
-            if unit is not None and unit not in points.unit_names(session):
+            if unit is not None and unit not in adjustments.unit_names(session):
                 raise InvalidInput("Please choose a unit from the list.", block_id=Ids.UNIT.value)
             runs.record_answer(
                 session,

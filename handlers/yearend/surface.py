@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.jobs import queue as jobs
-from bot.rules import points
 from bot.rules.errors import NotFound
+from bot.rules.points import ledger
 from bot.rules.yearend import assessment
 from handlers.common.deps import Deps
 from handlers.common.followups import Step, run_steps
@@ -214,7 +214,7 @@ def on_decided_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     run_steps(d, key=item.key, steps=decision_steps(client, d, item.payload), what="decision")
 
 
-def awarded_points(award: points.Award | None) -> int:
+def awarded_points(award: ledger.Award | None) -> int:
     """The points a decision earned (0 for none)."""
     return award.amount if award is not None and award.awarded else 0
 

@@ -23,7 +23,7 @@ from bot.app.scheduler import (
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, Sandbox, sandbox_settings
 from bot.jobs import queue as jobs
 from bot.jobs.queue import MAX_ATTEMPTS
-from bot.rules.points import LEADERBOARD_POST
+from bot.rules.points.leaderboard import LEADERBOARD_POST
 from storage.db import Database
 from storage.models.programme import BusinessUnit
 from storage.models.schedule import DueItem

@@ -56,15 +56,15 @@ def test_home_shows_requests_and_ally_profile(sqlite_sandbox: Sandbox) -> None:
 
 def test_home_shows_business_unit_standings_but_no_people(sqlite_sandbox: Sandbox) -> None:
     """The home lists this year's BU standings with their points, and names no individual."""
-    from bot.rules import points
+    from bot.rules.points import ledger
     from tests.rules.points_support import member
 
     box = sqlite_sandbox
     member(box.db, box.workspace.allies[0].id, "Engineering")
     with box.db.session() as s:
-        unit = points.find_business_unit(s, "Engineering")
+        unit = ledger.find_business_unit(s, "Engineering")
         assert unit is not None and unit.id is not None
-        points.add_entry(
+        ledger.add_entry(
             s,
             business_unit_id=unit.id,
             amount=10,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.app.scheduler import schedule_leaderboard
 from bot.devkit.fakeslack.server import Call
 from bot.devkit.sandbox import Sandbox
-from bot.rules import points
+from bot.rules.points import leaderboard, ledger
 from storage.models.points import PointsEntry
 from storage.models.programme import BusinessUnit
 from storage.models.schedule import DueItem
@@ -26,11 +26,11 @@ def _seed(box: Sandbox) -> None:
     eng = business_unit(box.db, "Engineering")
     business_unit(box.db, "Sales")
     with box.db.session() as s:
-        points.add_entry(
+        ledger.add_entry(
             s,
             business_unit_id=eng,
             amount=10,
-            kind=points.ALLYSHIP,
+            kind=ledger.ALLYSHIP,
             reason="r",
             source="match:1:ally",
         )
@@ -160,11 +160,11 @@ def _units(box: Sandbox, names: list[str]) -> None:
             s.add(unit)
             s.flush()
             assert unit.id is not None
-            points.add_entry(
+            ledger.add_entry(
                 s,
                 business_unit_id=unit.id,
                 amount=1000 - index,
-                kind=points.ALLYSHIP,
+                kind=ledger.ALLYSHIP,
                 reason="r",
                 source=f"match:{index}:ally",
             )
@@ -202,11 +202,11 @@ def test_a_long_leaderboard_post_fits_slacks_limits(sandbox: Sandbox) -> None:
     assert post.ok, post.response
     assert len(post.args["blocks"]) <= 50 and _message_chars(post) <= MESSAGE_CHARS
     shown = json.dumps(post.args["blocks"], ensure_ascii=False)
-    top = names[: points.PUBLIC_TOP]
+    top = names[: leaderboard.PUBLIC_TOP]
     for name in top:
         assert name.replace("&", "&amp;") in shown
-    assert names[points.PUBLIC_TOP].replace("&", "&amp;") not in shown
-    more = f"and {_unit_count(box) - points.PUBLIC_TOP} more business units"
+    assert names[leaderboard.PUBLIC_TOP].replace("&", "&amp;") not in shown
+    more = f"and {_unit_count(box) - leaderboard.PUBLIC_TOP} more business units"
     assert more in shown and more in post.args["text"]
     assert len(box.fake.uploaded_files()) == 1
 
@@ -266,5 +266,5 @@ def test_150_units_make_one_public_post_of_the_top_units(sqlite_sandbox: Sandbox
     post = _post_leaderboard(box)
     assert post.ok, post.response
     assert len(post.args["blocks"]) <= 50 and _message_chars(post) <= MESSAGE_CHARS
-    more = f"and {_unit_count(box) - points.PUBLIC_TOP} more business units"
+    more = f"and {_unit_count(box) - leaderboard.PUBLIC_TOP} more business units"
     assert more in post.args["text"]

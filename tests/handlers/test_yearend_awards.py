@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from bot.devkit.sandbox import Sandbox
-from bot.rules import points
+from bot.rules.points import ledger
 from bot.rules.yearend import results
 from handlers.yearend.ids import Ids
 from storage.models.yearend import AllyshipEvent
@@ -27,17 +27,17 @@ def build_year(box: Sandbox) -> None:
     one creative accepted event for People; a row the year after, which must not count."""
     units = {name: business_unit(box.db, name) for name in ("Engineering", "Sales", "People")}
     rows = [
-        ("Engineering", 15, points.EVENT, "event:90:organiser", at(3, 1)),
-        ("Engineering", 5, points.CASE, "case:1:volunteer", at(4, 1)),
-        ("Sales", 15, points.EVENT, "event:91:organiser", at(2, 1)),
-        ("Sales", 10, points.CASE, "case:2:volunteer", at(2, 2)),
-        ("Sales", -5, points.ADJUSTMENT, "adjust:1", at(5, 1)),
-        ("People", 5, points.CASE, "case:3:volunteer", at(6, 1)),
-        ("People", 99, points.CASE, "case:4:volunteer", datetime(YEAR + 1, 1, 2, tzinfo=UTC)),
+        ("Engineering", 15, ledger.EVENT, "event:90:organiser", at(3, 1)),
+        ("Engineering", 5, ledger.CASE, "case:1:volunteer", at(4, 1)),
+        ("Sales", 15, ledger.EVENT, "event:91:organiser", at(2, 1)),
+        ("Sales", 10, ledger.CASE, "case:2:volunteer", at(2, 2)),
+        ("Sales", -5, ledger.ADJUSTMENT, "adjust:1", at(5, 1)),
+        ("People", 5, ledger.CASE, "case:3:volunteer", at(6, 1)),
+        ("People", 99, ledger.CASE, "case:4:volunteer", datetime(YEAR + 1, 1, 2, tzinfo=UTC)),
     ]
     with box.db.session() as s:
         for unit, amount, kind, source, when in rows:
-            points.add_entry(
+            ledger.add_entry(
                 s,
                 business_unit_id=units[unit],
                 amount=amount,
@@ -174,8 +174,8 @@ def test_most_influential_counts_people_helped_across_units(sandbox: Sandbox) ->
             box.db, box.settings, matched_at=datetime.now(UTC), requester=asker, schedule=False
         )
         with box.db.session() as s:
-            s.execute(update(Match).where(Match.id == match_id).values(outcome=points.WORKED))  # type: ignore[arg-type]
-            assert points.award_allyship(s, match_id=match_id, settings=box.settings).awarded
+            s.execute(update(Match).where(Match.id == match_id).values(outcome=ledger.WORKED))  # type: ignore[arg-type]
+            assert ledger.award_allyship(s, match_id=match_id, settings=box.settings).awarded
     with box.db.session() as s:
         s.add(
             AllyshipStory(

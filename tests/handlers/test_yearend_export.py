@@ -9,7 +9,7 @@ import io
 from sqlmodel import select
 
 from bot.devkit.sandbox import Sandbox
-from bot.rules import points
+from bot.rules.points import ledger as points_ledger
 from handlers.yearend.ids import Ids
 from storage.models.anonymous import AnonymousCase
 from storage.types import utcnow
@@ -64,12 +64,12 @@ def test_export_holds_no_identities_and_no_text(sandbox: Sandbox) -> None:
     match_id = make_match(box.db, box.settings, matched_at=utcnow(), requester=REPORTER)
     sales = business_unit(box.db, "Sales")
     with box.db.session() as s:
-        points.award_allyship(s, match_id=match_id, settings=box.settings)
-        points.add_entry(
+        points_ledger.award_allyship(s, match_id=match_id, settings=box.settings)
+        points_ledger.add_entry(
             s,
             business_unit_id=sales,
             amount=-1,
-            kind=points.ADJUSTMENT,
+            kind=points_ledger.ADJUSTMENT,
             reason=f"typo reported by <@{REPORTER}> and {asker}",
             source="adjust:1",
         )

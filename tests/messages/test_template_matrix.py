@@ -13,7 +13,7 @@ from bot.config import DEFAULT_CONTENT_DIR
 from bot.devkit.fakeslack.validation import message_violations, view_violations
 from bot.rules.allies import BU_NAME_MAX, Profile
 from bot.rules.anonymous.drafts import Draft
-from bot.rules.points import Standing
+from bot.rules.points.leaderboard import Standing
 from bot.rules.requests import RequestForm
 from handlers.allies import LIST_PER_MESSAGE, unit_groups
 from handlers.anonymous.inputs import Metadata

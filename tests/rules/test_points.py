@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 
 from bot.config import Settings
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
-from bot.rules import points
 from bot.rules.errors import InvalidInput
+from bot.rules.points import adjustments, leaderboard, ledger
 from messages.charts import bar_chart_png
 from storage.db import Database
 from storage.models.points import PointsEntry
@@ -44,7 +44,7 @@ def _worked(db: Database, match_id: int, when: datetime) -> None:
 
 def test_defaults_follow_the_spec_in_one_place() -> None:
     """10 allyship, 5 case, 5 story, 15 event."""
-    assert points.PointRules(10, 5, 5, 15) == points.RULES
+    assert ledger.PointRules(10, 5, 5, 15) == ledger.RULES
 
 
 def test_a_successful_allyship_is_counted_once_however_often_awarded(
@@ -54,7 +54,7 @@ def test_a_successful_allyship_is_counted_once_however_often_awarded(
     match_id = make_match(db, settings, matched_at=NOW)
     for _ in range(2):
         with db.session() as s:
-            points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+            ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
     [row] = _rows(db)
     assert (row.amount, row.kind, row.source) == (10, "allyship", f"match:{match_id}:ally")
     assert row.business_unit_id == business_unit(db, "Engineering")
@@ -68,7 +68,7 @@ def test_concurrent_awards_count_once(db: Database, settings: Settings) -> None:
     def award(_: int) -> bool:
         start.wait()
         with db.session() as s:
-            return points.award_allyship(s, match_id=match_id, settings=settings, now=NOW).awarded
+            return ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW).awarded
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(award, range(8)))
@@ -81,26 +81,26 @@ def test_the_same_pair_earns_once_per_cooldown(db: Database, settings: Settings)
     first = make_match(db, settings, matched_at=NOW)
     _worked(db, first, NOW)
     with db.session() as s:
-        assert points.award_allyship(s, match_id=first, settings=settings, now=NOW).awarded
+        assert ledger.award_allyship(s, match_id=first, settings=settings, now=NOW).awarded
     second = make_match(db, settings, matched_at=NOW)
     with db.session() as s:
-        award = points.award_allyship(
+        award = ledger.award_allyship(
             s, match_id=second, settings=settings, now=NOW + timedelta(days=30)
         )
     assert not award.awarded and "cooldown" in award.reason
     other = make_match(db, settings, matched_at=NOW, requester="U0COLLEAGUE")
     with db.session() as s:
-        assert points.award_allyship(s, match_id=other, settings=settings, now=NOW).awarded
+        assert ledger.award_allyship(s, match_id=other, settings=settings, now=NOW).awarded
     # The cooldown counts from the last success that earned points, not from `second`.
     later = NOW + settings.pair_cooldown + timedelta(days=1)
     third = make_match(db, settings, matched_at=later)
     with db.session() as s:
-        assert points.award_allyship(s, match_id=third, settings=settings, now=later).awarded
+        assert ledger.award_allyship(s, match_id=third, settings=settings, now=later).awarded
 
 
-def _award(db: Database, match_id: int, settings: Settings) -> points.Award:
+def _award(db: Database, match_id: int, settings: Settings) -> ledger.Award:
     with db.session() as s:
-        return points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+        return ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
 
 
 def _until_waiting_or_done(db: Database, future: concurrent.futures.Future) -> None:
@@ -127,7 +127,7 @@ def test_two_answers_on_two_matches_of_one_pair_earn_once(db: Database, settings
     _worked(db, second, NOW)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         with db.session() as s:
-            assert points.award_allyship(s, match_id=first, settings=settings, now=NOW).awarded
+            assert ledger.award_allyship(s, match_id=first, settings=settings, now=NOW).awarded
             # The other answer runs while this one has not committed yet.
             other = pool.submit(_award, db, second, settings)
             _until_waiting_or_done(db, other)
@@ -148,8 +148,8 @@ def test_a_success_within_the_pair_cooldown_still_counts_as_one(
         _award(db, match_id, settings)
     zone = ZoneInfo("UTC")
     with db.session() as s:
-        standing = points.standings(s, period=points.year_period(2026, zone))[0]
-    assert standing == points.Standing("Engineering", 10, 2, 0)
+        standing = leaderboard.standings(s, period=leaderboard.year_period(2026, zone))[0]
+    assert standing == leaderboard.Standing("Engineering", 10, 2, 0)
     cooled = _rows(db)[1]
     assert (cooled.amount, cooled.source) == (0, f"match:{second}:ally")
     assert "cooldown" in cooled.reason
@@ -159,7 +159,7 @@ def test_nobody_earns_from_their_own_request(db: Database, settings: Settings) -
     """An ally matched on their own request earns nothing."""
     match_id = make_match(db, settings, matched_at=NOW, requester=ALLY)
     with db.session() as s:
-        award = points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+        award = ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
     assert not award.awarded and "self" in award.reason
     assert _rows(db) == []
 
@@ -199,19 +199,19 @@ def test_the_pair_cooldown_applies_to_anonymous_cases(db: Database, settings: Se
     first = _case_match(db, settings, REQUESTER, "Case AAAA")
     _worked(db, first, NOW)
     with db.session() as s:
-        award = points.award_allyship(s, match_id=first, settings=settings, now=NOW)
+        award = ledger.award_allyship(s, match_id=first, settings=settings, now=NOW)
     assert award.awarded and "anonymous" in _rows(db)[0].reason
     second = _case_match(db, settings, REQUESTER, "Case BBBB")
     with db.session() as s:
-        award = points.award_allyship(s, match_id=second, settings=settings, now=NOW)
+        award = ledger.award_allyship(s, match_id=second, settings=settings, now=NOW)
     assert not award.awarded and "cooldown" in award.reason
     named = make_match(db, settings, matched_at=NOW, requester=REQUESTER)
     with db.session() as s:
-        award = points.award_allyship(s, match_id=named, settings=settings, now=NOW)
+        award = ledger.award_allyship(s, match_id=named, settings=settings, now=NOW)
     assert not award.awarded and "cooldown" in award.reason
     someone_else = _case_match(db, settings, "U0COLLEAGUE", "Case CCCC")
     with db.session() as s:
-        assert points.award_allyship(s, match_id=someone_else, settings=settings, now=NOW).awarded
+        assert ledger.award_allyship(s, match_id=someone_else, settings=settings, now=NOW).awarded
 
 
 def test_a_purged_case_without_a_requester_key_skips_only_the_pair_rule(
@@ -221,7 +221,7 @@ def test_a_purged_case_without_a_requester_key_skips_only_the_pair_rule(
     match_id = _case_match(db, settings, None, "Case DDDD")
     for _ in range(2):
         with db.session() as s:
-            points.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
+            ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
     [row] = _rows(db)
     assert "anonymous" in row.reason
 
@@ -231,11 +231,11 @@ def test_a_handled_case_earns_the_volunteers_bu_once(db: Database, settings: Set
     member(db, "U0VOL1", "People")
     for _ in range(2):
         with db.session() as s:
-            points.award_case(s, case_id=7, volunteer_id="U0VOL1")
+            ledger.award_case(s, case_id=7, volunteer_id="U0VOL1")
     [row] = _rows(db)
     assert (row.amount, row.source, row.kind) == (5, "case:7:volunteer", "case")
     with db.session() as s:
-        assert not points.award_case(s, case_id=8, volunteer_id="U0NOBU").awarded
+        assert not ledger.award_case(s, case_id=8, volunteer_id="U0NOBU").awarded
 
 
 def test_stories_and_events(db: Database) -> None:
@@ -243,9 +243,9 @@ def test_stories_and_events(db: Database) -> None:
     member(db, ALLY, "Sales")
     people = business_unit(db, "People")
     with db.session() as s:
-        assert not points.award_story(s, story_id=1, ally_id=ALLY, reporter_id=ALLY).awarded
-        assert points.award_story(s, story_id=1, ally_id=ALLY, reporter_id=REQUESTER).awarded
-        assert points.award_event(s, event_id=3, business_unit_id=people).awarded
+        assert not ledger.award_story(s, story_id=1, ally_id=ALLY, reporter_id=ALLY).awarded
+        assert ledger.award_story(s, story_id=1, ally_id=ALLY, reporter_id=REQUESTER).awarded
+        assert ledger.award_event(s, event_id=3, business_unit_id=people).awarded
     assert [r.amount for r in _rows(db)] == [5, 15]
 
 
@@ -270,7 +270,7 @@ UNITS = ["Engineering", "Region 1", "Region 10", "Region", "2030 Vision", "Peopl
 def test_malformed_adjustments_are_explained(command: str, problem: str) -> None:
     """Each malformed adjustment says what is wrong."""
     with pytest.raises(InvalidInput, match=problem):
-        points.parse_adjustment(command, units=UNITS)
+        adjustments.parse_adjustment(command, units=UNITS)
 
 
 @pytest.mark.parametrize(
@@ -289,24 +289,24 @@ def test_unit_names_with_numbers_are_matched_whole(
     command: str, expected: tuple[str, int, str]
 ) -> None:
     """The longest known unit name (any case) comes first, then the amount, then the reason."""
-    assert points.parse_adjustment(command, units=UNITS) == points.Adjustment(*expected)
+    assert adjustments.parse_adjustment(command, units=UNITS) == adjustments.Adjustment(*expected)
 
 
 def test_adjustments_append_and_are_idempotent_per_command(db: Database) -> None:
     """An adjustment adds a signed row; the same command delivery never adds two."""
     business_unit(db, "People Ops")
-    adjustment = points.parse_adjustment(
+    adjustment = adjustments.parse_adjustment(
         "adjust people ops -5 double counted event", units=["People Ops"]
     )
-    assert adjustment == points.Adjustment("People Ops", -5, "double counted event")
+    assert adjustment == adjustments.Adjustment("People Ops", -5, "double counted event")
     for _ in range(2):
         with db.session() as s:
-            points.adjust(s, adjustment=adjustment, actor="U0ADMIN", request_key="trigger-1")
+            adjustments.adjust(s, adjustment=adjustment, actor="U0ADMIN", request_key="trigger-1")
     with db.session() as s:
-        points.adjust(s, adjustment=adjustment, actor="U0ADMIN", request_key="trigger-2")
+        adjustments.adjust(s, adjustment=adjustment, actor="U0ADMIN", request_key="trigger-2")
     assert [r.amount for r in _rows(db)] == [-5, -5]
     with db.session() as s, pytest.raises(InvalidInput, match="no business unit"):
-        points.adjust(s, adjustment=points.Adjustment("Nope", 1, "x"), actor="U0ADMIN")
+        adjustments.adjust(s, adjustment=adjustments.Adjustment("Nope", 1, "x"), actor="U0ADMIN")
 
 
 def test_standings_count_by_period_in_the_programmes_time_zone(db: Database) -> None:
@@ -314,7 +314,7 @@ def test_standings_count_by_period_in_the_programmes_time_zone(db: Database) -> 
     zone = ZoneInfo("Europe/Paris")
     eng, sales = business_unit(db, "Engineering"), business_unit(db, "Sales")
     with db.session() as s:
-        points.add_entry(
+        ledger.add_entry(
             s,
             business_unit_id=eng,
             amount=10,
@@ -323,7 +323,7 @@ def test_standings_count_by_period_in_the_programmes_time_zone(db: Database) -> 
             source="a",
             now=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
         )
-        points.add_entry(
+        ledger.add_entry(
             s,
             business_unit_id=sales,
             amount=5,
@@ -333,26 +333,29 @@ def test_standings_count_by_period_in_the_programmes_time_zone(db: Database) -> 
             now=datetime(2026, 12, 31, 22, 30, tzinfo=UTC),
         )
     with db.session() as s:
-        in_2026 = points.standings(s, period=points.year_period(2026, zone))
-        in_2027 = points.standings(s, period=points.year_period(2027, zone))
-    assert in_2026 == [points.Standing("Sales", 5, 0, 1), points.Standing("Engineering", 0, 0, 0)]
-    assert in_2027[0] == points.Standing("Engineering", 10, 1, 0)
+        in_2026 = leaderboard.standings(s, period=leaderboard.year_period(2026, zone))
+        in_2027 = leaderboard.standings(s, period=leaderboard.year_period(2027, zone))
+    assert in_2026 == [
+        leaderboard.Standing("Sales", 5, 0, 1),
+        leaderboard.Standing("Engineering", 0, 0, 0),
+    ]
+    assert in_2027[0] == leaderboard.Standing("Engineering", 10, 1, 0)
 
 
 def test_periods() -> None:
     """month, quarter, year, YYYY; anything else is refused."""
     zone = ZoneInfo("Europe/Paris")
     now = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # 1 December in Paris
-    month = points.parse_period("month", now=now, zone=zone)
+    month = leaderboard.parse_period("month", now=now, zone=zone)
     assert month.label == "December 2026" and month.start == datetime(2026, 12, 1, tzinfo=zone)
     assert month.end == datetime(2027, 1, 1, tzinfo=zone)
-    quarter = points.parse_period("quarter", now=now, zone=zone)
+    quarter = leaderboard.parse_period("quarter", now=now, zone=zone)
     assert quarter.label == "Q4 2026" and quarter.end == datetime(2027, 1, 1, tzinfo=zone)
-    assert points.parse_period("", now=now, zone=zone).label == "2026"
-    assert points.parse_period("2024", now=now, zone=zone).start.year == 2024
+    assert leaderboard.parse_period("", now=now, zone=zone).label == "2026"
+    assert leaderboard.parse_period("2024", now=now, zone=zone).start.year == 2024
     for bad in ("week", "26", "1999", "2026-01"):
         with pytest.raises(InvalidInput):
-            points.parse_period(bad, now=now, zone=zone)
+            leaderboard.parse_period(bad, now=now, zone=zone)
 
 
 def test_the_chart_is_a_png() -> None:

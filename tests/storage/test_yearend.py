@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules import points
+from bot.rules.points import ledger
 from bot.rules.yearend.awards import year_bounds
 from storage import yearend as store
 from storage.db import Database
@@ -32,9 +32,9 @@ def test_day_totals_equal_one_group_by_over_the_rows(db: Database, zone: str) ->
     moments += [start + timedelta(hours=rng.uniform(-40, 9000)) for _ in range(300)]
     with db.session() as s:
         for index, at in enumerate(moments):
-            kind = rng.choice([points.CASE, points.EVENT, points.ADJUSTMENT, points.STORY])
-            amount = rng.choice([-5, 0, 5, 15]) if kind == points.ADJUSTMENT else rng.choice([0, 5])
-            points.add_entry(
+            kind = rng.choice([ledger.CASE, ledger.EVENT, ledger.ADJUSTMENT, ledger.STORY])
+            amount = rng.choice([-5, 0, 5, 15]) if kind == ledger.ADJUSTMENT else rng.choice([0, 5])
+            ledger.add_entry(
                 s,
                 business_unit_id=int(rng.choice(units) or 0),
                 amount=amount,
@@ -44,8 +44,8 @@ def test_day_totals_equal_one_group_by_over_the_rows(db: Database, zone: str) ->
                 now=at.astimezone(UTC),
             )
     with db.read() as s:
-        fast = store.ledger_totals(s, start=start, end=end, adjustment=points.ADJUSTMENT)
-        slow = store._raw_totals(s, start=start, end=end, adjustment=points.ADJUSTMENT)
+        fast = store.ledger_totals(s, start=start, end=end, adjustment=ledger.ADJUSTMENT)
+        slow = store._raw_totals(s, start=start, end=end, adjustment=ledger.ADJUSTMENT)
     assert sorted(fast) == sorted(slow)
     assert sum(row[1] for row in fast) != 0
 

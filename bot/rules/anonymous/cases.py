@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, Privacy
-from bot.rules import points
 from bot.rules import requests as request_rules
 from bot.rules.anonymous.drafts import Draft, redact_draft
 from bot.rules.anonymous.relays import (
@@ -27,6 +26,7 @@ from bot.rules.anonymous.relays import (
     purge_relays,
 )
 from bot.rules.errors import Conflict, NotAllowed, NotFound
+from bot.rules.points import ledger
 from storage import requests as request_store
 from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
@@ -341,7 +341,7 @@ def close_case(
     if pause and outcome == MISUSE and case.requester_marker:
         pause_requester(session, marker=case.requester_marker, case_id=case_id, by=volunteer_id)
     if outcome == HELPED:
-        points.award_case(session, case_id=case_id, volunteer_id=volunteer_id, now=now)
+        ledger.award_case(session, case_id=case_id, volunteer_id=volunteer_id, now=now)
     jobs.schedule(
         session,
         kind=PURGE,

@@ -16,9 +16,9 @@ from datetime import date, datetime
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from bot.rules import points
 from bot.rules.allies import member_unit
 from bot.rules.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.rules.points import ledger
 from storage import yearend as store
 from storage.models.programme import FORGOTTEN
 from storage.models.yearend import AllyshipEvent, AllyshipStory
@@ -62,7 +62,7 @@ class Decision:
 
     decided: bool
     status: str
-    award: points.Award | None = None
+    award: ledger.Award | None = None
 
 
 def load(session: Session, *, kind: str, item_id: int, lock: bool = False) -> Item:
@@ -159,7 +159,7 @@ def accept(
     item_id: int,
     user_id: str,
     now: datetime | None = None,
-    rules: points.PointRules = points.RULES,
+    rules: ledger.PointRules = ledger.RULES,
 ) -> Decision:
     """Accept the item if nobody decided it yet, and award its points once."""
     now = now or utcnow()
@@ -186,7 +186,7 @@ def accept(
         session.expire(item)
         return Decision(False, load(session, kind=kind, item_id=item_id).status)
     if isinstance(item, AllyshipStory):
-        award = points.award_story(
+        award = ledger.award_story(
             session,
             story_id=item_id,
             ally_id=item.ally_id,
@@ -195,7 +195,7 @@ def accept(
             rules=rules,
         )
     else:
-        award = points.award_event(
+        award = ledger.award_event(
             session, event_id=item_id, business_unit_id=item.business_unit_id, now=now, rules=rules
         )
     session.expire(item)

@@ -11,8 +11,8 @@ from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.privacy import privacy
-from bot.rules import points
 from bot.rules.errors import InvalidInput, NotFound
+from bot.rules.points import ledger as points_ledger
 from bot.rules.yearend import assessment
 from bot.rules.yearend.awards import (
     AwardStandings,
@@ -49,7 +49,7 @@ def year_awards(
     ledger = [
         UnitLedger(names.get(unit, f"unit {unit}"), total, adjusted, last)
         for unit, total, adjusted, last in store.ledger_totals(
-            session, start=start, end=end, adjustment=points.ADJUSTMENT
+            session, start=start, end=end, adjustment=points_ledger.ADJUSTMENT
         )
     ]
     outcomes = [
@@ -92,7 +92,7 @@ def _match_outcomes(
         )
         .join(AllyRequest, col(AllyRequest.id) == col(Match.request_id))
         .outerjoin(asker_unit, asker_unit.c.user_id == col(AllyRequest.requester_id))
-        .where(col(Match.outcome) == points.WORKED)
+        .where(col(Match.outcome) == points_ledger.WORKED)
     ).all()
     if not worked:
         return []
@@ -105,7 +105,7 @@ def _match_outcomes(
                 col(PointsEntry.business_unit_id),
                 col(PointsEntry.created_at),
             ).where(
-                col(PointsEntry.kind) == points.ALLYSHIP,
+                col(PointsEntry.kind) == points_ledger.ALLYSHIP,
                 col(PointsEntry.created_at) >= start,
                 col(PointsEntry.created_at) < end,
             )
@@ -141,7 +141,7 @@ def _match_outcomes(
         out.append(
             Outcome(
                 item=f"match:{match_id}",
-                kind=points.ALLYSHIP,
+                kind=points_ledger.ALLYSHIP,
                 unit=names.get(unit_id),
                 succeeded=True,
                 at=at,
@@ -167,7 +167,7 @@ def _assessed(
         out.append(
             Outcome(
                 item=f"story:{story.id}",
-                kind=points.STORY,
+                kind=points_ledger.STORY,
                 unit=names.get(story.ally_unit_id) if story.ally_unit_id is not None else None,
                 succeeded=story.status == assessment.ACCEPTED,
                 at=story.decided_at,
@@ -186,7 +186,7 @@ def _assessed(
         out.append(
             Outcome(
                 item=f"event:{event.id}",
-                kind=points.EVENT,
+                kind=points_ledger.EVENT,
                 unit=names.get(event.business_unit_id),
                 succeeded=event.status == assessment.ACCEPTED,
                 at=event.decided_at,

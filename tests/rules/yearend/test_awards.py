@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rules import points
+from bot.rules.points import ledger as points_ledger
 from bot.rules.yearend import awards
 from bot.rules.yearend.awards import (
     AwardKind,
@@ -222,11 +222,11 @@ def test_ledger_totals_match_what_the_sql_aggregate_returns() -> None:
 def test_kinds_are_spelled_as_the_ledger_writes_them() -> None:
     """The pure module's kind strings are the ones bot.rules.points stores."""
     assert (awards.ALLYSHIP, awards.CASE, awards.STORY, awards.EVENT, awards.ADJUSTMENT) == (
-        points.ALLYSHIP,
-        points.CASE,
-        points.STORY,
-        points.EVENT,
-        points.ADJUSTMENT,
+        points_ledger.ALLYSHIP,
+        points_ledger.CASE,
+        points_ledger.STORY,
+        points_ledger.EVENT,
+        points_ledger.ADJUSTMENT,
     )
 
 

@@ -1,31 +1,22 @@
-"""The points ledger and BU standings (SPEC 2.4.3, 2.4.4, 2.5).
-
-The ledger is append-only: every row has an amount, a business unit, a reason and a unique
-source key (`match:12:ally`, `case:7:volunteer`, `adjust:<uuid>`), inserted with
-ON CONFLICT DO NOTHING, so no retry, double click or race can count a source twice.
-Corrections are signed adjustments, never deletions.
+"""The points ledger (SPEC 2.5): what a successful allyship, case, story or event earns a
+business unit, once, within the self-dealing and pair rules.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.config import Settings
-from bot.jobs import queue as jobs
 from bot.privacy import privacy
-from bot.rules.errors import InvalidInput, NotFound
+from bot.rules.errors import NotFound
 from storage import anonymous as anonymous_store
 from storage.models.points import PointsEntry
 from storage.models.programme import BusinessUnit, Member
@@ -47,18 +38,28 @@ class PointRules:
 
 RULES = PointRules()
 
+
 ALLYSHIP = "allyship"
+
+
 CASE = "case"
+
+
 STORY = "story"
+
+
 EVENT = "event"
+
+
 ADJUSTMENT = "adjustment"
 
+
 WORKED = "worked"
-LEADERBOARD_POST = "leaderboard_post"
+
+
 MAX_ADJUSTMENT = 100_000
-# A public leaderboard names the top units only (the rest are counted), so it stays readable
-# and within one Slack message; admins see every unit.
-PUBLIC_TOP = 20
+
+
 MAX_REASON = 300
 
 
@@ -69,28 +70,6 @@ class Award:
     awarded: bool
     reason: str = ""
     amount: int = 0
-
-
-@dataclass(frozen=True)
-class Standing:
-    """One business unit's line on the leaderboard."""
-
-    business_unit: str
-    points: int
-    allyships: int
-    cases: int
-
-
-@dataclass(frozen=True)
-class Period:
-    """A span of time in the programme's time zone: [start, end)."""
-
-    label: str
-    start: datetime
-    end: datetime
-
-
-# the ledger
 
 
 def add_entry(
@@ -355,213 +334,3 @@ def award_event(
         source=f"event:{event_id}:organiser",
         now=now,
     )
-
-
-# admin adjustments
-
-ADJUST_USAGE = (
-    "`/ally-admin points adjust BU AMOUNT REASON`, "
-    "e.g. `points adjust Engineering -5 double counted event`"
-)
-_INTEGER = re.compile(r"^[+-]?\d+$")
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """A parsed adjustment command."""
-
-    business_unit: str
-    amount: int
-    reason: str
-
-
-def parse_adjustment(text: str, *, units: Iterable[str]) -> Adjustment:
-    """Parse `adjust BU AMOUNT REASON`; InvalidInput saying what is wrong.
-
-    BU is the longest of the known unit names (any case) that starts the text and is
-    followed by a whole number, so names holding numbers ("Region 1", "2030 Vision") work.
-    """
-    words = text.split()
-    if not words or words[0].lower() != "adjust":
-        raise InvalidInput(f"Use {ADJUST_USAGE}.")
-    rest, known = words[1:], list(units)
-    matches = _starting_units(rest, known)
-    if not matches:
-        named = " ".join(_until_integer(rest))
-        if not named:
-            raise InvalidInput(f"Name the business unit first. Use {ADJUST_USAGE}.")
-        raise InvalidInput(
-            f"There is no business unit called “{named[:80]}”. "
-            f"Known business units: {_listing(known)}."
-        )
-    followed = [(n, size) for n, size in matches if size < len(rest) and _INTEGER.match(rest[size])]
-    if not followed:
-        raise InvalidInput(
-            "AMOUNT must be a whole number of points such as `-5` or `10`, "
-            f"after “{matches[0][0]}”. Use {ADJUST_USAGE}."
-        )
-    name, size = followed[0]
-    amount = int(rest[size])
-    if amount == 0 or abs(amount) > MAX_ADJUSTMENT:
-        raise InvalidInput(f"AMOUNT must be a non-zero whole number up to {MAX_ADJUSTMENT:,}.")
-    reason = " ".join(rest[size + 1 :]).strip()
-    if not reason:
-        raise InvalidInput(f"Give a reason after the amount. Use {ADJUST_USAGE}.")
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(f"Keep the reason under {MAX_REASON} characters.")
-    return Adjustment(name, amount, reason)
-
-
-def _starting_units(words: list[str], units: list[str]) -> list[tuple[str, int]]:
-    """The known unit names the words start with (any case), longest first, with their sizes."""
-    start = [word.casefold() for word in words]
-    found = []
-    for name in units:
-        parts = [part.casefold() for part in name.split()]
-        if parts and start[: len(parts)] == parts:
-            found.append((name, len(parts)))
-    return sorted(found, key=lambda item: -item[1])
-
-
-def _until_integer(words: list[str]) -> list[str]:
-    """The words before the first whole number (what was probably meant as the unit)."""
-    for index, word in enumerate(words):
-        if _INTEGER.match(word):
-            return words[:index]
-    return words
-
-
-def _listing(units: list[str], limit: int = 20) -> str:
-    """Known unit names for a message: sorted, the first `limit` of them."""
-    names = sorted(units, key=str.casefold)
-    if not names:
-        return "none yet"
-    shown = ", ".join(names[:limit])
-    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
-
-
-def unit_names(session: Session) -> list[str]:
-    """Every business unit's name."""
-    return list(session.execute(select(col(BusinessUnit.name))).scalars())
-
-
-def adjust(
-    session: Session,
-    *,
-    adjustment: Adjustment,
-    actor: str,
-    request_key: str | None = None,
-    now: datetime | None = None,
-) -> BusinessUnit:
-    """Append a signed adjustment by an admin; the same request_key never adds a second row."""
-    unit = find_business_unit(session, adjustment.business_unit)
-    if unit is None or unit.id is None:
-        raise InvalidInput(
-            f"There is no business unit called “{adjustment.business_unit}”. "
-            f"Known business units: {_listing(unit_names(session))}."
-        )
-    key = uuid.uuid5(uuid.NAMESPACE_URL, request_key) if request_key else uuid.uuid4()
-    add_entry(
-        session,
-        business_unit_id=unit.id,
-        amount=adjustment.amount,
-        kind=ADJUSTMENT,
-        reason=adjustment.reason,
-        source=f"adjust:{key}",
-        actor=actor,
-        now=now,
-    )
-    return unit
-
-
-# standings
-
-
-def parse_period(text: str, *, now: datetime, zone: ZoneInfo) -> Period:
-    """`month`, `quarter`, `year` (the default) or `YYYY`, in the programme's time zone."""
-    word = text.strip().lower() or "year"
-    local = now.astimezone(zone)
-    if word == "year":
-        return year_period(local.year, zone)
-    if word == "month":
-        start = datetime(local.year, local.month, 1, tzinfo=zone)
-        end = _add_months(start, 1)
-        return Period(start.strftime("%B %Y"), start, end)
-    if word == "quarter":
-        first = 3 * ((local.month - 1) // 3) + 1
-        start = datetime(local.year, first, 1, tzinfo=zone)
-        return Period(f"Q{(first - 1) // 3 + 1} {local.year}", start, _add_months(start, 3))
-    if re.fullmatch(r"\d{4}", word) and 2000 <= int(word) <= 2999:
-        return year_period(int(word), zone)
-    raise InvalidInput(
-        f"“{text.strip()[:40]}” is not a period. Use `month`, `quarter`, `year` "
-        "or a year such as `2026`."
-    )
-
-
-def year_period(year: int, zone: ZoneInfo) -> Period:
-    """One calendar year in the programme's time zone."""
-    return Period(
-        str(year), datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
-    )
-
-
-def _add_months(start: datetime, months: int) -> datetime:
-    month = start.month - 1 + months
-    return start.replace(year=start.year + month // 12, month=month % 12 + 1)
-
-
-def standings(session: Session, *, period: Period) -> list[Standing]:
-    """Every BU's points, successful allyships and volunteers' cases in the period, best first."""
-    totals = (
-        select(
-            col(PointsEntry.business_unit_id),
-            func.coalesce(func.sum(col(PointsEntry.amount)), 0),
-            func.sum(case((col(PointsEntry.kind) == ALLYSHIP, 1), else_=0)),
-            func.sum(case((col(PointsEntry.kind) == CASE, 1), else_=0)),
-        )
-        .where(
-            col(PointsEntry.created_at) >= period.start,
-            col(PointsEntry.created_at) < period.end,
-        )
-        .group_by(col(PointsEntry.business_unit_id))
-    )
-    by_unit = {row[0]: row[1:] for row in session.execute(totals).all()}
-    units = session.execute(select(BusinessUnit)).scalars().all()
-    lines = [
-        Standing(
-            unit.name,
-            int(by_unit.get(unit.id, (0, 0, 0))[0] or 0),
-            int(by_unit.get(unit.id, (0, 0, 0))[1] or 0),
-            int(by_unit.get(unit.id, (0, 0, 0))[2] or 0),
-        )
-        for unit in units
-    ]
-    return sorted(lines, key=lambda s: (-s.points, s.business_unit.lower()))
-
-
-# the leaderboard post
-
-
-def programme_started(session: Session) -> datetime | None:
-    """When the programme got its first business unit (before it there was nothing to rank)."""
-    first = select(func.min(col(BusinessUnit.created_at)))
-    value: datetime | None = session.execute(first).scalar()
-    return value
-
-
-def schedule_leaderboard_post(session: Session, *, fire_time: datetime, settings: Settings) -> str:
-    """Schedule the post for one cron fire time; replicas firing together make one item."""
-    local = fire_time.astimezone(settings.zone)
-    key = f"leaderboard:{local.strftime('%Y-%m-%dT%H:%M')}"
-    # The year the post is about: the one that the day before the post belongs to, so the
-    # January 1st post shows the whole year just ended.
-    year = (local - timedelta(days=1)).year
-    jobs.schedule(
-        session,
-        kind=LEADERBOARD_POST,
-        key=key,
-        due_at=fire_time,
-        payload={"year": year},
-    )
-    return key
