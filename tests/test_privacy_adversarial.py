@@ -20,7 +20,7 @@ from sqlalchemy import inspect, text
 from bot.devkit.sandbox import Sandbox
 from handlers.anonymous.relay import relay_to_requester
 from storage.models.anonymous import AnonymousCase
-from tests.handlers.test_anonymous import (
+from tests.handlers.flows import (
     card,
     close,
     eventually,

@@ -15,49 +15,37 @@ from sqlmodel import select
 
 import handlers.anonymous.surface
 import handlers.common.roster
-from bot.devkit.fakeslack import Call, Response
 from bot.devkit.sandbox import Person, Sandbox
 from bot.privacy import Identity, IdentityCache, privacy
-from bot.rules import allies
 from bot.rules.anonymous import cases
 from storage.models.anonymous import AnonymousCase, CaseDraft
 from storage.models.requests import Match
 from storage.types import utcnow
+from tests.handlers.flows import (
+    DETAILS,
+    card,
+    close,
+    eventually,
+    find_and_match_ally,
+    identity_lookups,
+    open_preview,
+    relay_to_requester_via_modal,
+    roomy_lookup,  # noqa: F401  (a fixture)
+    send,
+    submit_anonymously,
+    take,
+    thread_root,
+    wait_prefetched,
+    with_bot_in_volunteers,
+)
 from tests.helpers import settle
 
 # Production waits this long for users.info before the preview's ack when the names were not
 # fetched as the modal opened (the slow test uses it).
 PRODUCTION_QUICK_LOOKUP = handlers.anonymous.surface.QUICK_LOOKUP
-# Elsewhere a loaded CI machine gets all the room Bolt's 3 s ack allows: the previews made
-# without a prefetch must still come out complete (redacted with the names).
-ROOMY_QUICK_LOOKUP = 2.5
-
-DETAILS = (
-    "Hi, I'm Priya Raman (priya on Slack, priya@example.com, +44 7700 900123). "
-    "My lead <@U0COLLEAGUE> talks over me; see https://wiki.example.com/me"
-)
 
 
 # helpers shared with tests/test_privacy_adversarial.py
-
-
-def with_bot_in_volunteers(box: Sandbox) -> Sandbox:
-    """The bot must be invited to the private volunteers channel, as in a real workspace."""
-    ws = box.workspace
-    box.fake.set_members(
-        ws.volunteers_channel, [*(v.id for v in ws.volunteers), box.fake.bot_user_id]
-    )
-    return box
-
-
-@pytest.fixture(autouse=True)
-def roomy_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fallback users.info before a preview's ack may take ROOMY_QUICK_LOOKUP s here.
-
-    open_preview waits for the prefetch, so only previews made with a cold cache (a failed
-    prefetch, a modal opened by another replica) call users.info before the ack.
-    """
-    monkeypatch.setattr(handlers.anonymous.surface, "QUICK_LOOKUP", ROOMY_QUICK_LOOKUP)
 
 
 @pytest.fixture
@@ -70,170 +58,6 @@ def box(sandbox: Sandbox) -> Iterator[Sandbox]:
 def sbox(sqlite_sandbox: Sandbox) -> Iterator[Sandbox]:
     """The sandbox on SQLite, bot invited to the volunteers channel."""
     yield with_bot_in_volunteers(sqlite_sandbox)
-
-
-def open_preview(
-    box: Sandbox, person: Person, details: str = DETAILS, timing: str | None = None
-) -> dict[str, Any]:
-    """Open the request modal, let it fetch the person's names, submit it as anonymous.
-
-    Returns the completed preview.
-    """
-    before = len(identity_lookups(box, person, ok=True))
-    box.slack.slash("/ally", "", user_id=person.id, channel_id=box.workspace.general_channel)
-    box.fake.wait_for("views.open", predicate=lambda c: _opened_for(box, c, person))
-    modal = box.fake.current_view(person.id)
-    assert modal is not None and modal["callback_id"] == "allyship_request"
-    wait_prefetched(box, person, before)
-    answer = submit_anonymously(box, person, modal, details, timing)
-    assert answer.status == 200
-    assert answer.json()["response_action"] == "update"
-    preview = box.fake.current_view(person.id)
-    assert preview is not None and preview["callback_id"] == "anonymous_preview"
-    assert preview.get("submit"), "the preview is complete (redacted with the names)"
-    return preview
-
-
-def submit_anonymously(
-    box: Sandbox,
-    person: Person,
-    modal: dict[str, Any],
-    details: str = DETAILS,
-    timing: str | None = None,
-) -> Response:
-    """Submit the request modal with kind anonymous; returns the app's answer (the ack)."""
-    return box.slack.submit_view(
-        person.id,
-        modal,
-        values={
-            "kind": "anonymous",
-            "category": "career_advice",
-            "details": details,
-            "timing": timing,
-            "consent": True,
-        },
-    )
-
-
-def identity_lookups(box: Sandbox, person: Person, ok: bool | None = None) -> list[Call]:
-    """The users.info calls about the person (successful or failed unless ok is given)."""
-    return [
-        c
-        for c in box.fake.calls_to("users.info")
-        if c.args.get("user") == person.id and (ok is None or c.ok == ok)
-    ]
-
-
-def wait_prefetched(box: Sandbox, person: Person, before: int) -> None:
-    """Wait until the modal's opening fetched the person's names and the app keeps them."""
-    box.fake.wait_for(
-        "users.info", count=before + 1, predicate=lambda c: c.args.get("user") == person.id
-    )
-    # The answer is stored just after the fake records the call: wait for it, do not race it.
-    waited = 0.0
-    while box.deps.identities.get(person.id) is None and waited < 15.0:
-        threading.Event().wait(0.02)
-        waited += 0.02
-    assert box.deps.identities.get(person.id) is not None, "the names were not kept"
-
-
-def _opened_for(box: Sandbox, call: Any, person: Person) -> bool:
-    return box.fake.current_view(person.id) is not None
-
-
-def send(box: Sandbox, person: Person, details: str = DETAILS, timing: str | None = None) -> int:
-    """Ask anonymously and confirm; return the case id once its card and thread are posted."""
-    preview = open_preview(box, person, details, timing)
-    box.slack.submit_view(person.id, preview)
-    vol = box.workspace.volunteers_channel
-    box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") == vol)
-    box.fake.wait_for(
-        "chat.postMessage", predicate=lambda c: str(c.args.get("channel", "")).startswith("D")
-    )
-    case_id = int(card(box)["blocks"][-2]["elements"][0]["value"])
-    eventually(box, lambda s: (s.get(AnonymousCase, case_id) or AnonymousCase()).thread_ts)
-    return case_id
-
-
-def eventually(box: Sandbox, check: Any, timeout: float = 15.0) -> Any:
-    """Wait until check(session) is truthy (the app commits after its Web API calls)."""
-    waited = 0.0
-    while True:
-        with box.db.session() as session:
-            found = check(session)
-        if found or waited >= timeout:
-            assert found, "the app did not record it in time"
-            return found
-        threading.Event().wait(0.05)
-        waited += 0.05
-
-
-def card(box: Sandbox, case_id: int | None = None) -> dict[str, Any]:
-    """The latest case card in the volunteers channel."""
-    cards = [
-        m
-        for m in box.fake.messages(box.workspace.volunteers_channel)
-        if m.get("blocks") and m["blocks"][0].get("type") == "header"
-    ]
-    assert cards, "no case card posted"
-    return cards[-1]
-
-
-def _told(words: str, channel: str | None = None) -> Any:
-    """Matches a chat.postMessage carrying `words` (to `channel` if given)."""
-    return lambda c: (channel is None or c.args.get("channel") == channel) and words in str(c.args)
-
-
-def _count(box: Sandbox, predicate: Any) -> int:
-    return len([c for c in box.fake.calls_to("chat.postMessage") if c.ok and predicate(c)])
-
-
-def _wait_one_more(box: Sandbox, predicate: Any, before: int) -> None:
-    box.fake.wait_for("chat.postMessage", count=before + 1, predicate=predicate)
-
-
-def take(box: Sandbox, volunteer: Person) -> None:
-    """A volunteer takes the latest case; returns once the take's work is done.
-
-    That is when the requester is told (after the card update): any other chat.update (a
-    close still being drawn, say) must not pass for this take's.
-    """
-    told = _told("has taken")
-    before = _count(box, told)
-    box.slack.click(volunteer.id, "take_case", message=card(box))
-    _wait_one_more(box, told, before)
-
-
-def relay_to_requester_via_modal(box: Sandbox, volunteer: Person, text: str) -> None:
-    """The holding volunteer writes to the requester through the relay_message modal.
-
-    Returns once the volunteer is told it was passed on (the relay's last step).
-    """
-    settle(box)
-    opened = len(box.fake.calls_to("views.open"))
-    box.slack.click(volunteer.id, "message_requester", message=card(box))
-    box.fake.wait_for("views.open", count=opened + 1)
-    modal = box.fake.current_view(volunteer.id)
-    assert modal is not None and modal["callback_id"] == "relay_message"
-    passed_on = _told("was passed on", volunteer.id)
-    before = _count(box, passed_on)
-    box.slack.submit_view(volunteer.id, modal, values={"message": text})
-    _wait_one_more(box, passed_on, before)
-
-
-def thread_root(box: Sandbox, person: Person) -> dict[str, Any]:
-    """The root message of the person's (latest) case thread in their DM."""
-    roots = [m for m in box.fake.dm_messages(person.id) if "sent as" in m.get("text", "")]
-    assert roots
-    return roots[-1]
-
-
-def make_ally(box: Sandbox, person: Person) -> None:
-    """Sign a person up as an available ally."""
-    with box.db.session() as session:
-        allies.seed_business_units(session, ["Engineering"])
-    with box.db.session() as session:
-        allies.join(session, user_id=person.id, business_unit="Engineering", available=True)
 
 
 def texts(calls: list[Any]) -> str:
@@ -677,29 +501,6 @@ def test_forged_actions_from_other_volunteers_and_outsiders_are_refused(box: San
 # 5. finding an ally, the match and the reveal
 
 
-def find_and_match_ally(box: Sandbox, volunteer: Person, ally: Person) -> None:
-    """The volunteer posts an ask for the case, the ally offers, the volunteer chooses."""
-    make_ally(box, ally)
-    box.slack.click(volunteer.id, "find_ally_for_case", message=card(box))
-    allies_channel = box.workspace.allies_channel
-    box.fake.wait_for(
-        "chat.postMessage", predicate=lambda c: c.args.get("channel") == allies_channel
-    )
-    ask = box.fake.messages(allies_channel)[-1]
-    box.slack.click(ally.id, "offer_help", message=ask)
-    [offers] = box.fake.wait_for(
-        "chat.postMessage",
-        predicate=lambda c: (
-            c.args.get("channel") == volunteer.id and "choose_ally" in str(c.args.get("blocks"))
-        ),
-    )
-    offers_message = box.fake.message(offers.response["channel"], offers.response["ts"])
-    box.slack.click(volunteer.id, "choose_ally", message=offers_message)
-    box.fake.wait_for(
-        "chat.postMessage", predicate=lambda c: "ally has been found" in str(c.args.get("text"))
-    )
-
-
 def test_find_ally_match_and_reveal(box: Sandbox) -> None:
     """Ask on behalf of the case; the ally meets the volunteer; the requester may reveal once."""
     asker = box.workspace.requester
@@ -771,29 +572,6 @@ def test_relay_to_requester_reaches_the_case_thread(sbox: Sandbox) -> None:
 
 
 # 6. closing and the purge
-
-
-def close(box: Sandbox, volunteer: Person, outcome: str, pause: bool = False) -> dict[str, Any]:
-    """The holder closes the latest case through the close modal.
-
-    A close that is accepted returns once the volunteer is told (its last step): by then the
-    case is closed, its purge scheduled and the requester told.
-    """
-    settle(box)
-    opened = len(box.fake.calls_to("views.open"))
-    box.slack.click(volunteer.id, "close_case", message=card(box))
-    box.fake.wait_for("views.open", count=opened + 1)
-    modal = box.fake.current_view(volunteer.id)
-    assert modal is not None
-    values: dict[str, Any] = {"outcome": outcome}
-    if pause:
-        values["pause"] = ["pause"]
-    closed = _told("You closed", volunteer.id)
-    before = _count(box, closed)
-    answer = box.slack.submit_view(volunteer.id, modal, values=values).json() or {}
-    if answer.get("response_action") != "errors":
-        _wait_one_more(box, closed, before)
-    return answer
 
 
 def test_close_tells_requester_schedules_purge_and_misuse_pauses(box: Sandbox) -> None:

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.devkit.sandbox import Person, Sandbox
 from storage.models.feedback import Feedback
 from storage.types import utcnow
-from tests.handlers.test_anonymous import (
+from tests.handlers.flows import (
     find_and_match_ally,
     identity_lookups,
     roomy_lookup,  # noqa: F401  (autouse: room for users.info before the preview's ack)

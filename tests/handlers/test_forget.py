@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import inspect, text
 from sqlmodel import col, select
 
 from bot.devkit.sandbox import Sandbox
@@ -19,7 +18,14 @@ from storage.models.programme import FORGOTTEN, Ally, Member
 from storage.models.requests import AllyRequest, Match
 from storage.models.schedule import DueItem
 from storage.types import utcnow
-from tests.handlers.test_anonymous import (
+from tests.handlers.flows import (
+    _ask,
+    _card,
+    _database_text,
+    _forget,
+    _make_allies,
+    _offers_dm,
+    _until,
     card,
     close,
     eventually,
@@ -31,40 +37,9 @@ from tests.handlers.test_anonymous import (
     take,
     with_bot_in_volunteers,
 )
-from tests.handlers.test_requests import _ask, _card, _make_allies, _offers_dm, _until
 from tests.helpers import settle
 
 NAMED_TEXT = "Help me prepare for my promotion panel."
-
-
-def _forget(box: Sandbox, user_id: str) -> dict[str, Any]:
-    """Run `/ally forget-me` and confirm it; returns the confirmation modal."""
-    settle(box)
-    opened = len(box.fake.calls_to("views.open"))
-    box.slack.slash("/ally", "forget-me", user_id=user_id, channel_id="C0GENERAL")
-    box.fake.wait_for("views.open", count=opened + 1)
-    modal = box.fake.current_view(user_id)
-    assert modal is not None and modal["callback_id"] == "forget_me"
-    answer = box.slack.submit_view(user_id, modal)
-    assert answer.status == 200
-    box.fake.wait_for(
-        "chat.postMessage",
-        predicate=lambda c: c.args["channel"] == user_id and "data is deleted" in str(c.args),
-    )
-    settle(box)  # its own run of the follow-ups is over too
-    return modal
-
-
-def _database_text(box: Sandbox) -> str:
-    """Every row of every table, as text."""
-    parts: list[str] = []
-    with box.db.engine.connect() as connection:
-        for table in inspect(connection).get_table_names():
-            if table == "alembic_version":
-                continue
-            rows = connection.execute(text(f'SELECT * FROM "{table}"')).all()
-            parts.extend(json.dumps([str(v) for v in row]) for row in rows)
-    return "\n".join(parts)
 
 
 def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbox) -> None:

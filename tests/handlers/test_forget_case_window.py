@@ -10,14 +10,15 @@ from bot.privacy import privacy
 from bot.rules import forget as forget_rules
 from storage.models.anonymous import AnonymousCase
 from storage.types import utcnow
-from tests.handlers.test_anonymous import (
+from tests.handlers.flows import (
+    _database_text,
+    _forget,
     card,
     roomy_lookup,  # noqa: F401  (autouse: room for users.info before the preview's ack)
     send,
     take,
     with_bot_in_volunteers,
 )
-from tests.handlers.test_forget import _database_text, _forget
 from tests.helpers import settle
 
 
@@ -101,7 +102,7 @@ def test_a_held_case_behaves_as_open_until_the_case_side_runs(sandbox: Sandbox) 
 
 def test_a_case_the_volunteer_closed_meanwhile_keeps_their_outcome(sandbox: Sandbox) -> None:
     """Closed by its volunteer within the hours: the later step only purges and redraws."""
-    from tests.handlers.test_anonymous import close
+    from tests.handlers.flows import close
 
     box = with_bot_in_volunteers(sandbox)
     ws = box.workspace

@@ -11,8 +11,7 @@ from bot.devkit.sandbox import Sandbox
 from bot.privacy import privacy
 from handlers.surveys.ids import Ids
 from storage.models.anonymous import CasePause
-from tests.handlers.test_requests import _ask, _bot_in_volunteers, _until
-from tests.handlers.test_requests_cases import _case_ask, _volunteers
+from tests.handlers.flows import _ask, _bot_in_volunteers, _case_ask, _until, _volunteers
 from tests.helpers import settle
 
 ADMIN = "U0ADMIN"

@@ -16,7 +16,7 @@ from bot.rules.anonymous import cases, drafts
 from bot.rules.anonymous import relays as relay_rules
 from storage.models.anonymous import AnonymousCase, CaseDraft, CaseRelay
 from storage.types import utcnow
-from tests.handlers.test_anonymous import (
+from tests.handlers.flows import (
     card,
     close,
     eventually,
@@ -422,7 +422,7 @@ def test_a_reply_waits_for_the_requesters_names_and_is_never_sent_unredacted(
 def test_a_forgotten_volunteers_copies_are_blanked_and_waiting_replies_kept(box: Sandbox) -> None:
     """Vera forgets: the replies in her DM are blanked and their records (her DM) go; a reply
     written after she left waits for, and reaches, the next holder."""
-    from tests.handlers.test_forget import _forget
+    from tests.handlers.flows import _forget
 
     asker = box.workspace.requester
     vera, victor = box.workspace.volunteers
@@ -448,7 +448,7 @@ def test_a_closed_case_of_a_forgotten_asker_keeps_its_copies_until_the_case_side
     """Forget-me by the asker of a closed case: the volunteer's copies change only hours
     later, with the rest of the case side, never at the moment of the forget."""
     from bot.rules import forget as forget_rules
-    from tests.handlers.test_forget import _forget
+    from tests.handlers.flows import _forget
 
     asker = box.workspace.requester
     vera = box.workspace.volunteers[0]
@@ -483,7 +483,7 @@ def test_a_forgotten_askers_waiting_reply_goes_and_take_works_as_for_any_case(
 ) -> None:
     """A reply waiting for a volunteer is deleted with the forget-me; Vera's Take then works
     as on any open case (no error, no hint), and no relay item fails in the sweep."""
-    from tests.handlers.test_forget import _forget
+    from tests.handlers.flows import _forget
 
     asker = box.workspace.requester
     vera = box.workspace.volunteers[0]
@@ -593,7 +593,7 @@ def test_forget_me_blanks_only_the_forgotten_volunteers_copies_wherever_they_are
 ) -> None:
     """Copies follow whom they were sent to: Vera's forget blanks hers, not Wale's copy of
     the same case; Wale's forget blanks his, on a case released from him earlier."""
-    from tests.handlers.test_forget import _database_text, _forget
+    from tests.handlers.flows import _database_text, _forget
 
     asker = box.workspace.requester
     vera, wale = box.workspace.volunteers
@@ -632,7 +632,7 @@ def test_forget_me_blanks_only_the_forgotten_volunteers_copies_wherever_they_are
 def test_no_volunteer_is_told_of_an_introduction_that_was_never_sent(box: Sandbox) -> None:
     """The ally left the programme before the introduction went: nobody is introduced, and
     the volunteer is not told that the person chose to introduce themselves."""
-    from tests.handlers.test_forget import _forget
+    from tests.handlers.flows import _forget
 
     asker = box.workspace.requester
     vera = box.workspace.volunteers[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -13,8 +12,17 @@ from sqlmodel import select
 
 from bot.devkit.fakeslack import Call
 from bot.devkit.sandbox import Sandbox
-from bot.rules import allies
-from storage.models.requests import AllyRequest, Match, Offer
+from storage.models.requests import AllyRequest, Match
+from tests.handlers.flows import (
+    CONFIRMATION,
+    _ask,
+    _bot_in_volunteers,
+    _card,
+    _make_allies,
+    _offer_rows,
+    _offers_dm,
+    _until,
+)
 from tests.helpers import settle
 
 HOSTILE = (
@@ -23,87 +31,8 @@ HOSTILE = (
 )
 
 
-def _until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Wait for the app's post-ack work to reach a state (not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "the expected state was not reached"
-            return value
-        time.sleep(0.02)
-
-
-def _bot_in_volunteers(box: Sandbox) -> None:
-    """The bot is invited to the private volunteers channel, as the README asks."""
-    channel = box.workspace.volunteers_channel
-    members = [p.id for p in box.workspace.volunteers]
-    box.fake.set_members(channel, [*members, box.fake.bot_user_id])
-
-
-def _make_allies(box: Sandbox, *people: Any, available: bool = True) -> None:
-    with box.db.session() as s:
-        for person in people or box.workspace.allies:
-            allies.join(s, user_id=person.id, business_unit="Engineering", available=available)
-
-
-CONFIRMATION = "Your request for an ally was posted."
-
-
-def _confirmation(asker: str) -> Callable[[Call], bool]:
-    return lambda c: c.args.get("channel") == asker and c.args.get("text") == CONFIRMATION
-
-
-def _ask(box: Sandbox, details: str = "Help me prepare for my promotion panel.") -> dict:
-    """Priya asks by name through `/ally` and the modal; returns the card message.
-
-    Returns once the asker has her confirmation, the submission's last step: the card's ts
-    is recorded by then (a reaction to the card finds its request).
-    """
-    asker = box.workspace.requester.id
-    before = len(box.fake.messages(box.workspace.allies_channel))
-    confirmed = len(
-        [c for c in box.fake.calls_to("chat.postMessage") if c.ok and _confirmation(asker)(c)]
-    )
-    box.slack.slash("/ally", "", user_id=asker, channel_id=box.workspace.general_channel)
-    view = _until(lambda: box.fake.current_view(asker))
-    answer = box.slack.submit_view(
-        asker,
-        view,
-        {
-            "kind": "named",
-            "category": "career_advice",
-            "details": details,
-            "consent": True,
-            "timing": "before Friday",
-        },
-    )
-    assert answer.status == 200 and answer.json() is None
-    messages = _until(lambda: box.fake.messages(box.workspace.allies_channel)[before:] or None)
-    box.fake.wait_for("chat.postMessage", count=confirmed + 1, predicate=_confirmation(asker))
-    return messages[0]
-
-
-def _card(box: Sandbox, card: dict) -> dict:
-    return box.fake.message(card["channel"], card["ts"])
-
-
 def _to(user: str) -> Callable[[Call], bool]:
     return lambda c: c.args.get("channel") == user
-
-
-def _offers_dm(box: Sandbox) -> list[dict]:
-    """The requester's DMs that list offers."""
-    return [
-        m
-        for m in box.fake.dm_messages(box.workspace.requester.id)
-        if "choose_ally" in json.dumps(m) or "Allies offered" in json.dumps(m)
-    ]
-
-
-def _offer_rows(box: Sandbox) -> list[Offer]:
-    with box.db.session() as s:
-        return list(s.exec(select(Offer).where(Offer.active == True)))  # noqa: E712
 
 
 def test_ally_opens_the_modal_with_the_trigger(sqlite_sandbox: Sandbox) -> None:

@@ -9,61 +9,20 @@ from sqlmodel import select
 
 from bot.devkit.sandbox import Sandbox
 from bot.jobs.queue import find
-from bot.privacy import privacy
-from bot.rules import requests as rules
-from bot.rules.anonymous import cases
-from handlers.requests.surface import post_card
 from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow
-from tests.handlers.test_requests import _ask, _card, _make_allies, _offers_dm, _until
+from tests.handlers.flows import (
+    HANDLE,
+    _ask,
+    _card,
+    _case_ask,
+    _make_allies,
+    _offers_dm,
+    _until,
+    _volunteers,
+)
 from tests.helpers import settle
-
-HANDLE = "Case K3F9"
-
-
-def _volunteers(box: Sandbox, *people: str) -> None:
-    """Who is in the volunteers channel (the bot is invited)."""
-    box.fake.set_members(box.workspace.volunteers_channel, [*people, box.fake.bot_user_id])
-
-
-def _case_ask(box: Sandbox) -> tuple[int, int, dict]:
-    """Priya's anonymous case, taken by Vera, with its ask posted: (case id, ask id, card)."""
-    p = privacy(box.settings)
-    priya, vera = box.workspace.requester.id, box.workspace.volunteers[0].id
-    with box.db.session() as s:
-        case = AnonymousCase(
-            handle=HANDLE,
-            category="career_advice",
-            details="Help with a difficult review.",
-            requester_sealed=p.seal(priya),
-            requester_marker=p.marker(priya),
-            volunteer_id=vera,
-            status="taken",
-        )
-        s.add(case)
-        s.flush()
-        assert case.id is not None
-        request = rules.create_request(
-            s,
-            kind=rules.ANONYMOUS,
-            category="career_advice",
-            details="Help with a difficult review.",
-            timing=None,
-            requester_id=None,
-            chooser_id=vera,
-            on_behalf_of=HANDLE,
-            submission_key=f"case:{case.id}",
-        )
-        assert request.id is not None
-        cases.attach_ask(s, case_id=case.id, request_id=request.id)
-        case_id, request_id = case.id, request.id
-    assert post_card(box.client, box.deps, request_id)
-    with box.db.session() as s:
-        ask = s.get(AllyRequest, request_id)
-        assert ask is not None and ask.card_channel and ask.card_ts
-        card = box.fake.message(ask.card_channel, ask.card_ts)
-    return case_id, request_id, card
 
 
 def _said_to(box: Sandbox, user: str, words: str) -> int:

@@ -26,7 +26,7 @@ from storage.models.requests import AllyRequest, Match
 from storage.models.schedule import DueItem
 from storage.models.surveys import MisuseReporter
 from storage.types import utcnow
-from tests.handlers.test_requests import (
+from tests.handlers.flows import (
     CONFIRMATION,
     _ask,
     _bot_in_volunteers,
