@@ -16,6 +16,7 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_bolt.request.internals import parse_body as bolt_parse_body
+from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -144,12 +145,35 @@ def describe_rejected(raw: str, content_type: str | None) -> str:
     return f"type {request_kind(parse_body(raw, content_type))}, {len(raw.encode())} bytes"
 
 
+# Slack's timestamps are whole seconds since the epoch, in ASCII digits.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+class _NumericTimestampVerifier(SignatureVerifier):
+    """slack_sdk's check, refusing a timestamp that is not a number instead of raising.
+
+    Its `int(timestamp)` raises on "abc" or "1.5": the exception would reach the app's error
+    handler with an unverified body (whose user and response_url it would answer) and end in
+    a 500, where a bad signature must be a 401 and nothing else.
+    """
+
+    def is_valid(self, body: str | bytes, timestamp: str | None, signature: str | None) -> bool:
+        """Whether the signature is Slack's, for a request of the last five minutes."""
+        if not isinstance(timestamp, str) or not _TIMESTAMP.fullmatch(timestamp):
+            return False
+        return super().is_valid(body, timestamp, signature)
+
+
 class QuietRequestVerification(RequestVerification):
     """Bolt's signature check, logging a rejected request's kind and length, not its body.
 
     Bolt's own logs the whole body at INFO: with a rotated secret or a skewed clock, that
     would put every person's text and user id in the log, anonymous requesters' included.
     """
+
+    def __init__(self, signing_secret: str) -> None:
+        super().__init__(signing_secret)
+        self._verifier = _NumericTimestampVerifier(signing_secret)
 
     def _debug_log_error(self, signature: str, timestamp: str, body: str) -> None:
         logger.warning(

@@ -19,11 +19,18 @@ from bot.devkit.fakeslack.client import FORM, JSON, Response, SignedClient
 from bot.devkit.sandbox import Sandbox
 from handlers import allies, feedback, forget
 from handlers.anonymous import ids as anonymous
+from handlers.mentoring import ids as mentoring
 from handlers.requests import ids as requests
+from handlers.surveys import ids as surveys
+from handlers.yearend import ids as yearend
 
 # Every callback_id, action_id and block_id the app knows, so mutated payloads reach listeners.
 KNOWN_IDS = sorted(
-    {str(i) for ids in (allies, anonymous, feedback, forget, requests) for i in ids.Ids}
+    {
+        str(i)
+        for ids in (allies, anonymous, feedback, forget, requests, mentoring, surveys, yearend)
+        for i in ids.Ids
+    }
 )
 
 
@@ -250,4 +257,31 @@ def test_signed_mutated_bodies_never_get_a_5xx(sqlite_sandbox: Sandbox) -> None:
         assert answer.status < 500, failures[-1]
 
     post()
+    _assert_healthy(box)
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["abc", "", " ", "1.5", "-1", "1e9", "9" * 400, "1" * 20, "+1700000000", "now"]
+)
+def test_a_malformed_timestamp_header_is_a_401_and_nothing_is_sent(
+    sqlite_sandbox: Sandbox, timestamp: str
+) -> None:
+    """A timestamp that is not a number is a bad signature (401), never a 5xx; the unverified
+    body is not acted on: nobody is told anything and its response_url is never called."""
+    box = sqlite_sandbox
+    box.fake.reset_calls()
+    body = urlencode(
+        {
+            "command": "/ally",
+            "text": "help",
+            "user_id": box.workspace.colleague.id,
+            "channel_id": box.workspace.general_channel,
+            "response_url": box.fake.new_response_url(user_id=box.workspace.colleague.id),
+        }
+    ).encode()
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=00"}
+    answer = box.slack.post_raw(body, FORM, sign=False, headers=headers)
+    assert answer.status == 401, answer
+    box.idle()
+    assert box.fake.calls == [], box.fake.calls
     _assert_healthy(box)
