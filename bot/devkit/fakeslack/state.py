@@ -168,7 +168,22 @@ class RejectedPayload:
     limit: str
 
     def __str__(self) -> str:
-        return f"{self.method}: {self.path}: {self.limit}"
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.method}: {where}{self.limit}"
+
+
+# Slack's answers that refuse the payload itself (its shape, size or arguments).
+PAYLOAD_ERRORS = frozenset(
+    {
+        "invalid_arguments",
+        "invalid_attachments",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_payload",
+        "msg_too_long",
+        "no_text",
+    }
+)
 
 
 class Workspace:
@@ -207,8 +222,17 @@ class Workspace:
         self._ts_counter = 0
 
     def reject(self, method: str, error: ApiError) -> None:
-        """Record the Block Kit violations behind a refused call."""
-        self.rejected.extend(RejectedPayload(method, v.path, v.limit) for v in error.violations)
+        """Record a refused payload: each Block Kit violation, or Slack's error and messages.
+
+        Errors about the workspace (a channel the bot cannot see, an expired trigger, a
+        rate limit) are answers the app must handle, not payloads Slack refused.
+        """
+        if error.violations:
+            self.rejected.extend(RejectedPayload(method, v.path, v.limit) for v in error.violations)
+        elif error.error in PAYLOAD_ERRORS:
+            detail = "; ".join(error.messages)
+            limit = f"{error.error}: {detail}" if detail else error.error
+            self.rejected.append(RejectedPayload(method, "", limit))
 
     # ids
 

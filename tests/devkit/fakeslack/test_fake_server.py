@@ -109,6 +109,7 @@ def test_post_needs_text_and_a_visible_channel(client: WebClient, fake: FakeSlac
     """Missing text answers no_text; unknown or hidden channels answer channel_not_found."""
     with pytest.raises(SlackApiError, match="no_text"), pytest.warns(UserWarning):
         client.chat_postMessage(channel="C_GENERAL")
+    assert [str(r) for r in fake.acknowledge_rejected_payloads()] == ["chat.postMessage: no_text"]
     with pytest.raises(SlackApiError, match="channel_not_found"):
         client.chat_postMessage(channel="C_NOPE", text="x")
     fake.add_channel("G_SECRET", "secret", is_private=True, members=["U1"])
@@ -423,3 +424,43 @@ def test_form_and_json_bodies_are_both_accepted(fake: FakeSlack) -> None:
     with urllib.request.urlopen(request) as reply:  # noqa: S310
         assert json.loads(reply.read())["ok"] is True
     assert fake.messages("C_GENERAL")[0]["blocks"][0]["type"] == "divider"
+
+
+def test_refusals_with_messages_only_are_recorded(client: WebClient, fake: FakeSlack) -> None:
+    """Refusals without Block Kit violations (bad JSON, too long, no text) still fail the test.
+
+    Each is recorded with its method and Slack's message, so the teardown check sees it.
+    """
+    with pytest.raises(SlackApiError, match="invalid_blocks_format"):
+        client.api_call(
+            "chat.postMessage",
+            json={"channel": "C_GENERAL", "text": "x", "blocks": "not json"},
+        )
+    with pytest.raises(SlackApiError, match="msg_too_long"):
+        client.chat_postMessage(channel="C_GENERAL", text="x" * 40_001)
+    with pytest.raises(SlackApiError, match="no_text"), pytest.warns(UserWarning):
+        client.chat_postMessage(channel="C_GENERAL")
+    rejected = fake.acknowledge_rejected_payloads()
+    assert [r.method for r in rejected] == ["chat.postMessage"] * 3
+    assert "invalid_blocks_format" in str(rejected[0])
+    assert "msg_too_long" in str(rejected[1])
+    assert "no_text" in str(rejected[2])
+
+
+def test_refused_view_answer_is_recorded(client: WebClient, fake: FakeSlack) -> None:
+    """response_action errors naming a block the view lacks are recorded like any refusal."""
+    view = client.views_open(trigger_id=fake.new_trigger_id("U1"), view=MODAL)["view"]
+    call = fake.apply_view_response(
+        "U1", view["id"], {"response_action": "errors", "errors": {"nope": "bad"}}
+    )
+    assert call.ok is False
+    [rejected] = fake.acknowledge_rejected_payloads()
+    assert rejected.method == "response_action"
+    assert "unknown block_id 'nope'" in str(rejected)
+
+
+def test_errors_about_the_workspace_are_not_refusals(client: WebClient, fake: FakeSlack) -> None:
+    """A channel the bot cannot see is an answer the app handles, not a refused payload."""
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        client.chat_postMessage(channel="C_NOPE", text="x")
+    assert fake.rejected_payloads == []
