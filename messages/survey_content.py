@@ -2,7 +2,8 @@
 
 Anything Slack could refuse stops start-up with one line naming the file and the problem
 (a duplicate survey or question id, an unknown question type, an option over Slack's 75
-characters); the texts that are merely long are capped by the templates.
+characters, a title longer than a survey run stores); the texts that are merely long are
+capped by the templates.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ KINDS = ("likert", "choice", "text")
 LIKERT_LABELS = ("Strongly disagree", "Disagree", "Neither", "Agree", "Strongly agree")
 OPTION_TEXT_MAX = 75  # an option's text (radio buttons, selects)
 RADIO_OPTIONS_MAX = 10  # radio buttons in one input
+TITLE_MAX = 200  # storage.models.surveys.SurveyRun.title holds 200 (PostgreSQL enforces it)
 QUESTIONS_MAX = 40  # a view holds at most 100 blocks: intro, questions, unit
 QUESTION_TEXT_MAX = 2000  # an input's label is capped at 2000 characters
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
@@ -85,6 +87,10 @@ def _surveys(data: Any) -> tuple[SurveyDef, ...]:
         if any(s.id == survey_id for s in surveys):
             raise _Problem(f"survey id {survey_id!r} is used twice")
         title = _text(entry, "title", f"survey {survey_id!r}")
+        if len(title) > TITLE_MAX:
+            raise _Problem(
+                f"survey {survey_id!r}: title is {len(title)} characters; at most {TITLE_MAX}"
+            )
         intro = str(entry.get("intro") or "").strip()
         surveys.append(SurveyDef(survey_id, title, intro, _questions(survey_id, entry)))
     return tuple(surveys)

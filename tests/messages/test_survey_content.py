@@ -61,6 +61,7 @@ LIKERT = {"id": "q1", "type": "likert", "text": "I know what to ask for."}
         ),
         (_survey({**LIKERT, "labels": ["a", "b"]}), "needs 5 labels"),
         (_survey(), "needs a list of questions"),
+        ({**_survey(LIKERT), "title": "T" * 201}, "title is 201 characters; at most 200"),
     ],
 )
 def test_a_bad_survey_file_stops_start_up_naming_file_and_problem(
