@@ -115,14 +115,26 @@ def _errors(ack: Ack, error: InvalidInput, default: str) -> None:
     ack(response_action="errors", errors={error.block_id or default: error.message})
 
 
+# Slack could not tell who the ally is (a 5xx, a 429 after the retries, no connection):
+# nothing is recorded without the check, and the reporter gets their words back to resend.
+LOOKUP_FAILED = (
+    "Slack did not answer when I checked who the ally is. Please send it again in a few minutes."
+)
+
+
 def _ally_refusal(client: WebClient, ally_id: str) -> InvalidInput | None:
-    """Why the person named cannot be a story's ally (a bot, deactivated, unknown), if so."""
+    """Why the person named cannot be a story's ally (a bot, deactivated, unknown), if so; a
+    lookup Slack could not answer is a refusal to retry (the caller sends the words back)."""
     try:
         info = client.users_info(user=ally_id).get("user") or {}
     except SlackApiError as error:
         if error.response.get("error") != "user_not_found":
-            raise
+            logger.warning("users.info failed for a story's ally (%s)", error.response.get("error"))
+            return InvalidInput(LOOKUP_FAILED, Ids.ALLY)
         info = {}
+    except OSError as error:
+        logger.warning("users.info failed for a story's ally (%s)", type(error).__name__)
+        return InvalidInput(LOOKUP_FAILED, Ids.ALLY)
     try:
         stories.check_ally(
             is_bot=bool(info.get("is_bot")) or info.get("id") == "USLACKBOT",

@@ -417,3 +417,47 @@ def test_a_card_slack_refused_is_posted_by_the_sweep_once(sqlite_sandbox: Sandbo
     box.run_due(utcnow() + timedelta(minutes=11))
     box.run_due(utcnow() + timedelta(minutes=30))
     assert len(cards(box)) == 1
+
+
+@pytest.mark.parametrize("status", [500, 429])
+def test_a_story_is_not_lost_when_slack_cannot_say_who_the_ally_is(
+    sqlite_sandbox: Sandbox, status: int
+) -> None:
+    """users.info failing (5xx, or 429 past the retries): the reporter gets their own words
+    back with a clear message to send it again; nothing half-checked is recorded; a resend
+    once Slack answers goes through."""
+    box = sqlite_sandbox
+    setup(box)
+    box.fake.fail_next("users.info", status=status, times=10, retry_after=0)
+    box.slack.slash("/ally", "story", user_id=REPORTER, channel_id=box.workspace.general_channel)
+    view = until(lambda: box.fake.current_view(REPORTER))
+    answer = box.slack.submit_view(REPORTER, view, {Ids.ALLY: ALLY, Ids.WHAT: "They spoke up <3"})
+    assert answer.json() is None
+    until(lambda: "send it again" in _dms(box, REPORTER))
+    assert "They spoke up &lt;3" in _dms(box, REPORTER)
+    assert "Something went wrong" not in _dms(box, REPORTER)
+    settle(box)
+    assert cards(box) == []
+    with box.db.session() as s:
+        assert s.execute(select(AllyshipStory)).first() is None
+
+
+def test_a_story_naming_a_forgotten_person_is_refused(sqlite_sandbox: Sandbox) -> None:
+    """The forget-me marker (or anything that is not a Slack user ID) as the ally: a clear
+    modal error on the ally field, nothing recorded, Slack not even asked."""
+    box = sqlite_sandbox
+    setup(box)
+    box.slack.slash("/ally", "story", user_id=REPORTER, channel_id=box.workspace.general_channel)
+    view = until(lambda: box.fake.current_view(REPORTER))
+    box.fake.reset_calls()
+    answer = box.slack.submit_view(REPORTER, view, {Ids.ALLY: "forgotten", Ids.WHAT: "Kind"})
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert "asked the programme to forget them" in body["errors"][Ids.ALLY]
+    answer = box.slack.submit_view(REPORTER, view, {Ids.ALLY: "story:1", Ids.WHAT: "Kind"})
+    assert "from the list of people" in answer.json()["errors"][Ids.ALLY]
+    settle(box)
+    assert box.fake.calls_to("users.info") == []
+    assert cards(box) == []
+    with box.db.session() as s:
+        assert s.execute(select(AllyshipStory)).first() is None
