@@ -8,6 +8,7 @@ records one story whatever Slack's retries do (`submission_key`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,10 +21,16 @@ from bot.privacy import Privacy
 from bot.rules.allies import member_unit
 from bot.rules.errors import InvalidInput
 from storage import yearend as store
+from storage.models.programme import FORGOTTEN
 from storage.models.yearend import AllyshipStory
 from storage.types import utcnow
 
 MAX_WHAT = 3000
+# A Slack user ID as a users_select sends it: anything else is forged or stale.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+FORGOTTEN_ALLY = (
+    "That person asked the programme to forget them, so a story cannot be recorded for them."
+)
 ALLY = "ally"
 WHAT = "what"
 WHEN = "when"
@@ -70,6 +77,10 @@ def parse_story_form(values: dict[str, Any], *, today: date) -> StoryForm:
     ally = str(_value(values, ALLY).get("selected_user") or "")
     if not ally:
         raise InvalidInput("Choose the ally this story is about.", ALLY)
+    if ally == FORGOTTEN:
+        raise InvalidInput(FORGOTTEN_ALLY, ALLY)
+    if not _USER_ID.fullmatch(ally):
+        raise InvalidInput("Choose the ally from the list of people.", ALLY)
     what = check_text(
         _value(values, WHAT).get("value"), block=WHAT, limit=MAX_WHAT, what="what happened"
     )
