@@ -29,7 +29,7 @@ class SurveyRun(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=32)
     # The questions as they were asked (content may change before the results are read).
     questions: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    title: str = Field(max_length=200)
+    title: str = Field(max_length=200)  # messages.survey_content.TITLE_MAX
     status: str = Field(default="open", max_length=16)
     recipients: int = Field(default=0)
     opened_at: datetime = Field(
@@ -42,6 +42,10 @@ class SurveyAnswer(SQLModel, table=True):
     """One person's answers, with no id of theirs: the unit they chose and the day only."""
 
     __tablename__ = "survey_answer"
+    # SQLite keeps a WITHOUT ROWID table in its key's order: with a random key, nothing in the
+    # file follows the order answers came in (an implicit rowid would, and so pair them with
+    # the markers). The close rewrites a run's answers in a random order with fresh ids.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     # A random id, so that row order tells nothing about who answered when.
     id: str = Field(primary_key=True, max_length=32)
@@ -55,11 +59,12 @@ class SurveyMarker(SQLModel, table=True):
     """A keyed marker of (survey, person): this person has answered. Deleted at close."""
 
     __tablename__ = "survey_marker"
-    __table_args__ = (UniqueConstraint("run_id", "marker"),)
+    # Keyed by the marker itself (scoped to its survey, so unique): no sequential id, and on
+    # SQLite no rowid, whose order would follow the answers' order.
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: int | None = Field(default=None, primary_key=True)
+    marker: str = Field(primary_key=True, max_length=64)
     run_id: int = Field(foreign_key="survey_run.id", index=True)
-    marker: str = Field(max_length=64)
 
 
 class MisuseReport(SQLModel, table=True):

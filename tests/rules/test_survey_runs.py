@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 from sqlmodel import select
 
 from bot.config import DEFAULT_CONTENT_DIR
@@ -16,6 +18,7 @@ from messages.content import load_content
 from storage.db import Database
 from storage.models.schedule import DueItem
 from storage.models.surveys import SurveyAnswer, SurveyMarker
+from storage.surveys import checkpoint
 from storage.types import utcnow
 
 PRIVACY = Privacy(Fernet.generate_key().decode())
@@ -88,3 +91,37 @@ def test_close_deletes_markers_and_sends_and_opens_the_results(db: Database) -> 
         runs.close(session, name="awareness-1", now=utcnow())
     with pytest.raises(NotFound), db.read() as session:
         runs.find(session, name="nosuch")
+
+
+def _stored_order(db: Database) -> list[str]:
+    """The answers' texts in the order the database keeps them (no ORDER BY; ctid on PG)."""
+    order = "ORDER BY ctid" if db.is_postgres else ""
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT answers FROM survey_answer {order}")).all()
+    return [(json.loads(raw) if isinstance(raw, str) else raw)["anything_else"] for (raw,) in rows]
+
+
+def test_after_close_the_stored_order_of_answers_does_not_follow_who_answered_when(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """30 answers in a known order: after close no marker remains and the answers are kept in
+    an order that is not the order they came in (markers could otherwise be paired with them)."""
+    with db.session() as session:
+        run = runs.start(session, survey=SURVEY, channel=None, now=utcnow())
+    sent = [f"answer {n:02d}" for n in range(30)]
+    for n, words in enumerate(sent):
+        _answer(db, run, f"U{n:03d}", anything_else=words)
+    with db.session() as session:
+        runs.close(session, name=run.name, now=utcnow())
+    checkpoint(db)  # as the close command does: WAL truncated on SQLite, VACUUM on PostgreSQL
+    assert "VACUUM" not in caplog.text
+    with db.read() as session:
+        assert session.exec(select(SurveyMarker)).all() == []
+    if not db.is_postgres:
+        with db.engine.connect() as conn:
+            tables = dict(conn.execute(text("SELECT name, sql FROM sqlite_master")).all())
+        assert "WITHOUT ROWID" in tables["survey_answer"]
+        assert "WITHOUT ROWID" in tables["survey_marker"]
+    stored = _stored_order(db)
+    assert sorted(stored) == sent
+    assert stored != sent

@@ -3,9 +3,12 @@
 The rules keep one promise: no stored row links a person to an answer once the survey is
 closed. An answer is stored without the respondent's ID, with the day it came (never the
 time); what stops a second answer is a keyed marker of (survey, person), which is deleted at
-close, together with every scheduled send of the survey (whose payloads name recipients). On
-SQLite the close also overwrites the freed pages and empties the write-ahead log, so not even
-the database file keeps the deleted markers.
+close, together with every scheduled send of the survey (whose payloads name recipients).
+Neither table has a sequential id (SQLite tables WITHOUT ROWID, random keys), and the close
+rewrites the run's answers in a random order with fresh ids, so that no stored order pairs
+answers with the markers. On SQLite the close also overwrites the freed pages and empties the
+write-ahead log, so not even the database file keeps the deleted markers; on PostgreSQL it
+VACUUMs both tables after the commit (storage.surveys.checkpoint).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -235,7 +238,7 @@ def all_runs(session: Session) -> list[RunView]:
 def has_answered(session: Session, *, run_id: int, marker: str) -> bool:
     """Whether the person with this marker has answered this (open) survey."""
     found = session.execute(
-        select(col(SurveyMarker.id)).where(
+        select(col(SurveyMarker.marker)).where(
             col(SurveyMarker.run_id) == run_id, col(SurveyMarker.marker) == marker
         )
     ).first()
@@ -303,7 +306,8 @@ def record_answer(
 
 
 def close(session: Session, *, name: str, now: datetime) -> RunView:
-    """Close an open run: its markers and scheduled sends are deleted (NotFound/Conflict)."""
+    """Close an open run: its markers and scheduled sends are deleted, its answers rewritten
+    in a random order (NotFound/Conflict); the caller then runs storage.surveys.checkpoint."""
     view = find(session, name=name, status=OPEN)
     if view.status != OPEN:
         raise Conflict(f"The survey {view.name} is already closed.")
@@ -314,6 +318,7 @@ def close(session: Session, *, name: str, now: datetime) -> RunView:
         update(SurveyRun).where(col(SurveyRun.id) == view.id).values(status=CLOSED, closed_at=now)
     )
     session.execute(delete(SurveyMarker).where(col(SurveyMarker.run_id) == view.id))
+    _reshuffle_answers(session, run_id=view.id)
     session.execute(delete(DueItem).where(col(DueItem.key) == f"{FANOUT}:{view.id}"))
     for kind in (SEND, REMINDER):
         session.execute(
@@ -322,6 +327,38 @@ def close(session: Session, *, name: str, now: datetime) -> RunView:
             )
         )
     return RunView(**{**view.__dict__, "status": CLOSED, "closed_at": now})
+
+
+def _reshuffle_answers(session: Session, *, run_id: int) -> None:
+    """Rewrite a run's answers in a random order with fresh random ids.
+
+    Whatever the database kept of the order answers came in (SQLite's cells within a page,
+    PostgreSQL's heap, where rows lie in insertion order) no longer follows it: the markers
+    were in that order too. On PostgreSQL the old row versions stay in the heap until a VACUUM
+    (storage.surveys.checkpoint, after the commit).
+    """
+    rows = session.execute(
+        select(
+            col(SurveyAnswer.business_unit),
+            col(SurveyAnswer.answers),
+            col(SurveyAnswer.answered_on),
+        ).where(col(SurveyAnswer.run_id) == run_id)
+    ).all()
+    if not rows:
+        return
+    fresh = [
+        {
+            "id": secrets.token_hex(16),
+            "run_id": run_id,
+            "business_unit": unit,
+            "answers": values,
+            "answered_on": day,
+        }
+        for unit, values, day in rows
+    ]
+    secrets.SystemRandom().shuffle(fresh)
+    session.execute(delete(SurveyAnswer).where(col(SurveyAnswer.run_id) == run_id))
+    session.execute(insert(SurveyAnswer), fresh)
 
 
 def run_results(session: Session, *, run: RunView, min_group: int) -> SurveyResults:

@@ -46,16 +46,16 @@ def upgrade() -> None:
         sa.Column("answered_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["survey_run.id"]),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_survey_answer_run_id", "survey_answer", ["run_id"])
     op.create_table(
         "survey_marker",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("marker", s(length=64), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["survey_run.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("run_id", "marker"),
+        sa.PrimaryKeyConstraint("marker"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_survey_marker_run_id", "survey_marker", ["run_id"])
     op.create_table(
