@@ -3,10 +3,12 @@ paced sends (due items: never a loop of posts inside a listener)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.jobs import queue as jobs
 from bot.rules.errors import NotAllowed
@@ -17,7 +19,18 @@ from handlers.common.replies import tell_privately
 from handlers.yearend.ids import Ids
 from messages.render import escape_mrkdwn, render_blocks
 from storage import yearend as store
+from storage.models.programme import FORGOTTEN
 from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Slack's answers for a contact no DM can reach (left, deactivated, a bot, an unknown ID): the
+# contact is skipped, never retried, and the unit's other contacts are still invited.
+UNREACHABLE = frozenset(
+    {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "channel_not_found"}
+)
+# What is recorded for a contact who could not be reached (a sent DM records its ts).
+UNREACHED = "unreachable"
 
 # Units per preview message: a line is at most ~160 characters, so a message stays far below
 # Slack's ~12,000-character limit.
@@ -80,23 +93,32 @@ def on_send_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
 
 
 def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
-    """DM each contact of one unit once (recorded per contact in the item)."""
+    """DM each contact of one unit once (recorded per contact in the item, so a retry after a
+    failure part-way never DMs anyone twice); forgotten and unreachable contacts are skipped."""
     year = int(item.payload["year"])
     unit_id = int(item.payload["unit_id"])
     with d.db.read() as session:
         name = store.unit_names_by_id(session).get(unit_id)
     if name is None:
         return
-    for contact in item.payload.get("contacts") or []:
-        if item.sent.get(contact):
-            continue
-        answer = client.chat_postMessage(
-            channel=contact,
-            text=f"An invitation for {escape_mrkdwn(name)} to join the allyship programme",
-            blocks=render_blocks("yearend/nudge.json.j2", unit=name, year=year),
-        )
+    for contact in dict.fromkeys(str(c) for c in item.payload.get("contacts") or []):
+        if contact == FORGOTTEN or item.sent.get(contact):
+            continue  # forgotten since the send was scheduled, or done by an earlier try
+        try:
+            answer = client.chat_postMessage(
+                channel=contact,
+                text=f"An invitation for {escape_mrkdwn(name)} to join the allyship programme",
+                blocks=render_blocks("yearend/nudge.json.j2", unit=name, year=year),
+            )
+            done = str(answer["ts"])
+        except SlackApiError as error:
+            reason = str(error.response.get("error"))
+            if reason not in UNREACHABLE:
+                raise  # retried later; the contacts already invited are recorded
+            logger.info("a nudge contact cannot be reached (%s); skipped", reason)
+            done = UNREACHED
         with d.db.session() as session:
-            jobs.record_sent(session, key=item.key, name=contact, value=str(answer["ts"]))
+            jobs.record_sent(session, key=item.key, name=contact, value=done)
 
 
 def on_post_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:

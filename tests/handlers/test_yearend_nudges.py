@@ -6,8 +6,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+
 from bot.devkit.sandbox import Sandbox
-from bot.rules import allies, points
+from bot.rules import allies
+from bot.rules.points import ledger
 from handlers.yearend.ids import Ids
 from storage.types import utcnow
 from tests.handlers.yearend_flows import volunteers
@@ -33,8 +36,8 @@ def _year(box: Sandbox) -> None:
     sales = business_unit(box.db, "Sales")
     business_unit(box.db, "Legal")
     with box.db.session() as s:
-        points.add_entry(
-            s, business_unit_id=sales, amount=5, kind=points.CASE, reason="r", source="case:1:x"
+        ledger.add_entry(
+            s, business_unit_id=sales, amount=5, kind=ledger.CASE, reason="r", source="case:1:x"
         )
 
 
@@ -115,3 +118,54 @@ def test_escaped_admin_text_finds_units_with_ampersands(sandbox: Sandbox) -> Non
     business_unit(box.db, "R&D")
     [answer] = _admin(box, f"bu contact R&amp;D <@{CONTACT}|tom>")
     assert "now a contact for R&amp;D" in answer["text"]
+
+
+def test_forgotten_and_unreachable_contacts_never_block_the_others(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Legal's contacts: one deactivated, one unknown to Slack, one who asked to be forgotten
+    after the send was scheduled, and two who can be reached. The sweep skips the first three
+    (no retries, no alert) and invites the others once each, also when the item fails part-way
+    and runs again."""
+    from sqlmodel import select
+
+    from bot.privacy import privacy
+    from bot.rules import forget
+    from bot.rules.yearend import nudges
+    from handlers.yearend import nudges as sending
+    from storage.models.schedule import DueItem
+
+    box = sandbox
+    legal = business_unit(box.db, "Legal")
+    contacts = ("U0INACTIVE", "U0GHOST", "U0GONE", CONTACT, "U0ASKER")
+    year = utcnow().year
+    with box.db.session() as s:
+        nudges.schedule(s, year=year, found=[nudges.Target(legal, "Legal", contacts)], now=utcnow())
+    with box.db.session() as s:
+        forget.forget(s, privacy(box.settings), user_id="U0GONE")
+    box.fake.fail_next("chat.postMessage", status=200, error="account_inactive")
+    shown = sending.render_blocks
+    crashed: list[bool] = []
+
+    def crash_once_on_the_last(name: str, **kwargs: object) -> list[dict]:
+        third = len(box.fake.calls_to("chat.postMessage")) == 3
+        if name == "yearend/nudge.json.j2" and third and not crashed:
+            crashed.append(True)
+            raise RuntimeError("the worker died part-way")
+        return shown(name, **kwargs)
+
+    monkeypatch.setattr(sending, "render_blocks", crash_once_on_the_last)
+    for minutes in (1, 5, 15, 40, 90):
+        box.run_due(utcnow() + timedelta(minutes=minutes))
+    assert crashed
+    sent = [c.args["channel"] for c in box.fake.calls_to("chat.postMessage")]
+    assert sent.count(CONTACT) == 1 and sent.count("U0ASKER") == 1
+    assert "U0GONE" not in sent and "forgotten" not in sent
+    assert sent.count("U0INACTIVE") == 1 and sent.count("U0GHOST") == 1  # tried once, skipped
+    with box.db.session() as s:
+        item = s.execute(select(DueItem).where(DueItem.kind == nudges.NUDGE_UNIT)).scalars().one()
+        assert item.status == "done", item.status
+        assert item.sent["U0INACTIVE"] == item.sent["U0GHOST"] == sending.UNREACHED
+    assert not any(
+        "failed" in str(c.args.get("text")) for c in box.fake.calls_to("chat.postMessage")
+    )
