@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models.mentoring import (
@@ -14,8 +18,14 @@ from storage.models.mentoring import (
     MentoringParticipant,
 )
 from storage.models.programme import FORGOTTEN
+from storage.models.schedule import DueItem
+from storage.types import utcnow
 
 ACTIVE = "active"
+# The follow-up that tells a partner theirs stepped back and offers the pool (SPEC 4);
+# scheduled by a pause, a leave and a forget-me alike.
+PARTNER_LEFT = "mentoring_partner_left"
+PARTNER_LEFT_DELAY = timedelta(minutes=1)
 
 
 def cohort_by_name(session: Session, *, name: str, lock: bool = False) -> MentoringCohort | None:
@@ -167,6 +177,8 @@ def checkins(session: Session, *, pair_id: int) -> list[MentoringCheckin]:
 
 def forget_user(session: Session, *, user_id: str) -> int:
     """Delete a person's sign-ups (sensitive), their pairs' notes, and their ID elsewhere."""
+    # Their active pairs end as a leave ends them: each partner is told and offered the pool.
+    _tell_partners(session, user_id)
     removed = session.execute(
         delete(MentoringParticipant).where(col(MentoringParticipant.user_id) == user_id)
     )
@@ -176,6 +188,15 @@ def forget_user(session: Session, *, user_id: str) -> int:
     )
     session.execute(
         update(MentoringCheckin).where(col(MentoringCheckin.pair_id).in_(theirs)).values(note=None)
+    )
+    # A pair's score and reasons come from both sign-ups (shared interests, maturity levels):
+    # next to the partner's name they would keep what the person told us.
+    session.execute(
+        update(MentoringPair)
+        .where(
+            or_(col(MentoringPair.mentor_id) == user_id, col(MentoringPair.mentee_id) == user_id)
+        )
+        .values(score=0, reasons=[])
     )
     session.execute(
         update(MentoringPair)
@@ -211,10 +232,77 @@ def _scrub_references(session: Session, user_id: str) -> None:
             session.add(row)
     for cohort_row in session.exec(select(MentoringCohort)):
         text = json.dumps(
-            [cohort_row.proposal, cohort_row.required_pairs, cohort_row.excluded_pairs]
+            [
+                _without_reasons(cohort_row.proposal, user_id),
+                cohort_row.required_pairs,
+                cohort_row.excluded_pairs,
+            ]
         )
         if user_id in text:
             proposal, required, excluded = json.loads(text.replace(user_id, FORGOTTEN))
             cohort_row.proposal, cohort_row.required_pairs = proposal, required
             cohort_row.excluded_pairs = excluded
             session.add(cohort_row)
+
+
+def _without_reasons(proposal: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """The proposal with the person's pairs' scores and reasons (and why they were left
+    unmatched) blanked: all of it is derived from their sign-up."""
+    if not proposal:
+        return proposal
+    pairs = [
+        p | {"score": 0, "reasons": []} if user_id in (p.get("mentor"), p.get("mentee")) else p
+        for p in proposal.get("pairs", [])
+    ]
+    unmatched = [
+        u | {"reason": ""} if u.get("id") == user_id else u for u in proposal.get("unmatched", [])
+    ]
+    total = sum(int(p.get("score", 0)) for p in pairs)
+    return proposal | {"pairs": pairs, "unmatched": unmatched, "total": total}
+
+
+def _tell_partners(session: Session, user_id: str) -> None:
+    """End the person's active pairs and schedule, for each partner still taking part, the
+    same follow-up a pause or a leave schedules (told kindly, offered the pool)."""
+    now = utcnow()
+    active = session.exec(
+        select(MentoringPair).where(
+            col(MentoringPair.status) == ACTIVE,
+            or_(col(MentoringPair.mentor_id) == user_id, col(MentoringPair.mentee_id) == user_id),
+        )
+    )
+    for row in list(active):
+        other = row.mentee_id if row.mentor_id == user_id else row.mentor_id
+        row.status, row.ended_at = "ended", now
+        session.add(row)
+        partner = participant(session, cohort_id=row.cohort_id, user_id=other)
+        if partner is None or partner.id is None:
+            continue
+        _schedule(
+            session,
+            kind=PARTNER_LEFT,
+            key=f"{PARTNER_LEFT}:{row.id}",
+            payload={"participant": partner.id, "cohort": row.cohort_id},
+            due_at=now + PARTNER_LEFT_DELAY,
+        )
+    session.flush()
+
+
+def _schedule(
+    session: Session, *, kind: str, key: str, payload: dict[str, Any], due_at: Any
+) -> None:
+    """Schedule a due item once by key, as bot.jobs.queue.schedule does (storage may not
+    import the job layer; forget-me reaches mentoring only through this module)."""
+    values = {
+        "kind": kind,
+        "key": key,
+        "due_at": due_at,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "sent": {},
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(DueItem).values(**values).on_conflict_do_nothing(index_elements=["key"]))

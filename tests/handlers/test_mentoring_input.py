@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlmodel import select
 
 from bot.devkit.sandbox import Sandbox
 from handlers.mentoring.ids import Ids
-from storage.models.mentoring import MentoringCohort, MentoringPair, MentoringParticipant
+from storage.models.mentoring import (
+    MentoringCheckin,
+    MentoringCohort,
+    MentoringPair,
+    MentoringParticipant,
+)
+from storage.types import utcnow
 from tests.handlers.mentoring_flows import (
     GENERAL,
     admin,
     has,
     open_signup,
     proposal_message,
+    run_due,
     sign_up,
     signup_values,
 )
 from tests.helpers import settle
+
+MATURITY_NAMES = ("Unaware", "Aware", "Active", "Advocate", "Champion")
 
 
 def _cohorts(box: Sandbox) -> list[MentoringCohort]:
@@ -171,3 +181,84 @@ def test_only_admins_confirm_pairs(sandbox: Sandbox) -> None:
     settle(box)
     with box.db.session() as s:
         assert not s.exec(select(MentoringPair)).all()
+
+
+def _mentoring_text(box: Sandbox) -> str:
+    """Every mentoring row (pairs, sign-ups, check-ins, cohorts with their proposal) as text."""
+    with box.db.session() as s:
+        rows: list[object] = [
+            *s.exec(select(MentoringPair)),
+            *s.exec(select(MentoringParticipant)),
+            *s.exec(select(MentoringCheckin)),
+            *s.exec(select(MentoringCohort)),
+        ]
+        return "\n".join(json.dumps(r.model_dump(mode="json")) for r in rows)  # type: ignore[attr-defined]
+
+
+def test_forget_me_leaves_nothing_of_the_signup_next_to_the_partner(sandbox: Sandbox) -> None:
+    """After forget-me no pair, proposal or sign-up holds the person's id, the interests they
+    shared or their maturity level: reasons and scores of their pairs are blanked."""
+    box = sandbox
+    admin(box, "cohort Spring 6 2w")
+    admin(box, "call Spring")
+    advocate = signup_values("mentor") | {f"maturity_{n}_1": True for n in (1, 2, 3, 4)}
+    box.slack.submit_view("U0ALLY1", open_signup(box, "U0ALLY1"), advocate)
+    sign_up(box, "U0ASKER", "mentee", country="Portugal")
+    admin(box, "pair Spring")
+    box.slack.click(box.workspace.admin.id, Ids.CONFIRM.value, message=proposal_message(box))
+    box.fake.wait_for("chat.postMessage", predicate=has("meet <@"))
+    settle(box)
+    before = _mentoring_text(box)
+    revealing = ("Coming out at work", "Leading an inclusive team", "share 2", "maturity level")
+    assert all(label in before for label in revealing)
+    _forget(box, "U0ASKER")
+    after = _mentoring_text(box)
+    for label in (*revealing, *MATURITY_NAMES, "U0ASKER"):
+        assert label not in after, label
+    with box.db.session() as s:
+        [pair] = s.exec(select(MentoringPair)).all()
+    assert pair.score == 0 and pair.reasons == []
+
+
+def test_forget_me_tells_the_partner_and_offers_the_pool(sandbox: Sandbox) -> None:
+    """Forget-me ends an active pair as a leave does: the partner is told kindly and offered
+    a new partner from the pool, without naming who left."""
+    box = sandbox
+    admin(box, "cohort Spring 6 2w")
+    admin(box, "call Spring")
+    sign_up(box, "U0ALLY1", "mentor")
+    sign_up(box, "U0ASKER", "mentee")
+    admin(box, "pair Spring")
+    box.slack.click(box.workspace.admin.id, Ids.CONFIRM.value, message=proposal_message(box))
+    box.fake.wait_for("chat.postMessage", predicate=has("meet <@"))
+    box.fake.add_user("U0LATE", "lee", real_name="Lee Late")
+    sign_up(box, "U0LATE", "mentee")
+    box.fake.wait_for("chat.postMessage", predicate=has("wait in the pool", "U0LATE"))
+    settle(box)
+    _forget(box, "U0ASKER")
+    run_due(box, utcnow() + timedelta(minutes=5))
+    offer = box.fake.wait_for("chat.postMessage", predicate=has(Ids.NEW_PARTNER.value, "U0ALLY1"))[
+        0
+    ]
+    assert "U0ASKER" not in json.dumps(offer.args)
+    message = next(
+        m for m in box.fake.dm_messages("U0ALLY1") if Ids.NEW_PARTNER.value in json.dumps(m)
+    )
+    box.slack.click("U0ALLY1", Ids.NEW_PARTNER.value, message=message)
+    box.fake.wait_for("chat.postMessage", predicate=has("U0LATE"))
+    settle(box)
+    with box.db.session() as s:
+        pairs = s.exec(select(MentoringPair)).all()
+    assert any(p.mentee_id == "U0LATE" and p.status == "active" for p in pairs)
+
+
+def _forget(box: Sandbox, user_id: str) -> None:
+    settle(box)
+    opened = len(box.fake.calls_to("views.open"))
+    box.slack.slash("/ally", "forget-me", user_id=user_id, channel_id=GENERAL)
+    box.fake.wait_for("views.open", count=opened + 1)
+    modal = box.fake.current_view(user_id)
+    assert modal is not None
+    box.slack.submit_view(user_id, modal)
+    box.fake.wait_for("chat.postMessage", predicate=has("data is deleted", user_id))
+    settle(box)

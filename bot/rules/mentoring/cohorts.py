@@ -45,7 +45,7 @@ NAME_MAX = 80
 MONTHS_MAX = 36
 # Due kinds: Slack follow-ups written with the change that needs them.
 INTROS = "mentoring_intros"
-PARTNER_LEFT = "mentoring_partner_left"
+PARTNER_LEFT = store.PARTNER_LEFT
 CLOSING = "mentoring_closing"
 # How long the scheduler waits before it steps in for a listener that did not finish.
 GRACE = timedelta(minutes=1)
