@@ -40,6 +40,9 @@ OUTCOME_HEADER = (
 )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def scrub(text: str) -> str:
     """Free text with anything shaped like a Slack ID (or a mention of one) replaced."""
     return _SLACK_ID.sub("[someone]", text)
@@ -47,10 +50,11 @@ def scrub(text: str) -> str:
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends, so that a cell holding a lone carriage return is quoted too (with
+    # "\n" alone it was written bare, and a spreadsheet would start a new row there).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        # A cell starting with = + - @ would run as a formula in a spreadsheet.
         writer.writerow([_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8")
 
@@ -60,8 +64,12 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
+    if isinstance(value, int | float):
+        return str(value)  # a number, negative amounts included, is never a formula
+    # Text starting with = + - @ (or a tab or carriage return before one) would run as a
+    # formula in a spreadsheet: a leading quote makes it text.
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def ledger_csv(session: Session, *, year: int, settings: Settings) -> tuple[bytes, int]:
