@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import date
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.privacy import Privacy
@@ -125,3 +127,66 @@ def test_after_close_the_stored_order_of_answers_does_not_follow_who_answered_wh
     stored = _stored_order(db)
     assert sorted(stored) == sent
     assert stored != sent
+
+
+def test_an_answer_racing_a_close_waits_for_it_and_is_refused(db: Database) -> None:
+    """Two sessions: a close holds the run (not yet committed) while an answer comes. The answer
+    waits for the close (PostgreSQL: the run's row lock; SQLite: the write lock), then reads
+    the run closed and is refused: no answer and no marker are stored after the close."""
+    run = _started(db)
+    closing = Session(db.engine, expire_on_commit=False)
+    try:
+        runs.close(closing, name=run.name, now=utcnow())
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            answering = pool.submit(_answer, db, run, "U1", would_ask="4")
+            with pytest.raises(FutureTimeout):
+                answering.result(timeout=1)  # waits for the close
+            closing.commit()
+            with pytest.raises(Conflict, match="has closed"):
+                answering.result(timeout=30)
+    finally:
+        closing.close()
+    with db.read() as session:
+        assert session.exec(select(SurveyMarker)).all() == []
+        assert session.exec(select(SurveyAnswer)).all() == []
+
+
+def test_a_close_racing_an_answer_waits_for_it_and_deletes_its_marker(db: Database) -> None:
+    """Two sessions: an answer holds the run (not yet committed) while a close comes. The close
+    waits, then deletes the answer's marker and keeps the answer; a second close waiting
+    behind it is told the survey is already closed."""
+    run = _started(db)
+    answering = Session(db.engine, expire_on_commit=False)
+    try:
+        runs.record_answer(
+            answering,
+            run_id=run.id,
+            marker=runs.marker(PRIVACY, run_id=run.id, user_id="U1"),
+            business_unit=None,
+            values={"would_ask": "4"},
+            today=date(2026, 3, 2),
+        )
+
+        def close() -> runs.RunView:
+            with db.session() as session:
+                return runs.close(session, name=run.name, now=utcnow())
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first = pool.submit(close)
+            second = pool.submit(close)
+            with pytest.raises(FutureTimeout):
+                first.result(timeout=1)  # waits for the answer
+            answering.commit()
+            outcomes = []
+            for future in (first, second):
+                try:
+                    outcomes.append(future.result(timeout=30).status)
+                except Conflict as refused:
+                    outcomes.append(str(refused))
+    finally:
+        answering.close()
+    assert sorted(outcomes, key=len) == [runs.CLOSED, f"The survey {run.name} is already closed."]
+    with db.read() as session:
+        assert session.exec(select(SurveyMarker)).all() == []
+        [answer] = session.exec(select(SurveyAnswer)).all()
+        assert answer.answers == {"would_ask": "4"}

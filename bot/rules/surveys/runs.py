@@ -245,6 +245,17 @@ def has_answered(session: Session, *, run_id: int, marker: str) -> bool:
     return found is not None
 
 
+def _locked_run(session: Session, run_id: int) -> SurveyRun | None:
+    """The run's row, locked until the transaction ends (PostgreSQL; SQLite serialises
+    writers anyway), read afresh."""
+    return session.execute(
+        select(SurveyRun)
+        .where(col(SurveyRun.id) == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
 def check_open(run: RunView | None) -> RunView:
     """The run, if it still takes answers; else a refusal the person reads."""
     if run is None:
@@ -284,8 +295,14 @@ def record_answer(
     today: date,
 ) -> None:
     """Store one person's answers without their ID; Conflict for a second answer or a closed
-    survey."""
-    run = check_open(get(session, run_id=run_id))
+    survey.
+
+    The run's row is locked first (as the close locks it): an answer and a close serialise,
+    so no answer or marker is stored after a close has committed, and a close waits for an
+    answer in flight and deletes its marker.
+    """
+    locked = _locked_run(session, run_id)
+    run = check_open(_view(session, locked, count=False) if locked is not None else None)
     cleaned = clean_values(run, values)
     if has_answered(session, run_id=run_id, marker=marker):
         raise Conflict("You have already answered this survey. Thank you!")
@@ -308,7 +325,11 @@ def record_answer(
 def close(session: Session, *, name: str, now: datetime) -> RunView:
     """Close an open run: its markers and scheduled sends are deleted, its answers rewritten
     in a random order (NotFound/Conflict); the caller then runs storage.surveys.checkpoint."""
-    view = find(session, name=name, status=OPEN)
+    found = find(session, name=name, status=OPEN)
+    locked = _locked_run(session, found.id)  # waits for answers in flight, and other closes
+    if locked is None:
+        raise NotFound(f"The survey {found.name} no longer exists.")
+    view = _view(session, locked)
     if view.status != OPEN:
         raise Conflict(f"The survey {view.name} is already closed.")
     if session.get_bind().dialect.name == "sqlite":
