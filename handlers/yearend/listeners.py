@@ -17,9 +17,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.privacy import privacy
-from bot.rules.allies import business_units
+from bot.rules.allies import business_unit_named, business_units
 from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
 from bot.rules.yearend import assessment, events, stories
+from handlers.allies import unit_groups
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps, deps
@@ -107,7 +108,9 @@ def on_event_command(call: Invocation) -> None:
     """`/ally event` opens the event form (units read before the trigger: one quick read)."""
     with call.deps.db.read() as session:
         units = [unit.name for unit in business_units(session)]
-    view = render("yearend/event_modal.json.j2", ids=Ids, units=units)
+    typed = not events.options_fit(units)
+    groups = None if typed else unit_groups(units)
+    view = render("yearend/event_modal.json.j2", ids=Ids, units=units, groups=groups, typed=typed)
     _open(call.ack, call.client, call.command["trigger_id"], view)
 
 
@@ -203,8 +206,12 @@ def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
     try:
         form = events.parse_event_form(view.get("state", {}).get("values", {}), today=_today(d))
         with d.db.read() as session:
-            if not any(u.name == form.business_unit for u in business_units(session)):
-                raise InvalidInput("That business unit is not in the programme.", Ids.BUSINESS_UNIT)
+            if business_unit_named(session, form.business_unit) is None:
+                raise InvalidInput(
+                    f"There is no business unit called “{form.business_unit[:80]}” in the "
+                    "programme.",
+                    Ids.BUSINESS_UNIT,
+                )
     except InvalidInput as error:
         _errors(ack, error, Ids.WHAT)
         return

@@ -461,3 +461,43 @@ def test_a_story_naming_a_forgotten_person_is_refused(sqlite_sandbox: Sandbox) -
     assert cards(box) == []
     with box.db.session() as s:
         assert s.execute(select(AllyshipStory)).first() is None
+
+
+def test_the_event_form_lets_every_unit_be_chosen(
+    sqlite_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """150 units: the form lists every one in option groups (Slack takes 100 options a group),
+    and one past the first hundred can be chosen. Too many units for a view's size: the name
+    is typed and matched ignoring case; an unknown name is a clear modal error."""
+    from bot.devkit.fakeslack.payloads import all_options
+    from bot.rules.yearend import events
+    from tests.rules.points_support import business_unit
+
+    box = sqlite_sandbox
+    setup(box)
+    for n in range(150):
+        business_unit(box.db, f"Unit {n:03}")
+    box.slack.slash("/ally", "event", user_id=REPORTER, channel_id=box.workspace.general_channel)
+    view = until(lambda: box.fake.current_view(REPORTER))
+    [chooser] = [b["element"] for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT]
+    assert "option_groups" in chooser
+    assert all(len(g["options"]) <= 100 for g in chooser["option_groups"])
+    assert {o["value"] for o in all_options(chooser)} >= {f"Unit {n:03}" for n in range(150)}
+    card = log_event(box, unit="Unit 149")
+    assert "Unit 149" in str(card["blocks"])
+
+    monkeypatch.setattr(events, "OPTIONS_BUDGET", 100)
+    box.slack.slash("/ally", "event", user_id=VOL_OTHER, channel_id=box.workspace.general_channel)
+    view = until(lambda: box.fake.current_view(VOL_OTHER))
+    [typed] = [b["element"] for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT]
+    assert typed["type"] == "plain_text_input"
+    form = {Ids.TITLE: "t", Ids.WHAT: "w", Ids.DATE: "2026-10-10"}
+    answer = box.slack.submit_view(VOL_OTHER, view, {**form, Ids.BUSINESS_UNIT: "Marketing"})
+    assert "no business unit called" in answer.json()["errors"][Ids.BUSINESS_UNIT]
+    before = len(cards(box))
+    answer = box.slack.submit_view(VOL_OTHER, view, {**form, Ids.BUSINESS_UNIT: " unit 007 "})
+    assert answer.json() is None
+    until(lambda: len(cards(box)) > before)
+    with box.db.session() as s:
+        units = [e.business_unit_id for e in s.execute(select(AllyshipEvent)).scalars()]
+    assert units == [business_unit(box.db, "Unit 149"), business_unit(box.db, "Unit 007")]

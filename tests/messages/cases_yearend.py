@@ -7,7 +7,9 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from bot.rules.yearend import events
 from bot.rules.yearend.assessment import ItemView
+from handlers.allies import unit_groups
 from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
 from messages.content import Content
 
@@ -66,8 +68,21 @@ def _cards(c: Content) -> list[dict[str, Any]]:
 CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
     "yearend/story_modal.json.j2": lambda c: [{"ids": Ids}],
     "yearend/event_modal.json.j2": lambda c: [
-        {"ids": Ids, "units": units}
-        for units in ([], ["Sales"], [f"{BU75[:70]} {i}" for i in range(300)])
+        {
+            "ids": Ids,
+            "units": units,
+            "groups": None if typed else unit_groups(units),
+            "typed": typed,
+        }
+        for units in (
+            [],
+            ["Sales"],
+            [f"{BU75[:70]} {i}" for i in range(300)],
+            # Thousands of units over every initial: every one listed, in groups of 100 at most.
+            [f"{chr(65 + i % 26)}{BU75[:70]} {i}" for i in range(2600)],
+            [f"Unit {i}" for i in range(12000)],
+        )
+        for typed in (not events.options_fit(units),)
     ],
     "yearend/decline_modal.json.j2": lambda c: [
         {"ids": Ids, "metadata": '{"k":"story","i":1000000000}', "kind": k}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,6 +40,18 @@ def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
     return (values.get(block) or {}).get(block) or {}
 
 
+# A view's JSON is at most 250 kB: past this budget for the units' options, the form asks for
+# the unit's name instead of listing them (every unit can still be chosen).
+OPTIONS_BUDGET = 200_000
+
+
+def options_fit(units: list[str]) -> bool:
+    """Whether a select listing every unit (in option groups) keeps the view within Slack's
+    size limit and its 100 groups of 100 options."""
+    size = sum(len(json.dumps(name[:75])) + len(json.dumps(name[:150])) + 64 for name in units)
+    return len(units) <= 100 * 100 and size <= OPTIONS_BUDGET
+
+
 def parse_event_form(values: dict[str, Any], *, today: date) -> EventForm:
     """The event form's values, or InvalidInput naming the field."""
     title = check_text(
@@ -50,7 +63,10 @@ def parse_event_form(values: dict[str, Any], *, today: date) -> EventForm:
     day = parse_date(_value(values, DATE).get("selected_date"), today=today, block=DATE)
     if day is None:
         raise InvalidInput("Pick the day the event took place.", DATE)
-    unit = str((_value(values, BUSINESS_UNIT).get("selected_option") or {}).get("value") or "")
+    chosen = _value(values, BUSINESS_UNIT)
+    # A select's option, or a typed name when there are too many units to list (event_view).
+    unit = str((chosen.get("selected_option") or {}).get("value") or chosen.get("value") or "")
+    unit = unit.strip()
     if not unit:
         raise InvalidInput("Choose the business unit that organised it.", BUSINESS_UNIT)
     return EventForm(title, what, day, unit)
