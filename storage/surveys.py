@@ -1,4 +1,5 @@
-"""Queries the surveys feature shares with the engine: leaving no trace in the database."""
+"""Queries the surveys and misuse features share with the engine and with anonymous cases:
+whether a person is paused, and leaving no trace of a closed survey in the database."""
 
 from __future__ import annotations
 
@@ -6,10 +7,21 @@ import logging
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from storage.db import Database
+from storage.models.anonymous import CasePause
+from storage.models.surveys import PersonPause
 
 logger = logging.getLogger(__name__)
+
+
+def paused(session: Session, *, marker: str) -> bool:
+    """Whether any pause holds for the person with this marker: one admins see (PersonPause),
+    or one set from an anonymous case (CasePause), which only this answer ever reflects."""
+    return (
+        session.get(PersonPause, marker) is not None or session.get(CasePause, marker) is not None
+    )
 
 
 def checkpoint(db: Database) -> None:

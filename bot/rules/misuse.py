@@ -1,11 +1,15 @@
 """The misuse review (SPEC 3): one report card per request, pauses by keyed marker.
 
 A report counts people, never names them: each reporter is a keyed marker of (request,
-person), so one person's second report changes nothing, and the card shows how many. A pause
-is a row keyed by the person's marker (the same `case_pause` that an anonymous case closed as
-misuse writes): a named requester is paused by their ID's marker, an anonymous one by their
-case's marker, so pausing them never tells anyone who they are. A paused person can make no
-request of either kind until an admin unpauses them.
+person), so one person's second report changes nothing, and the card shows how many.
+
+A pause is keyed by the person's marker, in one of two records. A pause admins see
+(`person_pause`): set by `/ally-admin pause`, or from the card of a request made by name,
+whose requester is known anyway. A pause of an anonymous requester (`case_pause`, as a case
+closed as misuse writes it): set from the card of a case's ask, by the case's marker, so
+nobody learns who they are; it lapses with the case's retention purge. Admin commands read
+and change only the first: what they answer about a person is the same whether or not an
+anonymous case paused them. A person is refused while either holds.
 """
 
 from __future__ import annotations
@@ -18,15 +22,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.privacy import Privacy
+from bot.rules.anonymous import cases
 from bot.rules.errors import Conflict, NotFound
 from storage.anonymous import case_for_request
-from storage.models.anonymous import CasePause
 from storage.models.requests import AllyRequest
-from storage.models.surveys import MisuseReport, MisuseReporter
+from storage.models.surveys import MisuseReport, MisuseReporter, PersonPause
+from storage.surveys import paused
 
 OPEN = "open"
 DISMISSED = "dismissed"
 PAUSED = "paused"
+# Where a pause admins see came from.
+ADMIN = "admin"
+CARD = "card"
 PAUSED_TEXT = (
     "Your requests are paused for now, so I can't send this one. This happens after a "
     "review; if you think it is a mistake, or you need support, please talk to the "
@@ -130,27 +138,40 @@ def decide(
         session.refresh(row)
         raise Conflict(f"This report was already {row.status} by <@{row.decided_by}>.")
     if decision == PAUSED:
-        marker = requester_marker(session, privacy, request_id=row.request_id)
-        if marker is not None and session.get(CasePause, marker) is None:
-            session.add(CasePause(requester_marker=marker, case_id=None, paused_by=by))
+        _pause_requester(session, privacy, request_id=row.request_id, by=by)
     session.refresh(row)
     return _state(row)
 
 
-def requester_marker(session: Session, privacy: Privacy, *, request_id: int) -> str | None:
-    """The marker of whoever asked: an anonymous case's own marker, else the requester's."""
+def _pause_requester(session: Session, privacy: Privacy, *, request_id: int, by: str) -> None:
+    """An anonymous case's requester by the case's marker (a pause no admin sees, lapsing with
+    the case); a requester by name with a pause admins see and can lift."""
     case = case_for_request(session, request_id=request_id)
     if case is not None:
-        return case.requester_marker
+        if case.requester_marker is not None and case.id is not None:
+            cases.pause_requester(session, marker=case.requester_marker, case_id=case.id, by=by)
+        return
     request = session.get(AllyRequest, request_id)
     if request is None or not request.requester_id:
-        return None
-    return privacy.marker(request.requester_id)
+        return
+    _add_visible_pause(session, marker=privacy.marker(request.requester_id), source=CARD)
+
+
+def _add_visible_pause(session: Session, *, marker: str, source: str) -> bool:
+    """Add a pause admins see; False if there is one already (idempotent under races)."""
+    if session.get(PersonPause, marker) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(PersonPause(marker=marker, source=source))
+    except IntegrityError:
+        return False
+    return True
 
 
 def is_paused(session: Session, *, marker: str) -> bool:
-    """Whether the person with this marker is paused."""
-    return session.get(CasePause, marker) is not None
+    """Whether the person with this marker is paused, by any pause (the person may be told)."""
+    return paused(session, marker=marker)
 
 
 def check_not_paused(session: Session, *, marker: str) -> None:
@@ -159,19 +180,20 @@ def check_not_paused(session: Session, *, marker: str) -> None:
         raise Conflict(PAUSED_TEXT)
 
 
-def pause(session: Session, *, marker: str, by: str) -> None:
-    """An admin pauses a person (Conflict if they are paused already)."""
-    if is_paused(session, marker=marker):
+def pause(session: Session, *, marker: str) -> None:
+    """An admin pauses a person (Conflict if a pause admins see holds already).
+
+    Whether an anonymous case paused them is neither read nor told: the answer is the same.
+    """
+    if not _add_visible_pause(session, marker=marker, source=ADMIN):
         raise Conflict("That person is already paused.")
-    try:
-        with session.begin_nested():
-            session.add(CasePause(requester_marker=marker, case_id=None, paused_by=by))
-    except IntegrityError:
-        raise Conflict("That person is already paused.") from None
 
 
 def unpause(session: Session, *, marker: str) -> None:
-    """An admin lifts a person's pause, whatever set it (NotFound if there is none)."""
-    if not is_paused(session, marker=marker):
+    """An admin lifts a pause admins see (NotFound if there is none).
+
+    A pause from an anonymous case is neither read nor lifted: it lapses with its case.
+    """
+    result = session.execute(delete(PersonPause).where(col(PersonPause.marker) == marker))
+    if int(getattr(result, "rowcount", 0)) != 1:
         raise NotFound("That person is not paused.")
-    session.execute(delete(CasePause).where(col(CasePause.requester_marker) == marker))

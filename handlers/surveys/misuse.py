@@ -140,12 +140,12 @@ def on_pause_command(call: Invocation) -> None:
     call.ack()
     user_id = _person(call.args)
     with call.deps.db.session() as session:
-        misuse.pause(session, marker=call.deps.privacy.marker(user_id), by=call.user_id)
+        misuse.pause(session, marker=call.deps.privacy.marker(user_id))
     call.reply(f"<@{user_id}> is paused: they can make no request until you unpause them.")
 
 
 def on_unpause_command(call: Invocation) -> None:
-    """`/ally-admin unpause @person`: lift their pause, whatever set it."""
+    """`/ally-admin unpause @person`: lift the pause admins see (never an anonymous case's)."""
     call.ack()
     user_id = _person(call.args)
     with call.deps.db.session() as session:

@@ -94,3 +94,21 @@ class MisuseReporter(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="misuse_report.id", index=True)
     marker: str = Field(max_length=64)
+
+
+class PersonPause(SQLModel, table=True):
+    """A pause admins see: set by `/ally-admin pause`, or from the card of a request made by
+    name (whose requester is known). Keyed by the person's marker.
+
+    A pause from an anonymous case is another record (storage.models.anonymous.CasePause),
+    which no admin command reads or changes: what an admin is told about a person never
+    depends on it. A person is refused if either holds.
+    """
+
+    __tablename__ = "person_pause"
+
+    marker: str = Field(primary_key=True, max_length=64)
+    source: str = Field(max_length=16)  # "admin" or "card"
+    paused_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

@@ -104,6 +104,8 @@ def test_pausing_the_requester_stops_their_requests_kindly_until_unpaused(
     box.slack.slash("/ally", "status", user_id=asker, channel_id=box.workspace.general_channel)
     settle(box)
     assert "requests are paused" in json.dumps(box.fake.ephemerals(asker))
+    # The request was made by name: its card's pause hides nobody, so admins see and lift it
+    # (a pause from an anonymous case is another record, which they never see).
     assert "already paused" in _admin(box, f"pause <@{asker}|priya>")
     assert "no longer paused" in _admin(box, f"unpause <@{asker}>")
     assert "not paused" in _admin(box, f"unpause <@{asker}>")
@@ -141,4 +143,39 @@ def test_pausing_an_anonymous_requester_works_by_marker_alone(sandbox: Sandbox) 
         box.fake.messages(box.workspace.volunteers_channel)
     )
     assert priya not in everything.replace(f'"user": "{priya}"', "")
+    assert "requests are paused" in json.dumps(_try_to_ask(box)["errors"])
+
+
+def _pause_the_hidden_requester(box: Sandbox) -> str:
+    """Priya's anonymous case's ask is reported and paused from the card; returns her ID."""
+    vera = box.workspace.volunteers[0].id
+    _volunteers(box, vera)
+    _, _, ask_card = _case_ask(box)
+    box.slack.click(box.workspace.allies[0].id, "report_misuse", message=ask_card)
+    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    card = [m for m in box.fake.messages(box.workspace.volunteers_channel) if "dismiss" in str(m)]
+    box.slack.click(vera, Ids.PAUSE.value, message=card[-1])
+    box.fake.wait_for("chat.update", predicate=lambda c: "was paused by" in json.dumps(c.args))
+    settle(box)
+    return box.workspace.requester.id
+
+
+def test_admin_pause_commands_tell_nothing_about_an_anonymous_requesters_pause(
+    sandbox: Sandbox,
+) -> None:
+    """The hidden requester (paused from her case's card) and a colleague nobody paused get
+    the same answers to pause, pause again, unpause and unpause again; the admin's unpause
+    lifts only the admin's pause, so the case's pause still refuses her."""
+    box = sandbox
+    priya = _pause_the_hidden_requester(box)
+    tom = box.workspace.colleague.id
+
+    def answers(person: str) -> list[str]:
+        words = ["pause", "pause", "unpause", "unpause"]
+        return [_admin(box, f"{w} <@{person}>").replace(person, "PERSON") for w in words]
+
+    hidden, other = answers(priya), answers(tom)
+    assert hidden == other
+    assert "is paused" in hidden[0] and "already paused" in hidden[1]
+    assert "no longer paused" in hidden[2] and "not paused" in hidden[3]
     assert "requests are paused" in json.dumps(_try_to_ask(box)["errors"])

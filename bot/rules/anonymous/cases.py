@@ -31,6 +31,7 @@ from storage import requests as request_store
 from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
 from storage.models.requests import AllyRequest, Match, Offer
+from storage.surveys import paused
 from storage.types import rowcount, utcnow
 
 OPEN = "open"
@@ -113,8 +114,9 @@ def new_handle() -> str:
 def refusal_for(session: Session, privacy: Privacy, *, user_id: str) -> str | None:
     """Why this person may not send an anonymous request now, or None (read-only)."""
     marker = privacy.marker(user_id)
-    if session.get(CasePause, marker) is not None:
-        # A pause stops requests of both kinds (bot.rules.misuse says the same by name).
+    if paused(session, marker=marker):
+        # Any pause (a case's, or one admins see) stops requests of both kinds
+        # (bot.rules.misuse says the same by name).
         return (
             "Your requests are paused for now, so I can't send this one. This happens after a "
             "review; if you think it is a mistake, or you need support, please talk to the "

@@ -1,4 +1,4 @@
-"""surveys, survey answers and misuse reports
+"""surveys, survey answers, misuse reports and the pauses admins see
 
 Revision ID: 0008
 Revises: 0007
@@ -83,9 +83,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("report_id", "marker"),
     )
     op.create_index("ix_misuse_reporter_report_id", "misuse_reporter", ["report_id"])
+    op.create_table(
+        "person_pause",
+        sa.Column("marker", s(length=64), nullable=False),
+        sa.Column("source", s(length=16), nullable=False),
+        sa.Column("paused_at", storage.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("marker"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("person_pause")
     op.drop_index("ix_misuse_reporter_report_id", table_name="misuse_reporter")
     op.drop_table("misuse_reporter")
     op.drop_table("misuse_report")
