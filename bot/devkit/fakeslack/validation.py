@@ -45,10 +45,63 @@ MAX_CONFIRM_TEXT = 300
 MAX_CONFIRM_BUTTON = 30
 MAX_TEXT_OBJECT = 3000
 MAX_IMAGE_ALT = 2000
+# A published view's JSON (UTF-8, compact) fails above about 250 kB.
+MAX_VIEW_BYTES = 250_000
+# A whole message (its blocks' text plus the fallback) fails above about 12-13k characters.
+MAX_MESSAGE_CHARS = 12_000
+# Limits the fake knows but does not enforce by default yet, because templates of other
+# features break them today; the fake's own tests check each with `enforce=`, and enforcing
+# one is a matter of adding it to ENFORCED once those templates are fixed:
+#   "view_bytes": allies/signup.json.j2 and surveys/form.json.j2 with many business units
+#     render views of several hundred kB to MB (the template matrix shows them);
+#   "empty_options": yearend/event_modal.json.j2 with no business units has `options: []`;
+#   "message_chars": help/lexicon.json.j2 with the largest content (~88k characters),
+#     surveys/report.json.j2 (~48k), the leaderboard with 150 units (13.2k; test_leaderboard)
+#     and, until they are capped, mentoring/proposal and mentoring/report.
+PENDING = frozenset({"view_bytes", "empty_options", "message_chars"})
+ENFORCED: frozenset[str] = frozenset()
 VIEW_TYPES = ("modal", "home")
 # Methods whose blocks need a plain `text` fallback (notifications, screen readers). Slack
 # only logs a warning without one; allybot treats it as a refusal so it is never omitted.
 FALLBACK_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+
+# Elements that work only in an input block (not in actions, not as a section accessory).
+INPUT_ONLY_ELEMENTS = frozenset(
+    {
+        "plain_text_input",
+        "email_text_input",
+        "number_input",
+        "url_text_input",
+        "rich_text_input",
+        "file_input",
+    }
+)
+# The keys each block type takes besides type and block_id; Slack refuses any other.
+BLOCK_KEYS: dict[str, frozenset[str]] = {
+    "section": frozenset({"text", "fields", "accessory", "expand"}),
+    "divider": frozenset(),
+    "header": frozenset({"text"}),
+    "context": frozenset({"elements"}),
+    "actions": frozenset({"elements"}),
+    "input": frozenset({"label", "element", "dispatch_action", "hint", "optional"}),
+    "image": frozenset({"image_url", "slack_file", "alt_text", "title"}),
+    "rich_text": frozenset({"elements"}),
+    "markdown": frozenset({"text"}),
+    "file": frozenset({"external_id", "source"}),
+    "video": frozenset(
+        {
+            "alt_text",
+            "author_name",
+            "description",
+            "provider_icon_url",
+            "provider_name",
+            "title",
+            "title_url",
+            "thumbnail_url",
+            "video_url",
+        }
+    ),
+}
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 _MODEL_ERRORS = (SlackObjectFormationError, TypeError, ValueError, AttributeError, KeyError)
@@ -109,21 +162,52 @@ def parse_blocks(value: Any) -> list[dict[str, Any]]:
 
 
 def message_violations(
-    blocks: list[dict[str, Any]], *, text: Any = None, needs_fallback: bool = False
+    blocks: list[dict[str, Any]],
+    *,
+    text: Any = None,
+    needs_fallback: bool = False,
+    enforce: frozenset[str] = ENFORCED,
 ) -> list[Violation]:
     """Every rule a message's blocks (and its text fallback) break."""
-    found = _Walk()
+    found = _Walk(enforce=enforce)
     found.blocks(blocks, "/blocks", MAX_MESSAGE_BLOCKS)
     if needs_fallback and blocks and not (isinstance(text, str) and text.strip()):
         found.add("/text", "a message with blocks needs a non-empty text fallback")
+    if "message_chars" in enforce:
+        chars = message_chars(blocks, text)
+        if chars > MAX_MESSAGE_CHARS:
+            found.add("", f"{TOO_LONG}: at most {MAX_MESSAGE_CHARS} characters (has {chars})")
     return found.violations
 
 
+TOO_LONG = "a message's blocks' text plus its fallback"
+
+
+def message_chars(blocks: Any, text: Any = None) -> int:
+    """The characters of text a message carries: every text in its blocks, and the fallback."""
+    total = len(text) if isinstance(text, str) else 0
+    stack = [blocks]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    total += len(value)
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return total
+
+
 def view_violations(
-    view: dict[str, Any], *, allowed_types: tuple[str, ...] = VIEW_TYPES
+    view: dict[str, Any],
+    *,
+    allowed_types: tuple[str, ...] = VIEW_TYPES,
+    enforce: frozenset[str] = ENFORCED,
 ) -> list[Violation]:
     """Every rule a view (modal or Home tab) breaks, anywhere in its tree."""
-    found = _Walk()
+    found = _Walk(enforce=enforce)
     found.view(view, "/view", allowed_types)
     return found.violations
 
@@ -131,8 +215,11 @@ def view_violations(
 def check_message_blocks(
     blocks: list[dict[str, Any]], *, text: Any = None, needs_fallback: bool = False
 ) -> None:
-    """Fail with invalid_blocks when message blocks break Block Kit's rules."""
+    """Fail with invalid_blocks when message blocks break Block Kit's rules, or with
+    msg_too_long when only the message's length is over."""
     violations = message_violations(blocks, text=text, needs_fallback=needs_fallback)
+    if violations and all(v.limit.startswith(TOO_LONG) for v in violations):
+        raise ApiError("msg_too_long", violations=violations)
     if violations:
         raise ApiError("invalid_blocks", violations=violations)
 
@@ -222,6 +309,7 @@ class _Walk:
     """Walks a payload's whole tree and collects every rule it breaks, with its path."""
 
     violations: list[Violation] = field(default_factory=list)
+    enforce: frozenset[str] = ENFORCED
 
     def add(self, path: str, limit: str) -> None:
         self.violations.append(Violation(path, limit))
@@ -287,6 +375,9 @@ class _Walk:
             limit = MAX_PRIVATE_METADATA if key == "private_metadata" else MAX_ID_LENGTH
             self.max_len(view.get(key), f"{path}/{key}", limit, key)
         self.blocks(blocks, f"{path}/blocks", MAX_VIEW_BLOCKS)
+        size = len(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode())
+        if "view_bytes" in self.enforce and size > MAX_VIEW_BYTES:
+            self.add(path, f"a view's JSON must be at most {MAX_VIEW_BYTES} bytes (has {size})")
         if len(self.violations) == before:
             # slack_sdk's own view checks, on the view alone (its blocks were walked above).
             try:
@@ -318,6 +409,11 @@ class _Walk:
             self.add(f"{path}/type", f"unknown block type {block_type!r}")
             return
         before = len(self.violations)
+        known_keys = BLOCK_KEYS.get(str(block_type))
+        if known_keys is not None:
+            for key in block:
+                if key not in known_keys and key not in ("type", "block_id"):
+                    self.add(f"{path}/{key}", f"unknown key {key!r} on a {block_type} block")
         block_id = block.get("block_id")
         if block_id is not None:
             self.max_len(block_id, f"{path}/block_id", MAX_ID_LENGTH, "block_id")
@@ -341,7 +437,7 @@ class _Walk:
                 for i, item in enumerate(fields):
                     self.text(item, f"{path}/fields/{i}", MAX_FIELD_TEXT, "section field text")
             if "accessory" in block:
-                self.element(block["accessory"], f"{path}/accessory", action_ids)
+                self.element(block["accessory"], f"{path}/accessory", action_ids, outside=True)
         elif block_type == "header":
             self.text(block.get("text"), f"{path}/text", MAX_HEADER_TEXT, "header text", plain=True)
         elif block_type == "context":
@@ -354,7 +450,7 @@ class _Walk:
             if len(elements) > MAX_ACTIONS_ELEMENTS:
                 self.add(f"{path}/elements", f"actions elements: at most {MAX_ACTIONS_ELEMENTS}")
             for i, item in enumerate(elements):
-                self.element(item, f"{path}/elements/{i}", action_ids)
+                self.element(item, f"{path}/elements/{i}", action_ids, outside=True)
         elif block_type == "input":
             self.text(
                 block.get("label"), f"{path}/label", MAX_INPUT_LABEL, "input label", plain=True
@@ -372,6 +468,10 @@ class _Walk:
             else:
                 self.element(block["element"], f"{path}/element", action_ids)
         elif block_type == "image":
+            if not block.get("image_url") and not block.get("slack_file"):
+                self.add(f"{path}/image_url", "an image block's image_url is required")
+            if not block.get("alt_text"):
+                self.add(f"{path}/alt_text", "an image block's alt_text is required")
             self.max_len(block.get("image_url"), f"{path}/image_url", MAX_URL, "image_url")
             self.max_len(block.get("alt_text"), f"{path}/alt_text", MAX_IMAGE_ALT, "alt_text")
             self.text(
@@ -410,11 +510,16 @@ class _Walk:
 
     # elements
 
-    def element(self, element: Any, path: str, action_ids: set[str]) -> None:
+    def element(
+        self, element: Any, path: str, action_ids: set[str], *, outside: bool = False
+    ) -> None:
+        """One element; `outside` an input block (actions, a section's accessory)."""
         if not isinstance(element, dict):
             self.add(path, "an element must be an object")
             return
         kind = element.get("type")
+        if outside and kind in INPUT_ONLY_ELEMENTS:
+            self.add(f"{path}/type", f"{kind} works only in an input block")
         action_id = element.get("action_id")
         if action_id is not None:
             self.max_len(action_id, f"{path}/action_id", MAX_ID_LENGTH, "action_id")
@@ -504,8 +609,14 @@ class _Walk:
         if (options is None) == (groups is None):
             self.add(path, "a static select needs exactly one of options or option_groups")
         known: list[Any] = []
+        if multi and "max_selected_items" in element:
+            most = element["max_selected_items"]
+            if not isinstance(most, int) or isinstance(most, bool) or most < 1:
+                self.add(f"{path}/max_selected_items", "max_selected_items must be at least 1")
         if options is not None:
             known += self.options(options, f"{path}/options", plain=True)
+            if "empty_options" in self.enforce and isinstance(options, list) and not options:
+                self.add(f"{path}/options", "options: at least 1 (has 0)")
             if len(known) > MAX_SELECT_OPTIONS:
                 self.add(
                     f"{path}/options", f"options: at most {MAX_SELECT_OPTIONS} (has {len(known)})"
@@ -514,6 +625,8 @@ class _Walk:
             if not isinstance(groups, list):
                 self.add(f"{path}/option_groups", "option_groups must be an array")
                 groups = []
+            if "empty_options" in self.enforce and not groups:
+                self.add(f"{path}/option_groups", "option_groups: at least 1 (has 0)")
             if len(groups) > MAX_OPTION_GROUPS:
                 self.add(
                     f"{path}/option_groups",
@@ -532,6 +645,8 @@ class _Walk:
                     plain=True,
                 )
                 grouped = self.options(group.get("options"), f"{group_path}/options", plain=True)
+                if "empty_options" in self.enforce and group.get("options") == []:
+                    self.add(f"{group_path}/options", "options in a group: at least 1 (has 0)")
                 if len(grouped) > MAX_SELECT_OPTIONS:
                     self.add(
                         f"{group_path}/options",

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.devkit.fakeslack import FakeSlack
-from bot.devkit.fakeslack.validation import message_violations, view_violations
+from bot.devkit.fakeslack.validation import PENDING, message_violations, view_violations
 
 TOKEN = "xoxb-test"
 
@@ -406,3 +406,100 @@ def test_a_refused_response_url_post_is_recorded(fake: FakeSlack) -> None:
         urllib.request.urlopen(request)  # noqa: S310
     [rejected] = fake.acknowledge_rejected_payloads()
     assert (rejected.method, rejected.path) == ("response_url", "/blocks/0/text/text")
+
+
+SHAPE_CASES = [
+    (
+        _input({"type": "static_select", "action_id": "s", "options": []}),
+        "/view/blocks/0/element/options",
+        "at least 1",
+    ),
+    (
+        _input({"type": "multi_static_select", "action_id": "s", "options": []}),
+        "/view/blocks/0/element/options",
+        "at least 1",
+    ),
+    (
+        _input({"type": "static_select", "action_id": "s", "option_groups": []}),
+        "/view/blocks/0/element/option_groups",
+        "at least 1",
+    ),
+    (
+        _input(
+            {
+                "type": "multi_static_select",
+                "action_id": "s",
+                "options": [_option()],
+                "max_selected_items": 0,
+            }
+        ),
+        "/view/blocks/0/element/max_selected_items",
+        "at least 1",
+    ),
+    (
+        {"type": "actions", "elements": [{"type": "plain_text_input", "action_id": "t"}]},
+        "/view/blocks/0/elements/0/type",
+        "only in an input block",
+    ),
+    (
+        _section(accessory={"type": "plain_text_input", "action_id": "t"}),
+        "/view/blocks/0/accessory/type",
+        "only in an input block",
+    ),
+    ({"type": "image", "alt_text": "a chart"}, "/view/blocks/0/image_url", "required"),
+    ({"type": "divider", "text": _plain("x")}, "/view/blocks/0/text", "unknown key"),
+    (_section(verbatim=True), "/view/blocks/0/verbatim", "unknown key"),
+]
+
+
+@pytest.mark.parametrize(("block", "path", "limit"), SHAPE_CASES)
+def test_shapes_slack_refuses_are_refused(block: dict[str, Any], path: str, limit: str) -> None:
+    """Empty selects, input-only elements outside an input, an image without its URL,
+    max_selected_items below 1 and unknown keys on a block are refused at their path."""
+    violations = view_violations(_modal(block), allowed_types=("modal",), enforce=PENDING)
+    assert any(v.path == path and limit in v.limit for v in violations), violations
+
+
+def test_shapes_slack_accepts_still_pass() -> None:
+    """The allowed forms of the same blocks pass."""
+    blocks = [
+        _input({"type": "plain_text_input", "action_id": "t"}, optional=True, block_id="t"),
+        _input(
+            {
+                "type": "multi_static_select",
+                "action_id": "s",
+                "option_groups": [{"label": _plain("g"), "options": [_option()]}],
+                "max_selected_items": 1,
+            },
+            hint=_plain("h"),
+            dispatch_action=False,
+        ),
+        {"type": "image", "image_url": "https://example.com/a.png", "alt_text": "a chart"},
+        _section(accessory=_button(), block_id="s"),
+        {"type": "divider"},
+    ]
+    assert view_violations(_modal(*blocks), allowed_types=("modal",), enforce=PENDING) == []
+
+
+def test_a_view_over_250_kb_is_refused() -> None:
+    """A published view whose JSON is over 250 kB is refused, whatever its blocks."""
+    section = _section()
+    section["text"]["text"] = "x" * 2900
+    big = {"type": "home", "blocks": [dict(section) for _ in range(80)]}
+    assert view_violations(big, enforce=PENDING) == []
+    section["text"]["text"] = "é" * 1500  # two bytes each in UTF-8: ~270 kB over 90 blocks
+    bigger = {
+        "type": "home",
+        "blocks": [dict(section, text=dict(section["text"])) for _ in range(90)],
+    }
+    assert any("250000" in v.limit for v in view_violations(bigger, enforce=PENDING))
+
+
+def test_a_message_over_12000_characters_is_too_long() -> None:
+    """Blocks' text plus the fallback over 12,000 characters is refused (msg_too_long)."""
+    blocks = [_section() for _ in range(4)]
+    for block in blocks:
+        block["text"]["text"] = "x" * 2999
+    assert message_violations(blocks, text="x" * 4, enforce=PENDING) == []
+    [too_long] = message_violations(blocks, text="x" * 5, enforce=PENDING)
+    assert "at most 12000 characters (has 12001)" in too_long.limit
