@@ -195,3 +195,81 @@ def test_most_influential_counts_people_helped_across_units(sandbox: Sandbox) ->
         _, influence, _ = results.year_awards(s, year=datetime.now(UTC).year, settings=box.settings)
     assert influence.lines[0].text.startswith("Engineering: 9 (3 people helped")
     assert influence.winners == ("Engineering",)
+
+
+def test_forgetting_people_never_raises_a_units_influence(sandbox: Sandbox) -> None:
+    """Engineering's allies help four named colleagues (one of their own unit three times, two
+    others twice) and two reporters tell accepted stories. Forgetting them one by one, the
+    figure never rises: the people whose data was deleted count as one person per unit,
+    reaching no other unit."""
+    from itertools import pairwise
+
+    from sqlalchemy import update
+
+    from bot.privacy import privacy
+    from bot.rules import forget
+    from bot.rules.yearend.awards import AwardStandings
+    from storage.models.requests import Match
+    from storage.models.yearend import AllyshipStory
+    from tests.rules.points_support import make_match, member
+
+    box = sandbox
+    askers = {"U0ASK0": "Engineering", "U0ASK1": "Sales", "U0ASK2": "People", "U0ASK3": "Finance"}
+    for person, unit in askers.items():
+        member(box.db, person, unit)
+    for asker, ally in [
+        ("U0ASK0", "U0ALLY1"),
+        ("U0ASK0", "U0ALLY2"),
+        ("U0ASK0", "U0ALLY3"),
+        ("U0ASK1", "U0ALLY1"),
+        ("U0ASK1", "U0ALLY2"),
+        ("U0ASK2", "U0ALLY1"),
+        ("U0ASK2", "U0ALLY2"),
+        ("U0ASK3", "U0ALLY1"),
+    ]:
+        match_id = make_match(
+            box.db,
+            box.settings,
+            matched_at=datetime.now(UTC),
+            requester=asker,
+            ally=ally,
+            schedule=False,
+        )
+        with box.db.session() as s:
+            s.execute(update(Match).where(Match.id == match_id).values(outcome=ledger.WORKED))  # type: ignore[arg-type]
+            assert ledger.award_allyship(s, match_id=match_id, settings=box.settings).awarded
+    keys = privacy(box.settings)
+    with box.db.session() as s:
+        for n, reporter in enumerate(("U0TELL1", "U0TELL2")):
+            s.add(
+                AllyshipStory(
+                    reporter_id=reporter,
+                    ally_id="U0ALLY1",
+                    reporter_marker=keys.marker(reporter),
+                    ally_marker=keys.marker("U0ALLY1"),
+                    ally_unit_id=business_unit(box.db, "Engineering"),
+                    what="w",
+                    status="accepted",
+                    decided_by="U0VOL2",
+                    decided_at=datetime.now(UTC),
+                    submission_key=f"s{n}",
+                )
+            )
+
+    def influence() -> AwardStandings:
+        with box.db.session() as s:
+            return results.year_awards(s, year=datetime.now(UTC).year, settings=box.settings)[1]
+
+    def engineering() -> int:
+        [line] = [x for x in influence().lines if x.unit == "Engineering"]
+        return line.figure
+
+    figures = [engineering()]
+    assert figures == [6 * (1 + 3)]  # 6 people, reaching Sales, People and Finance
+    for person in ("U0ASK0", "U0ASK1", "U0TELL1", "U0ASK2", "U0TELL2", "U0ASK3"):
+        with box.db.session() as s:
+            forget.forget(s, keys, user_id=person)
+        figures.append(engineering())
+    assert all(after <= before for before, after in pairwise(figures))
+    assert figures[-1] == 1  # everyone forgotten: one unknown person, no other unit
+    assert "one person per unit" in str(influence().formula)

@@ -12,7 +12,9 @@ The awards, as SPEC 2.6 defines them:
   Slack ID), weighted by the distinct *other* units those people belong to. The SPEC leaves
   the weighting open; we use ``people helped times (1 + other units reached)`` so that a unit
   that helped only its own people still scores, and reaching one more unit counts as much as
-  the whole first circle. The formula is returned with the standings.
+  the whole first circle. People whose identity was deleted (forget-me) are one person per
+  unit, ``UNKNOWN_PERSON``, and reach no other unit, so forgetting never raises a figure. The
+  formula is returned with the standings.
 - *Most creative ally*: most accepted stories and events marked creative (SPEC 5.2: "only
   accepted items count for the award").
 
@@ -64,7 +66,12 @@ MEASURES = {
 }
 # The multiplication sign, spelled by name: ruff flags the bare character as ambiguous.
 TIMES = "\N{MULTIPLICATION SIGN}"
-INFLUENCE_FORMULA = f"people helped {TIMES} (1 + other business units those people belong to)"
+# Everyone helped whose identity was deleted (forget-me) counts as this single person per unit.
+UNKNOWN_PERSON = "unknown"
+INFLUENCE_FORMULA = (
+    f"people helped {TIMES} (1 + other business units those people belong to); "
+    "people whose data was deleted count as one person per unit"
+)
 
 
 class TieRule(StrEnum):

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.privacy import privacy
 from bot.rules.errors import InvalidInput, NotFound
 from bot.rules.points import ledger as points_ledger
-from bot.rules.yearend import assessment
+from bot.rules.yearend import assessment, awards
 from bot.rules.yearend.awards import (
     AwardStandings,
     Outcome,
@@ -28,6 +28,18 @@ from storage.models.programme import FORGOTTEN, Member
 from storage.models.requests import AllyRequest, Match
 
 AWARDS_ANNOUNCEMENT = "awards_announcement"
+# The person helped when who they were is deleted (a named asker or a story's reporter who
+# asked to be forgotten): all of them count as this one person per unit, so forgetting
+# someone never raises a unit's "most influential" figure (awards.UNKNOWN_PEOPLE says so
+# in the formula). Nothing is stored: it is only how the rows are read.
+UNKNOWN = awards.UNKNOWN_PERSON
+
+
+def _known(marker: str | None) -> str:
+    """A story reporter's marker, or UNKNOWN once forget-me replaced it."""
+    if marker is None or marker.startswith("forgotten:"):
+        return UNKNOWN
+    return marker
 
 
 def parse_year(text: str, *, now: datetime, settings: Settings) -> int:
@@ -132,7 +144,7 @@ def _match_outcomes(
             ally_key = None if gone else marker(ally)
         else:
             alive = asker is not None and asker != FORGOTTEN
-            person = marker(asker) if asker and alive else f"request:{request_id}"
+            person = marker(asker) if asker and alive else UNKNOWN
             if alive and asker_unit_id is not None:
                 person_unit = names.get(int(asker_unit_id))
             # Whether the ally helped themselves is a comparison of IDs here: the ally's own
@@ -172,7 +184,7 @@ def _assessed(
                 succeeded=story.status == assessment.ACCEPTED,
                 at=story.decided_at,
                 creative=story.creative,
-                person=story.reporter_marker or f"story:{story.id}",
+                person=_known(story.reporter_marker),
                 person_unit=names.get(story.reporter_unit_id) if story.reporter_unit_id else None,
                 ally=story.ally_marker,
             )
