@@ -12,9 +12,11 @@ The awards, as SPEC 2.6 defines them:
   Slack ID), weighted by the distinct *other* units those people belong to. The SPEC leaves
   the weighting open; we use ``people helped times (1 + other units reached)`` so that a unit
   that helped only its own people still scores, and reaching one more unit counts as much as
-  the whole first circle. People whose identity was deleted (forget-me) are one person per
-  unit, ``UNKNOWN_PERSON``, and reach no other unit, so forgetting never raises a figure. The
-  formula is returned with the standings.
+  the whole first circle. Named askers and story reporters whose identity was deleted
+  (forget-me) are one person per unit, ``UNKNOWN_PERSON``, reaching no other unit; an
+  anonymous ask whose keyed marker was deleted (forget-me, the retention purge) counts for
+  nobody, and nothing is kept to tell its asker apart. So forgetting never raises a figure.
+  The formula is returned with the standings.
 - *Most creative ally*: most accepted stories and events marked creative (SPEC 5.2: "only
   accepted items count for the award").
 
@@ -70,7 +72,8 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 UNKNOWN_PERSON = "unknown"
 INFLUENCE_FORMULA = (
     f"people helped {TIMES} (1 + other business units those people belong to); "
-    "people whose data was deleted count as one person per unit"
+    "named people whose data was deleted count as one person per unit, anonymous asks "
+    "whose marker was deleted not at all"
 )
 
 
