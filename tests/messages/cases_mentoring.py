@@ -13,6 +13,7 @@ from messages.mentoring_content import MentoringContent, load_mentoring_content
 HOSTILE = "<!channel> <@U0BOSS> & <https://x.example|y> {{ 7*7 }} :tada: 🎉 "
 NAME80 = (HOSTILE * 3)[:80]
 LONG = (HOSTILE * 60)[:3000]
+PEOPLE = 1000  # a large cohort (SPEC 6 pairs 1000 mentors with 1000 mentees)
 UNITS = [f"R&D <Platform> {i:03d} " + "x" * 60 for i in range(100)]
 
 
@@ -126,8 +127,8 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
             "total": 99,
             "confirmed": confirmed,
         }
-        for n in (0, 1, 16, 500)
-        for u in (0, 3, 500)
+        for n in (0, 1, 16, 500, PEOPLE)
+        for u in (0, 3, 500, PEOPLE)
         for confirmed in (False, True)
     ],
     "mentoring/intro.json.j2": lambda c: [
@@ -157,7 +158,13 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
     ],
     "mentoring/report.json.j2": lambda c: [
         {"cohort_name": NAME80, "rows": rows, "overall": overall, "assessed": 3, "min_group": 5}
-        for rows in ((), (_movement(3, 6), _movement(None, 0)), tuple([_movement(2, 20)] * 400))
+        for rows in (
+            (),
+            (_movement(3, 6), _movement(None, 0)),
+            tuple([_movement(2, 20)] * 400),
+            # A cohort of a thousand: the lines that fit, then "and N more".
+            tuple(_movement(None if i % 3 else 3, i % 7) for i in range(PEOPLE)),
+        )
         for overall in (None, OVERALL)
     ],
     "mentoring/own_report.json.j2": lambda c: [
