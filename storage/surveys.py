@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.db import Database
 from storage.models.anonymous import CasePause
-from storage.models.surveys import PersonPause
+from storage.models.programme import FORGOTTEN
+from storage.models.surveys import MisuseReport, PersonPause
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,15 @@ def paused(session: Session, *, marker: str) -> bool:
     or one set from an anonymous case (CasePause), which only this answer ever reflects."""
     return (
         session.get(PersonPause, marker) is not None or session.get(CasePause, marker) is not None
+    )
+
+
+def forget_decider(session: Session, *, user_id: str) -> None:
+    """A forgotten volunteer's name goes from the misuse reviews they decided."""
+    session.execute(
+        update(MisuseReport)
+        .where(col(MisuseReport.decided_by) == user_id)
+        .values(decided_by=FORGOTTEN)
     )
 
 

@@ -33,7 +33,7 @@ from bot.jobs import queue as jobs
 from bot.privacy import Privacy
 from bot.rules import requests as rules
 from bot.rules.anonymous import cases, relays
-from storage import mentoring, yearend
+from storage import mentoring, surveys, yearend
 from storage import requests as store
 from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause
 from storage.models.feedback import Feedback
@@ -175,6 +175,7 @@ def forget(session: Session, privacy: Privacy, *, user_id: str) -> Forgotten:
     mentoring.forget_user(session, user_id=user_id)
     # Year-end stories: their text and this person's name on them go; points stay.
     yearend.forget_person(session, user_id=user_id, now=utcnow())
+    surveys.forget_decider(session, user_id=user_id)
     jobs.scrub(session, value=user_id, replacement=FORGOTTEN)
     session.flush()
     return done

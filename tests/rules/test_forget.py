@@ -15,8 +15,10 @@ from bot.rules.errors import Conflict
 from storage.db import Database
 from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
+from storage.models.programme import FORGOTTEN
 from storage.models.requests import Match
 from storage.models.schedule import DueItem
+from storage.models.surveys import MisuseReport
 from storage.types import utcnow
 from tests.rules.points_support import ALLY, REQUESTER, make_match
 
@@ -245,3 +247,19 @@ def test_a_forgotten_askers_replies_not_yet_copied_go_with_their_words(db: Datab
     with db.session() as session:
         [row] = session.exec(select(CaseRelay)).all()
         assert row.id == copied and row.pending_sealed is None and row.copy_ts == "3.3"
+
+
+def test_forget_me_clears_the_volunteer_who_decided_a_misuse_report(db: Database) -> None:
+    """A volunteer's name on a misuse review they decided goes with their forget-me."""
+    match_id = make_match(db, sandbox_settings(db.url, DEFAULT_WORKSPACE), matched_at=utcnow())
+    with db.session() as session:
+        request_id = session.get(Match, match_id).request_id  # type: ignore[union-attr]
+        session.add(
+            MisuseReport(request_id=request_id, reports=2, status="dismissed", decided_by=VERA)
+        )
+    with db.session() as session:
+        forget.forget(session, PRIVACY, user_id=VERA)
+    with db.read() as session:
+        [report] = session.exec(select(MisuseReport)).all()
+        assert report.decided_by == FORGOTTEN
+        assert report.reports == 2
