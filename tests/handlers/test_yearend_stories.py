@@ -501,3 +501,21 @@ def test_the_event_form_lets_every_unit_be_chosen(
     with box.db.session() as s:
         units = [e.business_unit_id for e in s.execute(select(AllyshipEvent)).scalars()]
     assert units == [business_unit(box.db, "Unit 149"), business_unit(box.db, "Unit 007")]
+
+
+def test_no_connection_to_slack_is_a_lookup_to_retry_not_an_error() -> None:
+    """users.info without a connection (an OSError, as urllib raises it): the reporter is asked
+    to send it again, like a 5xx; it does not escape as "Something went wrong"."""
+    from typing import cast
+    from urllib.error import URLError
+
+    from slack_sdk import WebClient
+
+    from handlers.yearend import listeners
+
+    class Offline:
+        def users_info(self, user: str) -> None:
+            raise URLError("connection refused")
+
+    refusal = listeners._ally_refusal(cast(WebClient, Offline()), ALLY)
+    assert refusal is not None and refusal.message == listeners.LOOKUP_FAILED
