@@ -58,8 +58,8 @@ MAX_MESSAGE_CHARS = 12_000
 #   "message_chars": help/lexicon.json.j2 with the largest content (~88k characters),
 #     surveys/report.json.j2 (~48k), the leaderboard with 150 units (13.2k; test_leaderboard)
 #     and, until they are capped, mentoring/proposal and mentoring/report.
-PENDING = frozenset({"view_bytes", "empty_options", "message_chars"})
-ENFORCED: frozenset[str] = frozenset()
+PENDING: frozenset[str] = frozenset()
+ENFORCED = frozenset({"view_bytes", "empty_options", "message_chars"})
 VIEW_TYPES = ("modal", "home")
 # Methods whose blocks need a plain `text` fallback (notifications, screen readers). Slack
 # only logs a warning without one; allybot treats it as a refusal so it is never omitted.
