@@ -17,6 +17,7 @@ from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately
+from handlers.common.units import choose_units, resolve_typed, submitted_unit, unknown_unit
 from messages.render import escape_mrkdwn, render, render_blocks
 
 
@@ -34,8 +35,6 @@ class Ids(StrEnum):
 
 logger = logging.getLogger(__name__)
 
-# Slack's limits for a static select: options, option groups, and options in one group.
-SELECT_MAX = 100
 # Business units listed per `/ally-admin bu` message (two sections of 30; well under 12k).
 LIST_PER_MESSAGE = 60
 NOT_OPENED = "I could not open the form just now. Please try again in a moment."
@@ -68,48 +67,12 @@ def _notice(text: str) -> list[dict[str, Any]]:
     return render_blocks("allies/notice.json.j2", text=text)
 
 
-def unit_groups(names: list[str]) -> list[tuple[str, list[str]]] | None:
-    """Option groups for more units than one select lists (None when they fit as options).
-
-    Units are grouped by initial letter, neighbouring letters packed together up to 100
-    options a group ("A-C"); a letter with more than 100 units is split into groups named by
-    their first and last unit. Past 100 such groups (thousands of units) plain runs of 100.
-    """
-    if len(names) <= SELECT_MAX:
-        return None
-    by_initial: dict[str, list[str]] = {}
-    for name in sorted(names, key=str.casefold):
-        by_initial.setdefault(name[:1].upper(), []).append(name)
-    groups: list[tuple[str, list[str]]] = []
-    letters: list[str] = []  # the initials of the last group while it can still take more
-    for initial, units in by_initial.items():
-        if len(units) > SELECT_MAX:
-            letters = []
-            groups.extend((f"{initial}: {run[0]} to {run[-1]}", run) for run in _runs(units))
-        elif letters and len(groups[-1][1]) + len(units) <= SELECT_MAX:
-            letters.append(initial)
-            groups[-1] = (f"{letters[0]}-{initial}", [*groups[-1][1], *units])
-        else:
-            letters = [initial]
-            groups.append((initial, list(units)))
-    if len(groups) > SELECT_MAX:
-        ordered = sorted(names, key=str.casefold)
-        groups = [(f"{run[0]} to {run[-1]}", run) for run in _runs(ordered)]
-    if len(groups) > SELECT_MAX:
-        logger.warning("%d business units: only the first 10000 fit a select", len(names))
-    return groups[:SELECT_MAX]
-
-
-def _runs(names: list[str]) -> list[list[str]]:
-    return [names[start : start + SELECT_MAX] for start in range(0, len(names), SELECT_MAX)]
-
-
 def signup_modal(d: Deps, user_id: str) -> dict[str, Any]:
     """The `ally_signup` view, prefilled with the ally's current profile (a read only)."""
     with d.db.read() as session:
         units = [bu.name for bu in allies.business_units(session)]
         current = allies.profile(session, user_id=user_id)
-    view = render("allies/signup.json.j2", units=units, groups=unit_groups(units), current=current)
+    view = render("allies/signup.json.j2", choice=choose_units(units), current=current)
     assert isinstance(view, dict)
     return view
 
@@ -172,15 +135,21 @@ def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
     d = deps(context)
     user_id = body["user"]["id"]
     values = body["view"].get("state", {}).get("values", {})
-    unit = (
-        (values.get(Ids.BUSINESS_UNIT, {}).get(Ids.BUSINESS_UNIT) or {}).get("selected_option")
-        or {}
-    ).get("value") or ""
+    unit = submitted_unit(values, Ids.BUSINESS_UNIT)
     availability = (
         (values.get(Ids.AVAILABILITY, {}).get(Ids.AVAILABILITY) or {}).get("selected_option") or {}
     ).get("value")
     try:
         with d.db.read() as session:
+            names = [bu.name for bu in allies.business_units(session)]
+            # A typed name (too many units to list) is matched ignoring case.
+            found = resolve_typed(unit, names)
+            if found is None:
+                raise InvalidInput(
+                    unknown_unit(unit) if unit else "Choose your business unit.",
+                    Ids.BUSINESS_UNIT,
+                )
+            unit = found
             allies.require_business_unit(session, unit)
     except InvalidInput as error:
         ack(response_action="errors", errors={error.block_id or Ids.BUSINESS_UNIT: error.message})

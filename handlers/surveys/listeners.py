@@ -15,11 +15,17 @@ from bot.rules.errors import Conflict, InvalidInput, NotFound, UserFacingError
 from bot.rules.points import adjustments
 from bot.rules.surveys import runs
 from bot.rules.surveys.results import compare
-from handlers.allies import unit_groups
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation
 from handlers.common.deps import deps
 from handlers.common.replies import tell_privately
+from handlers.common.units import (
+    VIEW_MAX_BYTES,
+    UnitChoice,
+    choose_units,
+    resolve_typed,
+    unknown_unit,
+)
 from handlers.requests.surface import in_words
 from handlers.surveys import surface
 from handlers.surveys.ids import TEMPLATE_IDS, Ids
@@ -150,6 +156,37 @@ def _container(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return channel, container.get("message_ts")
 
 
+# What the form keeps free of the units' options besides its other parts (spacing, margin).
+FORM_MARGIN = 10_000
+
+
+def form_data(*, metadata: str, title: str, questions: Any, units: list[str]) -> dict[str, Any]:
+    """The survey form's template data: the units listed while the view, with its questions,
+    stays within Slack's 250 kB; past that the unit's name is typed (handlers.common.units)."""
+    data: dict[str, Any] = {
+        "ids": TEMPLATE_IDS,
+        "metadata": metadata,
+        "title": title,
+        "questions": questions,
+        "text_max": runs.TEXT_MAX,
+    }
+    typed = UnitChoice("typed", units) if units else UnitChoice("none", units)
+    rest = render("surveys/form.json.j2", **data, choice=typed)
+    used = len(json.dumps(rest, ensure_ascii=False, separators=(",", ":")).encode())
+    data["choice"] = choose_units(units, budget=VIEW_MAX_BYTES - used - FORM_MARGIN)
+    return data
+
+
+def form_view(*, metadata: str, title: str, questions: Any, units: list[str]) -> dict[str, Any]:
+    """The survey form (a view within Slack's limits at any number of units)."""
+    view = render(
+        "surveys/form.json.j2",
+        **form_data(metadata=metadata, title=title, questions=questions, units=units),
+    )
+    assert isinstance(view, dict)
+    return view
+
+
 def on_answer_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
     """Open the form (the trigger first): or say why not (closed, already answered)."""
     d = deps(context)
@@ -168,15 +205,8 @@ def on_answer_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
         metadata = json.dumps({"r": run.id, "c": channel, "t": ts}, separators=(",", ":"))
         trigger_client(client).views_open(
             trigger_id=body["trigger_id"],
-            view=render(
-                "surveys/form.json.j2",
-                ids=TEMPLATE_IDS,
-                metadata=metadata,
-                title=run.title,
-                questions=run.questions,
-                units=units,
-                groups=unit_groups(units),
-                text_max=runs.TEXT_MAX,
+            view=form_view(
+                metadata=metadata, title=run.title, questions=run.questions, units=units
             ),
         )
     except UserFacingError as error:
@@ -201,7 +231,7 @@ def _values(view: dict[str, Any]) -> tuple[dict[str, str | None], str | None]:
             chosen = (action or {}).get("selected_option") or {}
             value = chosen.get("value") if chosen else (action or {}).get("value")
             if block_id == Ids.UNIT.value:
-                unit = str(value) if value else None
+                unit = (str(value).strip() or None) if value else None
             else:
                 values[str(block_id)] = None if value is None else str(value)
     return values, unit
@@ -224,8 +254,12 @@ def on_form_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
     try:
         # The one write before the ack, bounded: its refusals must show in the form.
         with d.db.session(wait=2.0) as session:
-            if unit is not None and unit not in adjustments.unit_names(session):
-                raise InvalidInput("Please choose a unit from the list.", block_id=Ids.UNIT.value)
+            if unit is not None:
+                # A select's value, or a typed name (too many units to list): ignoring case.
+                found = resolve_typed(unit, list(adjustments.unit_names(session)))
+                if found is None:
+                    raise InvalidInput(unknown_unit(unit), block_id=Ids.UNIT.value)
+                unit = found
             runs.record_answer(
                 session,
                 run_id=run_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,14 +18,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.privacy import privacy
-from bot.rules.allies import business_unit_named, business_units
+from bot.rules.allies import business_units
 from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
 from bot.rules.yearend import assessment, events, stories
-from handlers.allies import unit_groups
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately
+from handlers.common.units import choose_units, resolve_typed, unknown_unit
 from handlers.yearend import surface
 from handlers.yearend.ids import Ids, parse_item_value
 from messages.render import render, render_blocks
@@ -108,9 +109,7 @@ def on_event_command(call: Invocation) -> None:
     """`/ally event` opens the event form (units read before the trigger: one quick read)."""
     with call.deps.db.read() as session:
         units = [unit.name for unit in business_units(session)]
-    typed = not events.options_fit(units)
-    groups = None if typed else unit_groups(units)
-    view = render("yearend/event_modal.json.j2", ids=Ids, units=units, groups=groups, typed=typed)
+    view = render("yearend/event_modal.json.j2", ids=Ids, choice=choose_units(units))
     _open(call.ack, call.client, call.command["trigger_id"], view)
 
 
@@ -206,12 +205,12 @@ def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
     try:
         form = events.parse_event_form(view.get("state", {}).get("values", {}), today=_today(d))
         with d.db.read() as session:
-            if business_unit_named(session, form.business_unit) is None:
-                raise InvalidInput(
-                    f"There is no business unit called “{form.business_unit[:80]}” in the "
-                    "programme.",
-                    Ids.BUSINESS_UNIT,
-                )
+            names = [unit.name for unit in business_units(session)]
+        # A typed name (too many units to list) is matched ignoring case.
+        found = resolve_typed(form.business_unit, names)
+        if found is None:
+            raise InvalidInput(unknown_unit(form.business_unit), Ids.BUSINESS_UNIT)
+        form = replace(form, business_unit=found)
     except InvalidInput as error:
         _errors(ack, error, Ids.WHAT)
         return

@@ -14,8 +14,8 @@ from slack_sdk.models.views import View
 
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
-from handlers.allies import unit_groups
-from storage.models.programme import Member
+from handlers.common.units import unit_groups
+from storage.models.programme import BusinessUnit, Member
 from tests.helpers import settle
 
 
@@ -249,6 +249,63 @@ def test_signup_offers_every_unit_when_there_are_more_than_100(sandbox: Sandbox)
     _until(lambda: "unavailable" in json.dumps(box.fake.dm_messages(user)))
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) == allies.Profile(last, False)
+
+
+THOUSANDS = [f"{chr(65 + n % 26)} Department of Long Names {n:05d}" for n in range(3000)]
+
+
+def test_signup_with_thousands_of_units_takes_a_typed_name(sqlite_sandbox: Sandbox) -> None:
+    """Too many units for a view's 250 kB: the unit's name is typed, matched ignoring case;
+    an unknown name is a field error on business_unit and nothing is saved."""
+    box = sqlite_sandbox
+    with box.db.session() as s:
+        s.add_all(BusinessUnit(name=name, source="admin") for name in THOUSANDS)
+    user = box.workspace.colleague.id
+    box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(user))
+    assert len(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()) < 250_000
+    field = _select(view)
+    assert field["type"] == "plain_text_input" and field["action_id"] == "business_unit"
+    # Unknown: a field error naming the unit, on that block only; the form stays open.
+    answer = box.slack.submit_view(
+        user, view, {"business_unit": "Nowhere Unit", "availability": "unavailable"}
+    )
+    assert answer.status == 200
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert list(body["errors"]) == ["business_unit"]
+    assert "Nowhere Unit" in body["errors"]["business_unit"]
+    assert (box.fake.current_view(user) or {}).get("id") == view["id"]
+    with box.db.read() as s:
+        assert allies.profile(s, user_id=user) is None
+    # Known, typed in other capitals and with spaces: saved under the unit's own name.
+    wanted = THOUSANDS[1234]
+    answer = box.slack.submit_view(
+        user, view, {"business_unit": f"  {wanted.lower()} ", "availability": "unavailable"}
+    )
+    assert answer.status == 200 and answer.json() is None
+    _until(lambda: box.fake.dm_messages(user))
+    with box.db.read() as s:
+        assert allies.profile(s, user_id=user) == allies.Profile(wanted, False)
+    # Reopened, the form shows the ally's unit already typed.
+    box.slack.click_raw(user, "join_allies", "edit")
+    again = _until(lambda: (v := box.fake.current_view(user)) and v["id"] != view["id"] and v)
+    assert _select(again)["initial_value"] == wanted
+
+
+def test_signup_without_units_explains_instead_of_an_empty_select(
+    sqlite_sandbox: Sandbox,
+) -> None:
+    """No business units: a note and no business_unit select (Slack refuses an empty one)."""
+    box = sqlite_sandbox
+    with box.db.session() as s:
+        for unit in allies.business_units(s):
+            s.delete(unit)
+    user = box.workspace.colleague.id
+    box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
+    view = _until(lambda: box.fake.current_view(user))
+    assert not [b for b in view["blocks"] if b.get("block_id") == "business_unit"]
+    assert "no business units" in json.dumps(view)
 
 
 def test_unit_groups_stay_within_slacks_limits() -> None:

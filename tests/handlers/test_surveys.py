@@ -330,3 +330,31 @@ def test_a_member_who_cannot_be_reached_is_skipped_not_retried(sqlite_sandbox: S
     later = utcnow() + timedelta(days=30)
     box.run_due(later)
     assert len([p for p in people if box.fake.dm_messages(p)]) == len(people) - 1
+
+
+def test_thousands_of_units_are_typed_and_matched_ignoring_case(sandbox: Sandbox) -> None:
+    """Too many units to list within a view's 250 kB: the survey asks for the unit's name,
+    stores it as the programme spells it, and refuses an unknown name on that field only."""
+    import json
+
+    from storage.models.programme import BusinessUnit
+
+    box = sandbox
+    names = [f"{chr(65 + n % 26)} Department of Long Names {n:05d}" for n in range(3000)]
+    with box.db.session() as s:
+        s.add_all(BusinessUnit(name=name, source="admin") for name in names)
+    people = _started(box)
+    person = people[1]
+    values = {"know_what_to_ask": "4", "anything_else": "my words", "business_unit": "Nowhere"}
+    response, view = _answer(box, person, values)
+    assert len(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()) < 250_000
+    field = next(b for b in view["blocks"] if b.get("block_id") == Ids.UNIT.value)["element"]
+    assert field["type"] == "plain_text_input"
+    errors = response.json()["errors"]
+    assert list(errors) == [Ids.UNIT.value] and "Nowhere" in errors[Ids.UNIT.value]
+    values["business_unit"] = f" {names[42].upper()} "
+    answer = box.slack.submit_view(person, view, values)
+    assert answer.status == 200 and not answer.json()
+    with box.db.read() as s:
+        stored = s.execute(text("SELECT business_unit FROM survey_answer")).scalars().all()
+    assert stored == [names[42]]

@@ -470,7 +470,7 @@ def test_the_event_form_lets_every_unit_be_chosen(
     and one past the first hundred can be chosen. Too many units for a view's size: the name
     is typed and matched ignoring case; an unknown name is a clear modal error."""
     from bot.devkit.fakeslack.payloads import all_options
-    from bot.rules.yearend import events
+    from handlers.common import units as unit_choice
     from tests.rules.points_support import business_unit
 
     box = sqlite_sandbox
@@ -486,7 +486,7 @@ def test_the_event_form_lets_every_unit_be_chosen(
     card = log_event(box, unit="Unit 149")
     assert "Unit 149" in str(card["blocks"])
 
-    monkeypatch.setattr(events, "OPTIONS_BUDGET", 100)
+    monkeypatch.setattr(unit_choice, "OPTIONS_BUDGET", 100)
     box.slack.slash("/ally", "event", user_id=VOL_OTHER, channel_id=box.workspace.general_channel)
     view = until(lambda: box.fake.current_view(VOL_OTHER))
     [typed] = [b["element"] for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT]

@@ -6,16 +6,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.rules.surveys.runs import TEXT_MAX, questions_of
-from handlers.allies import unit_groups
+from bot.rules.surveys.runs import questions_of
 from handlers.surveys.ids import TEMPLATE_IDS
+from handlers.surveys.listeners import form_data
 from messages.content import Content
 from messages.survey_content import OPTION_TEXT_MAX, QUESTIONS_MAX, QuestionDef, SurveyDef
 
 HOSTILE = "<!channel> <@U0BOSS> & <https://x.example|y> {{ 7*7 }} :tada: 🎉 "
 LONG = (HOSTILE * 80)[:3000]
 BU75 = ("R&D <Platform> & Ops 🎉 " * 4)[:75]
-MANY_UNITS = [f"{BU75[:70]} {i:04d}" for i in range(3000)]
+MANY_UNITS = [f"{BU75[:70]} {i:05d}" for i in range(12_000)]
+SPREAD_UNITS = [f"{chr(65 + i % 26)}{BU75[:70]} {i}" for i in range(2600)]
 META = json.dumps({"r": 10**9, "c": "D0123456789", "t": "1700000000.000100"})
 
 
@@ -57,17 +58,21 @@ def _invite(content: Content) -> list[dict[str, Any]]:
 def _form(content: Content) -> list[dict[str, Any]]:
     out = []
     for survey in _surveys(content):
-        for units in ([], ["Sales"], [BU75] * 100, MANY_UNITS):
+        for units in (
+            [],
+            ["Sales"],
+            [BU75] * 100,
+            MANY_UNITS[:300],
+            SPREAD_UNITS,
+            MANY_UNITS,
+        ):
             out.append(
-                {
-                    "ids": TEMPLATE_IDS,
-                    "metadata": META,
-                    "title": survey.title,
-                    "questions": questions_of(survey),
-                    "units": units,
-                    "groups": unit_groups(units),
-                    "text_max": TEXT_MAX,
-                }
+                form_data(
+                    metadata=META,
+                    title=survey.title,
+                    questions=questions_of(survey),
+                    units=units,
+                )
             )
     return out
 

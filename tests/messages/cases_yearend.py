@@ -7,15 +7,24 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from bot.rules.yearend import events
 from bot.rules.yearend.assessment import ItemView
-from handlers.allies import unit_groups
+from handlers.common.units import choose_units
 from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
 from messages.content import Content
 
 HOSTILE = "<!channel> <@U0BOSS> & <https://x.example|y> {{ 7*7 }} :tada: 🎉 "
 TEXT3000 = (HOSTILE * 60)[:3000]
 BU75 = ("R&D <Platform> & Ops 🎉 " * 4)[:75]
+
+# 0, 1, 300, 2,600 (over every initial) and 12,000 units: a note, one select, option groups,
+# then a typed name past the view's 250 kB.
+UNIT_COUNTS: tuple[list[str], ...] = (
+    [],
+    ["Sales"],
+    [f"{BU75[:70]} {i}" for i in range(300)],
+    [f"{chr(65 + i % 26)}{BU75[:70]} {i}" for i in range(2600)],
+    [f"Unit {i}" for i in range(12000)],
+)
 
 STORY = ItemView(
     kind="story",
@@ -68,21 +77,7 @@ def _cards(c: Content) -> list[dict[str, Any]]:
 CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
     "yearend/story_modal.json.j2": lambda c: [{"ids": Ids}],
     "yearend/event_modal.json.j2": lambda c: [
-        {
-            "ids": Ids,
-            "units": units,
-            "groups": None if typed else unit_groups(units),
-            "typed": typed,
-        }
-        for units in (
-            [],
-            ["Sales"],
-            [f"{BU75[:70]} {i}" for i in range(300)],
-            # Thousands of units over every initial: every one listed, in groups of 100 at most.
-            [f"{chr(65 + i % 26)}{BU75[:70]} {i}" for i in range(2600)],
-            [f"Unit {i}" for i in range(12000)],
-        )
-        for typed in (not events.options_fit(units),)
+        {"ids": Ids, "choice": choose_units(units)} for units in UNIT_COUNTS
     ],
     "yearend/decline_modal.json.j2": lambda c: [
         {"ids": Ids, "metadata": '{"k":"story","i":1000000000}', "kind": k}

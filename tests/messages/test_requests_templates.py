@@ -10,6 +10,7 @@ from bot.config import DEFAULT_CONTENT_DIR
 from bot.devkit.fakeslack.validation import message_violations, view_violations
 from bot.rules.allies import Profile
 from bot.rules.requests import RequestForm
+from handlers.common.units import choose_units
 from handlers.home import HomeRequest
 from handlers.requests.surface import OfferView, RequestView
 from messages.content import load_content
@@ -131,7 +132,7 @@ def test_signup_import_and_home_views_render() -> None:
     """Sign-up (new and prefilled), import and home views are valid."""
     units = ["Engineering", "R&D <x>"]
     for current in (None, Profile("R&D <x>", False)):
-        view = render("allies/signup.json.j2", units=units, current=current)
+        view = render("allies/signup.json.j2", choice=choose_units(units), current=current)
         _valid_view(view)
         assert view["callback_id"] == "ally_signup"
     _valid_view(render("allies/bu_import.json.j2", units=units))

@@ -15,9 +15,10 @@ from bot.rules.allies import BU_NAME_MAX, Profile
 from bot.rules.anonymous.drafts import Draft
 from bot.rules.points.leaderboard import Standing
 from bot.rules.requests import RequestForm
-from handlers.allies import LIST_PER_MESSAGE, unit_groups
+from handlers.allies import LIST_PER_MESSAGE
 from handlers.anonymous.inputs import Metadata
 from handlers.anonymous.surface import CaseView
+from handlers.common.units import choose_units
 from handlers.home import HomeRequest
 from handlers.points import public_standings, standings_pages
 from handlers.requests.surface import OfferView, RequestView
@@ -133,12 +134,17 @@ def _signup(c: Content) -> list[Data]:
     for units in (
         ["Engineering", "Sales"],
         [BU75, "R&D <x>"],
+        [],
+        ["Sales"],
         MANY_UNITS[:100],
         MANY_UNITS[:250],
+        MANY_UNITS[:300],
+        [f"{chr(65 + i % 26)}{BU75[:70]} {i}" for i in range(2600)],
         MANY_UNITS,
     ):
-        for current in (None, Profile(units[-1], False), Profile(units[0], True)):
-            out.append({"units": units, "groups": unit_groups(units), "current": current})
+        currents = (None, Profile(units[-1], False), Profile(units[0], True)) if units else (None,)
+        for current in currents:
+            out.append({"choice": choose_units(units), "current": current})
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,18 +37,6 @@ class EventForm:
 
 def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
     return (values.get(block) or {}).get(block) or {}
-
-
-# A view's JSON is at most 250 kB: past this budget for the units' options, the form asks for
-# the unit's name instead of listing them (every unit can still be chosen).
-OPTIONS_BUDGET = 200_000
-
-
-def options_fit(units: list[str]) -> bool:
-    """Whether a select listing every unit (in option groups) keeps the view within Slack's
-    size limit and its 100 groups of 100 options."""
-    size = sum(len(json.dumps(name[:75])) + len(json.dumps(name[:150])) + 64 for name in units)
-    return len(units) <= 100 * 100 and size <= OPTIONS_BUDGET
 
 
 def parse_event_form(values: dict[str, Any], *, today: date) -> EventForm:
