@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 
 ADMIN_USAGE = (
-    "`/ally-admin mentoring cohort NAME MONTHS CADENCE | call NAME | pair NAME | "
+    "`/ally-admin mentoring cohort NAME MONTHS CADENCE | call NAME | "
+    "pair NAME [--capacity N] [--allow-repeats] | "
     "swap NAME @a @b | exclude NAME @a @b | close NAME | report NAME` reverse mentoring"
 )
 ALLY_USAGE = "`/ally mentoring [pause|leave]` your mentoring pair, next check-in, or a step back"
@@ -98,8 +99,10 @@ def _proposal_reply(call: Invocation, proposal: dict[str, Any], cohort_id: int, 
 
 def _pair_command(call: Invocation, args: str) -> None:
     d = call.deps
+    request = cohorts.parse_pair_request(args)
     with d.db.session() as session:
-        cohort = cohorts.named(session, args, lock=True)
+        cohort = cohorts.named(session, request.name, lock=True)
+        cohorts.allow(cohort, request)
         proposal = cohorts.propose(session, cohort=cohort, content=surface.content(d))
         cohort_id, name = cohort.id, cohort.name
     assert cohort_id is not None

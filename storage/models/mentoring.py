@@ -29,6 +29,10 @@ class MentoringCohort(SQLModel, table=True):
     # carries the number it was shown with, so an older proposal is never confirmed.
     proposal: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     proposal_version: int = Field(default=0)
+    # What the admins allowed for pairing: a mentor may take this many mentees (when mentees
+    # outnumber mentors), and pairs from earlier cohorts may be formed again.
+    mentor_capacity: int = Field(default=1)
+    allow_repeats: bool = Field(default=False)
     confirmed_version: int = Field(default=0)
     # The review's changes: fixed pairs (swap) and ruled-out pairs (exclude), as id lists.
     required_pairs: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -262,3 +262,28 @@ def _forget(box: Sandbox, user_id: str) -> None:
     box.slack.submit_view(user_id, modal)
     box.fake.wait_for("chat.postMessage", predicate=has("data is deleted", user_id))
     settle(box)
+
+
+def test_admins_may_allow_a_mentor_capacity_when_mentees_outnumber_mentors(
+    sandbox: Sandbox,
+) -> None:
+    """`pair NAME --capacity 2` gives one mentor two mentees; it holds for later re-runs, and a
+    bad value is refused without a new proposal."""
+    box = sandbox
+    admin(box, "cohort Spring 6 2w")
+    admin(box, "call Spring")
+    sign_up(box, "U0ALLY1", "mentor")
+    sign_up(box, "U0ASKER", "mentee")
+    sign_up(box, "U0COLLEAGUE", "mentee")
+    first = admin(box, "pair Spring")
+    assert first.count("(mentor) + ") == 1, first
+    assert "more mentees than mentor places" in first
+    assert "at least 1" in admin(box, "pair Spring --capacity 0")
+    assert _cohorts(box)[0].proposal_version == 1
+    second = admin(box, "pair Spring --capacity 2")
+    assert second.count("(mentor) + ") == 2, second
+    assert _cohorts(box)[0].proposal_version == 2
+    # A review's re-run keeps the capacity the admins allowed.
+    third = admin(box, "exclude Spring <@U0ASKER> <@U0COLLEAGUE>")
+    assert third.count("(mentor) + ") == 2, third
+    assert "--allow-repeats" in admin(box, "pair Spring --capacity")

@@ -224,6 +224,8 @@ def options(session: Session, cohort: MentoringCohort, content: MentoringContent
         previous_pairs=frozenset(store.earlier_pairs(session, cohort_id=_id(cohort))),
         excluded_pairs=frozenset((str(a), str(b)) for a, b in cohort.excluded_pairs),
         required_pairs=tuple((str(a), str(b)) for a, b in cohort.required_pairs),
+        allow_repeats=cohort.allow_repeats,
+        capacity=cohort.mentor_capacity,
         # Managers and colleagues named at sign-up are often not in the cohort.
         ignore_unknown_references=True,
         interest_labels=content.interest_labels(),
@@ -238,6 +240,49 @@ def _solve(
         return propose_pairs([_participant(p) for p in people], options(session, cohort, content))
     except PairingError as error:
         raise InvalidInput(f"These people cannot be paired: {error}.") from None
+
+
+PAIR_USAGE = "`mentoring pair NAME [--capacity N] [--allow-repeats]`"
+_CAPACITY = re.compile(r"\s--capacity(?:\s+(\S+))?(?=\s|$)")
+_REPEATS = re.compile(r"\s--allow-repeats(?=\s|$)")
+CAPACITY_MAX = 10
+
+
+@dataclass(frozen=True)
+class PairRequest:
+    """`mentoring pair`'s words: the cohort's name and what the admins allow (None: unchanged)."""
+
+    name: str
+    capacity: int | None = None
+    allow_repeats: bool | None = None
+
+
+def parse_pair_request(text: str) -> PairRequest:
+    """Read `NAME [--capacity N] [--allow-repeats]`; InvalidInput names what is wrong."""
+    padded = " " + text
+    capacity: int | None = None
+    found = _CAPACITY.search(padded)
+    if found:
+        value = found.group(1) or ""
+        if not value.isdigit() or not 1 <= int(value) <= CAPACITY_MAX:
+            raise InvalidInput(
+                f"A mentor's capacity is a whole number from 1 to {CAPACITY_MAX} (at least 1 "
+                f"mentee each); got {value or 'nothing'}. Usage: {PAIR_USAGE}."
+            )
+        capacity = int(value)
+        padded = padded[: found.start()] + padded[found.end() :]
+    repeats = _REPEATS.search(padded)
+    if repeats:
+        padded = padded[: repeats.start()] + padded[repeats.end() :]
+    return PairRequest(padded.strip(), capacity, True if repeats else None)
+
+
+def allow(cohort: MentoringCohort, request: PairRequest) -> None:
+    """Record what the admins allowed for this cohort's pairing (kept for the review's re-runs)."""
+    if request.capacity is not None:
+        cohort.mentor_capacity = request.capacity
+    if request.allow_repeats is not None:
+        cohort.allow_repeats = request.allow_repeats
 
 
 def propose(

@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("call_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("proposal", sa.JSON(), nullable=False),
         sa.Column("proposal_version", sa.Integer(), nullable=False),
+        sa.Column("mentor_capacity", sa.Integer(), nullable=False),
+        sa.Column("allow_repeats", sa.Boolean(), nullable=False),
         sa.Column("confirmed_version", sa.Integer(), nullable=False),
         sa.Column("required_pairs", sa.JSON(), nullable=False),
         sa.Column("excluded_pairs", sa.JSON(), nullable=False),

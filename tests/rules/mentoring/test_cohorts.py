@@ -268,3 +268,28 @@ def test_pause_ends_the_pair_and_offers_the_partner_someone_from_the_pool(db: Da
     assert offer is not None and (offer.mentor, offer.mentee) == ("U1", "U5")
     with pytest.raises(Conflict, match="already paused"), db.session() as s:
         cohorts.step_back(s, user_id="U3", status=cohorts.PAUSED, now=utcnow())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spring", cohorts.PairRequest("Spring")),
+        ("Spring 2027 --capacity 2", cohorts.PairRequest("Spring 2027", 2)),
+        ("Spring --allow-repeats", cohorts.PairRequest("Spring", None, True)),
+        ("Spring --allow-repeats --capacity 3", cohorts.PairRequest("Spring", 3, True)),
+    ],
+)
+def test_pair_requests_read_the_cohort_name_and_what_admins_allow(
+    text: str, expected: cohorts.PairRequest
+) -> None:
+    """`mentoring pair NAME [--capacity N] [--allow-repeats]`, in any order after the name."""
+    assert cohorts.parse_pair_request(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Spring --capacity", "Spring --capacity 0", "Spring --capacity x"]
+)
+def test_a_bad_capacity_is_refused(text: str) -> None:
+    """A capacity is a whole number from 1 to 10; anything else is explained."""
+    with pytest.raises(InvalidInput, match="capacity"):
+        cohorts.parse_pair_request(text)
