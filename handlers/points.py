@@ -22,11 +22,16 @@ logger = logging.getLogger(__name__)
 CHART_FILENAME = "leaderboard.png"
 # files.getUploadURLExternal refuses a longer description (alt_txt_too_large).
 ALT_TEXT_MAX = 1000
-# Slack refuses whole messages over about 12,000 characters (SLACK_FACTS): an admin's answer
-# is split into messages of about this many characters of standings lines.
-PAGE_CHARS = 8000
-# What a line holds besides the unit's name, at most (`: 1000 points (12 successful ...)`).
+# Slack refuses whole messages over about 12,000 characters (SLACK_FACTS), counting the
+# blocks' text and the fallback text together: an admin's answer is split into messages of
+# at most this many characters of standings (each unit is named in both), leaving room for
+# the title (twice) and the context line.
+PAGE_CHARS = 11_000
+# What a line holds besides the unit's name, at most, in the blocks
+# (`: 1000 points (12 successful allyships, 3 volunteer cases)`) and in the fallback
+# (`: 1000 points`), newlines included.
 LINE_CHARS = 80
+FALLBACK_LINE_CHARS = 30
 
 
 def register(app: App, routes: Routes) -> None:
@@ -83,7 +88,8 @@ def standings_pages(standings: list[leaderboard.Standing]) -> list[list[leaderbo
     pages: list[list[leaderboard.Standing]] = [[]]
     size = 0
     for standing in standings:
-        line = len(escape_mrkdwn(standing.business_unit)) + LINE_CHARS
+        name = len(escape_mrkdwn(standing.business_unit))
+        line = 2 * name + LINE_CHARS + FALLBACK_LINE_CHARS
         if pages[-1] and size + line > PAGE_CHARS:
             pages.append([])
             size = 0

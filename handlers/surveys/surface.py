@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 PAGE = 1000  # users.list and conversations.members page size asked for
 BLOCKS_PER_PAGE = 45  # an admin's answer stays under 50 blocks a message
+# Slack refuses whole messages over about 12,000 characters (SLACK_FACTS), counting the
+# blocks' text and the fallback together: a long answer is sent as several messages.
+MESSAGE_CHARS = 12_000
 ALT_TEXT_MAX = 1000
 # Answers that no retry will change: the person cannot get the DM (their item is done).
 UNREACHABLE = frozenset(
@@ -239,26 +242,47 @@ def comparison_sections(before: str, after: str, comparison: Comparison) -> list
     return sections or ["The two surveys share no question."]
 
 
-def pages(title: str, sections: list[str], note: str = "") -> list[list[dict[str, Any]]]:
-    """The sections as messages of at most BLOCKS_PER_PAGE blocks each."""
+def page_data(title: str, sections: list[str], note: str = "") -> list[dict[str, Any]]:
+    """The sections as the data of messages Slack accepts: at most BLOCKS_PER_PAGE blocks and
+    MESSAGE_CHARS characters each (blocks' text plus the title as fallback), nothing left out.
+
+    A section over 3000 characters is split into several; the pieces of one section stay in
+    one message when they fit, and go on in the next otherwise.
+    """
+    # The title appears twice (header, clipped to 150, and fallback), with a page number.
+    fixed = len(title) + min(len(title), 150) + 2 * len(" (99/99)") + min(len(note or ""), 3000)
+    # The default note, when none is given, is under 200 characters.
+    budget = MESSAGE_CHARS - fixed - 200
     out: list[list[str]] = [[]]
-    used = 0
+    used = size = 0
     for section in sections:
         pieces = split_text(section, 3000) or [section]
-        if out[-1] and used + len(pieces) > BLOCKS_PER_PAGE:
+        cost = sum(min(len(piece), 3000) for piece in pieces)
+        if out[-1] and (used + len(pieces) > BLOCKS_PER_PAGE or size + cost > budget):
             out.append([])
-            used = 0
-        out[-1].extend(pieces)
-        used += len(pieces)
+            used = size = 0
+        for piece in pieces:
+            if out[-1] and (used + 1 > BLOCKS_PER_PAGE or size + len(piece) > budget):
+                out.append([])
+                used = size = 0
+            out[-1].append(piece)
+            used += 1
+            size += min(len(piece), 3000)
     total = len(out)
     return [
-        render_blocks(
-            "surveys/report.json.j2",
-            title=f"{title} ({n}/{total})" if total > 1 else title,
-            sections=page,
-            note=note,
-        )
+        {
+            "title": f"{title} ({n}/{total})" if total > 1 else title,
+            "sections": page,
+            "note": note,
+        }
         for n, page in enumerate(out, 1)
+    ]
+
+
+def pages(title: str, sections: list[str], note: str = "") -> list[list[dict[str, Any]]]:
+    """The sections rendered as messages Slack accepts (see page_data)."""
+    return [
+        render_blocks("surveys/report.json.j2", **data) for data in page_data(title, sections, note)
     ]
 
 

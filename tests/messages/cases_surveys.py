@@ -9,6 +9,7 @@ from typing import Any
 from bot.rules.surveys.runs import questions_of
 from handlers.surveys.ids import TEMPLATE_IDS
 from handlers.surveys.listeners import form_data
+from handlers.surveys.surface import page_data
 from messages.content import Content
 from messages.survey_content import OPTION_TEXT_MAX, QUESTIONS_MAX, QuestionDef, SurveyDef
 
@@ -78,9 +79,12 @@ def _form(content: Content) -> list[dict[str, Any]]:
 
 
 def _report(content: Content) -> list[dict[str, Any]]:
+    """Each message of an answer as handlers.surveys.surface.page_data splits it: a long
+    answer (~48k characters, sections over 3000) becomes several messages within the limit."""
     return [
-        {"title": "Results of awareness-1", "sections": ["*Answers*: 9"], "note": ""},
-        {"title": LONG, "sections": [LONG] * 15, "note": LONG},
+        *page_data("Results of awareness-1", ["*Answers*: 9"]),
+        *page_data(LONG, [LONG] * 15, LONG),
+        *page_data(LONG, [LONG * 3] * 5 + ["x" * 10] * 200, ""),
         {"title": "Empty", "sections": [], "note": "note"},
     ]
 

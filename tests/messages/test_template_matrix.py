@@ -3,6 +3,7 @@ with the edge data the app allows, and with the largest content an organisation 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.devkit.fakeslack.validation import message_violations, view_violations
+from bot.devkit.fakeslack.validation import message_chars, message_violations, view_violations
 from bot.rules.allies import BU_NAME_MAX, Profile
 from bot.rules.anonymous.drafts import Draft
 from bot.rules.points.leaderboard import Standing
@@ -19,6 +20,7 @@ from handlers.allies import LIST_PER_MESSAGE
 from handlers.anonymous.inputs import Metadata
 from handlers.anonymous.surface import CaseView
 from handlers.common.units import choose_units
+from handlers.help import lexicon_pages
 from handlers.home import HomeRequest
 from handlers.points import public_standings, standings_pages
 from handlers.requests.surface import OfferView, RequestView
@@ -122,10 +124,18 @@ def _modal(c: Content) -> list[Data]:
 
 
 def _lexicon(c: Content) -> list[Data]:
+    """Every message of the lexicon as handlers.help splits it (the largest content is split
+    into several, with counts of what did not fit)."""
+    labels = list(c.categories)
     return [
-        {"query": "", "terms": list(c.terms), "categories": c.categories, "not_for": c.not_for},
-        {"query": TEXT3000, "terms": [], "categories": [], "not_for": []},
-        {"query": "term", "terms": c.find_terms("term"), "categories": [], "not_for": []},
+        page
+        for query, terms, categories, not_for in (
+            ("", list(c.terms), labels, list(c.not_for)),
+            (TEXT3000, [], [], []),
+            ("term", c.find_terms("term"), [], []),
+            ("", [], labels * 20, list(c.not_for) * 20),
+        )
+        for page in lexicon_pages(query=query, terms=terms, categories=categories, not_for=not_for)
     ]
 
 
@@ -391,3 +401,26 @@ def test_long_content_is_split_without_losing_text() -> None:
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert len(sections) > 1 and all(len(s) <= 3000 for s in sections)
     assert " ".join("\n".join(sections).split()) == " ".join(handbook.split())
+
+
+def test_the_largest_lexicon_is_a_few_messages_that_count_what_is_left_out(
+    largest: Content,
+) -> None:
+    """At most 5 messages, each within 12,000 characters; terms that do not fit are counted
+    in the last one with how to ask for them, and every category and not-for line is shown."""
+    pages = lexicon_pages(
+        query="",
+        terms=list(largest.terms),
+        categories=list(largest.categories),
+        not_for=list(largest.not_for),
+    )
+    assert 1 < len(pages) <= 5
+    shown_terms = sum(len(p["terms"]) for p in pages)
+    assert pages[-1]["more_terms"] == len(largest.terms) - shown_terms > 0
+    assert sum(len(p["categories"]) for p in pages) == len(largest.categories)
+    assert sum(len(p["not_for"]) for p in pages) == len(largest.not_for)
+    for page in pages:
+        blocks = render("help/lexicon.json.j2", **page)
+        assert message_chars(blocks, page["fallback"]) <= 12_000
+    last = json.dumps(render("help/lexicon.json.j2", **pages[-1]), ensure_ascii=False)
+    assert f"and {pages[-1]['more_terms']} more terms" in last and "/ally lexicon TERM" in last

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.devkit.fakeslack import FakeSlack
-from bot.devkit.fakeslack.validation import PENDING, message_violations, view_violations
+from bot.devkit.fakeslack.validation import message_violations, view_violations
 
 TOKEN = "xoxb-test"
 
@@ -31,7 +31,7 @@ def _modal(*blocks: dict[str, Any]) -> dict[str, Any]:
 
 
 def _checkboxes(*texts: str, initial: list[str] | None = None) -> dict[str, Any]:
-    options = [
+    options: list[dict[str, Any]] = [
         {"text": {"type": "mrkdwn", "text": t}, "value": f"v{i}"} for i, t in enumerate(texts)
     ]
     element: dict[str, Any] = {"type": "checkboxes", "action_id": "consent", "options": options}
@@ -368,8 +368,13 @@ def test_valid_payloads_pass() -> None:
         hint=_plain("h" * 2000),
     )
     assert view_violations(_modal(block), allowed_types=("modal",)) == []
+    # Ten fields, and a field of 2,000 characters, within the message's 12,000 in all.
     assert (
-        message_violations([{"type": "section", "fields": [_plain("f" * 2000)] * 10}], text="t")
+        message_violations([{"type": "section", "fields": [_plain("f" * 1199)] * 10}], text="t")
+        == []
+    )
+    assert (
+        message_violations([{"type": "section", "fields": [_plain("f" * 2000)] * 5}], text="t")
         == []
     )
 
@@ -456,7 +461,7 @@ SHAPE_CASES = [
 def test_shapes_slack_refuses_are_refused(block: dict[str, Any], path: str, limit: str) -> None:
     """Empty selects, input-only elements outside an input, an image without its URL,
     max_selected_items below 1 and unknown keys on a block are refused at their path."""
-    violations = view_violations(_modal(block), allowed_types=("modal",), enforce=PENDING)
+    violations = view_violations(_modal(block), allowed_types=("modal",))
     assert any(v.path == path and limit in v.limit for v in violations), violations
 
 
@@ -478,7 +483,7 @@ def test_shapes_slack_accepts_still_pass() -> None:
         _section(accessory=_button(), block_id="s"),
         {"type": "divider"},
     ]
-    assert view_violations(_modal(*blocks), allowed_types=("modal",), enforce=PENDING) == []
+    assert view_violations(_modal(*blocks), allowed_types=("modal",)) == []
 
 
 def test_a_view_over_250_kb_is_refused() -> None:
@@ -486,13 +491,13 @@ def test_a_view_over_250_kb_is_refused() -> None:
     section = _section()
     section["text"]["text"] = "x" * 2900
     big = {"type": "home", "blocks": [dict(section) for _ in range(80)]}
-    assert view_violations(big, enforce=PENDING) == []
+    assert view_violations(big) == []
     section["text"]["text"] = "é" * 1500  # two bytes each in UTF-8: ~270 kB over 90 blocks
     bigger = {
         "type": "home",
         "blocks": [dict(section, text=dict(section["text"])) for _ in range(90)],
     }
-    assert any("250000" in v.limit for v in view_violations(bigger, enforce=PENDING))
+    assert any("250000" in v.limit for v in view_violations(bigger))
 
 
 def test_a_message_over_12000_characters_is_too_long() -> None:
@@ -500,6 +505,6 @@ def test_a_message_over_12000_characters_is_too_long() -> None:
     blocks = [_section() for _ in range(4)]
     for block in blocks:
         block["text"]["text"] = "x" * 2999
-    assert message_violations(blocks, text="x" * 4, enforce=PENDING) == []
-    [too_long] = message_violations(blocks, text="x" * 5, enforce=PENDING)
+    assert message_violations(blocks, text="x" * 4) == []
+    [too_long] = message_violations(blocks, text="x" * 5)
     assert "at most 12000 characters (has 12001)" in too_long.limit
