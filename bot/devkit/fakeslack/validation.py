@@ -49,16 +49,7 @@ MAX_IMAGE_ALT = 2000
 MAX_VIEW_BYTES = 250_000
 # A whole message (its blocks' text plus the fallback) fails above about 12-13k characters.
 MAX_MESSAGE_CHARS = 12_000
-# Limits the fake knows but does not enforce by default yet, because templates of other
-# features break them today; the fake's own tests check each with `enforce=`, and enforcing
-# one is a matter of adding it to ENFORCED once those templates are fixed:
-#   "view_bytes": allies/signup.json.j2 and surveys/form.json.j2 with many business units
-#     render views of several hundred kB to MB (the template matrix shows them);
-#   "empty_options": yearend/event_modal.json.j2 with no business units has `options: []`;
-#   "message_chars": help/lexicon.json.j2 with the largest content (~88k characters),
-#     surveys/report.json.j2 (~48k), the leaderboard with 150 units (13.2k; test_leaderboard)
-#     and, until they are capped, mentoring/proposal and mentoring/report.
-PENDING: frozenset[str] = frozenset()
+# The checks with a name: all on; a test of the fake may pass `enforce=` to isolate one.
 ENFORCED = frozenset({"view_bytes", "empty_options", "message_chars"})
 VIEW_TYPES = ("modal", "home")
 # Methods whose blocks need a plain `text` fallback (notifications, screen readers). Slack
