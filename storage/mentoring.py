@@ -7,10 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage import upsert
 from storage.models.mentoring import (
     MentoringCheckin,
     MentoringCohort,
@@ -304,5 +303,8 @@ def _schedule(
         "created_at": utcnow(),
         "updated_at": utcnow(),
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(DueItem).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    session.execute(
+        upsert.insert(session, DueItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )

@@ -5,24 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage import upsert
 from storage.models.programme import ProcessedEvent
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow
 
 
-def _insert(session: Session, model: Any) -> Any:
-    """An INSERT that can say ON CONFLICT DO NOTHING in this session's dialect."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def claim_event(session: Session, *, event_id: str) -> bool:
     """Record an Events API delivery; False if it was already handled (a retry)."""
     statement = (
-        _insert(session, ProcessedEvent)
+        upsert.insert(session, ProcessedEvent)
         .values(event_id=event_id, received_at=utcnow())
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(ProcessedEvent.event_id)
@@ -85,7 +79,7 @@ def insert_offer(session: Session, *, request_id: int, ally_user_id: str, source
     """Add an offer unless this ally already has one on the request; True if added."""
     now = utcnow()
     statement = (
-        _insert(session, Offer)
+        upsert.insert(session, Offer)
         .values(
             request_id=request_id,
             ally_user_id=ally_user_id,

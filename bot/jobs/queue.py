@@ -27,10 +27,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, and_, cast, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from storage import upsert
 from storage.db import Database
 from storage.models.schedule import DueItem
 from storage.types import utcnow
@@ -89,9 +88,11 @@ def schedule(
         "created_at": utcnow(),
         "updated_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(DueItem).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    statement = (
+        upsert.insert(session, DueItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
     session.execute(statement)
 
 

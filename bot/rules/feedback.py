@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.config import Settings
@@ -31,6 +29,7 @@ from bot.privacy import Identity, redact
 from bot.rules.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.rules.points import ledger
 from storage import anonymous as anonymous_store
+from storage import upsert
 from storage.models.feedback import Feedback
 from storage.models.programme import FORGOTTEN
 from storage.models.requests import AllyRequest, Match
@@ -141,10 +140,9 @@ def ensure_rows(session: Session, *, match_id: int) -> None:
         return
     request = session.get(AllyRequest, match.request_id)
     assert request is not None
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for role, user_id in _participants(match, request):
         session.execute(
-            insert(Feedback)
+            upsert.insert(session, Feedback)
             .values(
                 token=secrets.token_urlsafe(16),
                 match_id=match_id,

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.privacy import privacy
 from bot.rules.errors import NotFound
 from storage import anonymous as anonymous_store
+from storage import upsert
 from storage.models.points import PointsEntry
 from storage.models.programme import BusinessUnit, Member
 from storage.models.requests import AllyRequest, Match
@@ -84,10 +83,8 @@ def add_entry(
     now: datetime | None = None,
 ) -> bool:
     """Append a ledger row unless one with this source exists; True when it was added."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(PointsEntry)
+        upsert.insert(session, PointsEntry)
         .values(
             business_unit_id=business_unit_id,
             amount=amount,

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.rules.allies import business_unit_named
 from bot.rules.errors import InvalidInput
 from bot.rules.yearend.stories import check_text, parse_date
+from storage import upsert
 from storage import yearend as store
 from storage.models.yearend import AllyshipEvent
 from storage.types import utcnow
@@ -66,10 +65,8 @@ def create_event(
     unit = business_unit_named(session, form.business_unit)
     if unit is None or unit.id is None:
         raise InvalidInput("That business unit is not in the programme.", BUSINESS_UNIT)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(AllyshipEvent)
+        upsert.insert(session, AllyshipEvent)
         .values(
             logged_by=logged_by,
             business_unit_id=unit.id,

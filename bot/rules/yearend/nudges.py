@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.config import Settings
@@ -26,6 +24,7 @@ from bot.rules.allies import business_unit_named
 from bot.rules.errors import InvalidInput
 from bot.rules.yearend import assessment
 from bot.rules.yearend.awards import year_bounds
+from storage import upsert
 from storage import yearend as store
 from storage.models.points import PointsEntry
 from storage.models.programme import Ally, BusinessUnit, Member
@@ -160,9 +159,8 @@ def parse_contact(text: str, *, session: Session) -> tuple[BusinessUnit, str]:
 
 def add_contact(session: Session, *, unit_id: int, user_id: str) -> bool:
     """Name a unit's contact; False when they already were."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(UnitContact)
+        upsert.insert(session, UnitContact)
         .values(business_unit_id=unit_id, user_id=user_id, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["business_unit_id", "user_id"])
         .returning(col(UnitContact.id))

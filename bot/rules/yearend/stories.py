@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.privacy import Privacy
 from bot.rules.allies import member_unit
 from bot.rules.errors import InvalidInput
+from storage import upsert
 from storage import yearend as store
 from storage.models.programme import FORGOTTEN
 from storage.models.yearend import AllyshipStory
@@ -110,10 +109,8 @@ def create_story(
 ) -> tuple[AllyshipStory, bool]:
     """Record the story once per submission; (the story, whether this call created it)."""
     reporter_unit = member_unit(session, user_id=reporter_id)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(AllyshipStory)
+        upsert.insert(session, AllyshipStory)
         .values(
             reporter_id=reporter_id,
             ally_id=form.ally_id,
