@@ -1,10 +1,25 @@
-"""Redrawing a message that may be gone: a deleted message or closed channel is not an error."""
+"""Redrawing a posted message to show its rows' current state.
+
+No transaction stays open across the call to Slack: the state is read in a short read, the
+message updated, then the state read again. A change that committed meanwhile (whose own
+redraw may have landed first) is drawn once more, so the last update shows the latest state
+without any lock held while Slack answers. A deleted message or closed channel is not an error.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from storage.db import Database
+
+# A redraw reads again at most this many times; each change also runs its own redraw.
+_ROUNDS = 3
 
 # Slack errors that retrying cannot fix: the message or its channel is gone or closed to us.
 _CARD_GONE = frozenset(
@@ -28,3 +43,31 @@ def redraw_or_gone(redraw: Callable[[], object]) -> str | None:
             raise
         return str(error.response.get("error"))
     return None
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A posted message as it should look now."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def redraw(client: WebClient, db: Database, read: Callable[[Session], Drawing | None]) -> None:
+    """Update the message `read` describes until what was drawn is what the rows say.
+
+    `read` gets a read-only session and returns None when there is nothing to draw (the
+    message was never posted, or must not change).
+    """
+    drawn: Drawing | None = None
+    for _ in range(_ROUNDS):
+        with db.read() as session:
+            drawing = read(session)
+        if drawing is None or drawing == drawn:
+            return
+        client.chat_update(
+            channel=drawing.channel, ts=drawing.ts, text=drawing.text, blocks=drawing.blocks
+        )
+        drawn = drawing

@@ -11,13 +11,14 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
+from bot.jobs.once import Step
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.yearend import export, results
 from bot.rules.yearend.awards import AwardStandings, Line, chart_data
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps, deps
-from handlers.common.followups import Step, run_steps
 from handlers.common.replies import tell_privately
 from handlers.yearend.ids import Ids
 from messages.charts import bar_chart_png
@@ -125,7 +126,7 @@ def announcement_steps(client: WebClient, d: Deps, year: int) -> list[Step]:
             alt_txt=_alt_text(title, chart.labels, chart.values),
         )
 
-    return [Step(post_text, alone=True), Step(post_chart, alone=True)]
+    return [Step("text", post_text), Step("chart", post_chart)]
 
 
 def on_confirm_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -154,7 +155,9 @@ def on_confirm_button(ack: Ack, body: dict[str, Any], client: WebClient, context
         text = f"The {year} awards were already announced (or are being announced): once is enough."
         tell_privately(client, user_id=user, channel_id=channel, text=text)
         return
-    run_steps(d, key=announce_key(year), steps=announcement_steps(client, d, year), what="awards")
+    once.run_steps(
+        d.db, key=announce_key(year), steps=announcement_steps(client, d, year), what="awards"
+    )
     tell_privately(
         client,
         user_id=user,
@@ -166,7 +169,7 @@ def on_confirm_button(ack: Ack, body: dict[str, Any], client: WebClient, context
 def on_announce_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The scheduler finishes an announcement whose click did not (each step once)."""
     year = int(item.payload["year"])
-    run_steps(d, key=item.key, steps=announcement_steps(client, d, year), what="awards")
+    once.run_due_steps(d.db, key=item.key, steps=announcement_steps(client, d, year), what="awards")
 
 
 def on_export_command(call: Invocation) -> None:

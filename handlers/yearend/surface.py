@@ -1,9 +1,9 @@
 """The year-end programme's outgoing Slack work: cards, decision DMs, and their retries.
 
-A card is posted under its row's lock with its ts stored in the same unit of work, so two
-tries make one post. What a decision must show (the card redrawn, the reporter and the ally
-told) is one due item written with the decision; the deciding click runs its steps at once
-and the scheduler runs whatever failed, each message once (handlers.common.followups).
+A card is posted once (bot.jobs.once: claimed, posted with no transaction open, its ts
+recorded on the item), so two tries make one post. What a decision must show (the card
+redrawn, the reporter and the ally told) is one due item written with the decision; the
+deciding click runs its steps at once and the scheduler runs whatever is left, each once.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
+from bot.jobs.once import Step
 from bot.rules.errors import NotFound
 from bot.rules.points import ledger
 from bot.rules.yearend import assessment
 from handlers.common.deps import Deps
-from handlers.common.followups import Step, run_steps
+from handlers.common.redraw import Drawing, redraw
 from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
 from messages.render import render_blocks
 from storage import yearend as store
@@ -98,39 +100,49 @@ def card_text(view: assessment.ItemView) -> str:
 
 def post_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> bool:
     """Post the item's card to the volunteers channel once; False if it is already up."""
+    with d.db.read() as session:
+        item = assessment.load(session, kind=kind, item_id=item_id)
+        view = None if item.card_ts else assessment.view(session, item)
+    posted = False
+    if view is not None:
+
+        def post() -> dict[str, str]:
+            answer = client.chat_postMessage(
+                channel=d.settings.volunteers_channel,
+                text=card_text(view),
+                blocks=card_blocks(view),
+            )
+            return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
+
+        def record(session: Session, posted: dict[str, str]) -> None:
+            assessment.record_card(
+                session, kind=kind, item_id=item_id, channel=posted["channel"], ts=posted["ts"]
+            )
+
+        posted = once.send_once(d.db, card_key(kind, item_id), post, record=record).sent
+        if posted:
+            redraw_card(client, d, kind=kind, item_id=item_id)  # decided while it was posted?
     with d.db.session() as session:
-        item = assessment.load(session, kind=kind, item_id=item_id, lock=True)
-        if item.card_ts:
-            jobs.cancel(session, key=card_key(kind, item_id))
-            return False
-        view = assessment.view(session, item)
-        answer = client.chat_postMessage(
-            channel=d.settings.volunteers_channel, text=card_text(view), blocks=card_blocks(view)
-        )
-        item.card_channel, item.card_ts = str(answer["channel"]), str(answer["ts"])
-        session.add(item)
         jobs.cancel(session, key=card_key(kind, item_id))
-    return True
+    return posted
 
 
 def redraw_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> None:
     """Show the item's state on its card (no live decision buttons once decided)."""
-    with d.db.session() as session:
-        item = assessment.load(session, kind=kind, item_id=item_id, lock=True)
+
+    def read(session: Session) -> Drawing | None:
+        item = assessment.load(session, kind=kind, item_id=item_id)
         if not (item.card_channel and item.card_ts):
-            return
+            return None
         view = assessment.view(session, item)
-        try:
-            client.chat_update(
-                channel=item.card_channel,
-                ts=item.card_ts,
-                text=card_text(view),
-                blocks=card_blocks(view),
-            )
-        except SlackApiError as error:
-            if error.response.get("error") != "message_not_found":
-                raise
-            logger.info("a year-end card was deleted in Slack; nothing to redraw")
+        return Drawing(item.card_channel, item.card_ts, card_text(view), card_blocks(view))
+
+    try:
+        redraw(client, d.db, read)
+    except SlackApiError as error:
+        if error.response.get("error") != "message_not_found":
+            raise
+        logger.info("a year-end card was deleted in Slack; nothing to redraw")
 
 
 def on_card_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
@@ -177,12 +189,12 @@ def decision_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[
     kind, item_id = str(payload["kind"]), int(payload["id"])
     awarded = int(payload.get("points") or 0)
     steps = [
-        Step(lambda: redraw_card(client, d, kind=kind, item_id=item_id)),
+        Step("card", lambda: redraw_card(client, d, kind=kind, item_id=item_id)),
         Step(
+            "reporter",
             lambda: _tell(
                 client, d, kind=kind, item_id=item_id, role="reporter", points_awarded=awarded
             ),
-            alone=True,
         ),
     ]
     with d.db.read() as session:
@@ -190,10 +202,10 @@ def decision_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[
     if kind == assessment.STORY and status == assessment.ACCEPTED:
         steps.append(
             Step(
+                "ally",
                 lambda: _tell(
                     client, d, kind=kind, item_id=item_id, role="ally", points_awarded=awarded
                 ),
-                alone=True,
             )
         )
     return steps
@@ -204,14 +216,19 @@ def run_decision(
 ) -> None:
     """Run a decision's follow-ups now (the deciding click)."""
     payload = {"kind": kind, "id": item_id, "points": points_awarded}
-    run_steps(
-        d, key=decided_key(kind, item_id), steps=decision_steps(client, d, payload), what="decision"
+    once.run_steps(
+        d.db,
+        key=decided_key(kind, item_id),
+        steps=decision_steps(client, d, payload),
+        what="decision",
     )
 
 
 def on_decided_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The scheduler's run of a decision's follow-ups (those that failed at the click)."""
-    run_steps(d, key=item.key, steps=decision_steps(client, d, item.payload), what="decision")
+    once.run_due_steps(
+        d.db, key=item.key, steps=decision_steps(client, d, item.payload), what="decision"
+    )
 
 
 def awarded_points(award: ledger.Award | None) -> int:

@@ -39,3 +39,25 @@ class DueItem(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+class SendRecord(SQLModel, table=True):
+    """One Web API call that must be made once (bot.jobs.once): claimed, made, recorded.
+
+    The key names the call by the rows it is about (`match:12/introduction`), never by a
+    person's ID; the result holds what Slack answered that later steps need (a ts, a channel).
+    """
+
+    __tablename__ = "send_once"
+
+    key: str = Field(primary_key=True, max_length=200)
+    # The claim's own random token while the call is being made; None once it is recorded.
+    holder: str | None = Field(default=None, max_length=32)
+    claimed_until: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

@@ -79,6 +79,13 @@ def load(session: Session, *, kind: str, item_id: int, lock: bool = False) -> It
     return item
 
 
+def record_card(session: Session, *, kind: str, item_id: int, channel: str, ts: str) -> None:
+    """Remember where the item's card was posted (the card's redraws update it there)."""
+    item = load(session, kind=kind, item_id=item_id, lock=True)
+    item.card_channel, item.card_ts = channel, ts
+    session.add(item)
+
+
 def unit_id_of(session: Session, item: Item) -> int | None:
     """The unit an item credits: the organising unit, or the ally's (as accepted, else now)."""
     if isinstance(item, AllyshipEvent):
