@@ -141,3 +141,37 @@ def match_for(session: Session, *, request_id: int) -> Match | None:
 def get_match(session: Session, *, match_id: int, lock: bool = False) -> Match | None:
     """One match by id; with lock=True the row is locked until the unit of work ends."""
     return session.get(Match, match_id, with_for_update=lock or None, populate_existing=lock)
+
+
+def record_card(session: Session, *, request_id: int, channel: str, ts: str) -> None:
+    """Where the request's card was posted (its redraws update it there)."""
+    session.execute(
+        update(AllyRequest)
+        .where(col(AllyRequest.id) == request_id)
+        .values(card_channel=channel, card_ts=ts, updated_at=utcnow())
+    )
+
+
+def record_offers(session: Session, *, request_id: int, channel: str, ts: str) -> None:
+    """Where the chooser's offers DM was posted."""
+    session.execute(
+        update(AllyRequest)
+        .where(col(AllyRequest.id) == request_id)
+        .values(offers_channel=channel, offers_ts=ts, updated_at=utcnow())
+    )
+
+
+def record_escalation(session: Session, *, request_id: int, ts: str) -> None:
+    """The ts of the request's escalation to the volunteers."""
+    session.execute(
+        update(AllyRequest)
+        .where(col(AllyRequest.id) == request_id)
+        .values(escalation_ts=ts, updated_at=utcnow())
+    )
+
+
+def record_introduction(session: Session, *, match_id: int, channel: str, ts: str) -> None:
+    """The pair's group conversation and the introduction's ts."""
+    session.execute(
+        update(Match).where(col(Match.id) == match_id).values(conversation_id=channel, intro_ts=ts)
+    )

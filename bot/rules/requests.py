@@ -186,8 +186,8 @@ def escalation_key(request_id: int) -> str:
 
 
 def needs_escalation(session: Session, *, request_id: int) -> AllyRequest | None:
-    """The request, locked, if it is still open, has no offer and was not escalated yet."""
-    request = store.get_request(session, request_id=request_id, lock=True)
+    """The request, if it is still open, has no offer and was not escalated yet."""
+    request = store.get_request(session, request_id=request_id)
     if request is None or request.status != OPEN or request.escalation_ts:
         return None
     if store.active_offers(session, request_id=request_id):

@@ -55,13 +55,19 @@ class Drawing:
     blocks: list[dict[str, Any]]
 
 
-def redraw(client: WebClient, db: Database, read: Callable[[Session], Drawing | None]) -> None:
+def redraw(
+    client: WebClient,
+    db: Database,
+    read: Callable[[Session], Drawing | None],
+    *,
+    drawn: Drawing | None = None,
+) -> None:
     """Update the message `read` describes until what was drawn is what the rows say.
 
     `read` gets a read-only session and returns None when there is nothing to draw (the
-    message was never posted, or must not change).
+    message was never posted, or must not change). `drawn` is what the message shows already
+    (just posted): it is updated only if the rows changed meanwhile.
     """
-    drawn: Drawing | None = None
     for _ in range(_ROUNDS):
         with db.read() as session:
             drawing = read(session)

@@ -12,18 +12,17 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.jobs import queue as jobs
+from bot.jobs import once
+from bot.jobs.once import Step
 from bot.rules import requests as rules
 from bot.rules.errors import UserFacingError
 from handlers.anonymous import cases as case_flow
 from handlers.anonymous import surface as case_surface
 from handlers.common.deps import Deps
-from handlers.common.followups import Step, run_steps
 from handlers.requests.surface import (
     confirm_once,
     escalation_blocks,
     in_words,
-    notice_blocks,
     post_card,
     refresh_card,
     refresh_offers,
@@ -56,88 +55,56 @@ def on_card_due(deps: Deps, client: WebClient, item: Any) -> None:
     confirm_once(client, deps, request_id)
 
 
-def run_match_followups(client: WebClient, d: Deps, *, match_id: int) -> None:
+def run_match_followups(client: WebClient, d: Deps, *, match_id: int) -> bool:
     """Everything a match sets off, each step once, whoever runs it (the click or the due item).
 
-    Steps are independent: one failing does not hold up the others. Each records what it did
-    (the conversation id, the card and offers updates, each ally thanked, the case told) under
-    the match's row lock, so the click and the due item can never double a message. If a step
-    failed, FollowupsPending is raised and the `match_followups` item retries later.
+    Steps are independent: one failing does not hold up the others, and each is made once
+    (bot.jobs.once) with no transaction open across Slack. If a step failed, FollowupsPending
+    is raised and the `match_followups` item retries later; False when a step is being made
+    by another runner just now or cannot be final yet (the item finishes it).
     """
     with d.db.read() as session:
         match = store.get_match(session, match_id=match_id)
         if match is None:
-            return
+            return True
         request_id = match.request_id
         request = store.get_request(session, request_id=request_id)
         case_ask = request is not None and bool(request.on_behalf_of)
-    key = rules.followups_key(match_id)
-    steps: list[tuple[str, Any]] = [
-        ("introduction", lambda: introduce(client, d, match_id=match_id)),
-        ("card", lambda: _once(d, match_id, "card", lambda: refresh_card(client, d, request_id))),
-        (
-            "offers",
-            lambda: _once(
-                d,
-                match_id,
-                "offers",
-                lambda: refresh_offers(client, d, request_id),
-                final=lambda: _introduction_settled(d, match_id),
-            ),
+        others = [
+            (offer.id, offer.ally_user_id)
+            for offer in rules.offering_allies(session, request_id=request_id)
+            if offer.ally_user_id != match.ally_user_id
+        ]
+
+    def offers() -> None:
+        refresh_offers(client, d, request_id)
+        if not _introduction_settled(d, match_id):
+            raise once.NotYet("the offers DM shows an introduction still to come")
+
+    steps = [
+        *introduction_steps(client, d, match_id=match_id),
+        Step("card", lambda: refresh_card(client, d, request_id)),
+        Step("offers", offers),
+        *(
+            Step(f"thanks:{offer_id}", partial(tell, client, ally, _THANKS))
+            for offer_id, ally in others
         ),
-        ("thanks", lambda: _thank_others(client, d, match_id=match_id)),
     ]
     if case_ask:
-        steps.append(("case", lambda: case_flow.after_case_match(client, d, match_id=match_id)))
-    failed: list[Exception] = []
-    for name, step in steps:
-        try:
-            step()
-        except Exception as error:  # the other steps still run; the due item retries this one
-            logger.warning(
-                "match %s: follow-up %s failed (%s); it will be retried",
-                match_id,
-                name,
-                type(error).__name__,
-            )
-            failed.append(error)
-    if failed:
+        steps.append(Step("case", lambda: case_flow.after_case_match(client, d, match_id=match_id)))
+    try:
+        return once.run_steps(d.db, key=rules.followups_key(match_id), steps=steps, what="match")
+    except once.StepsPending as pending:
         raise FollowupsPending(
             "Your choice is recorded. I could not finish introducing you and telling the others "
             "just now; I will keep trying, and it will arrive shortly. No need to click again."
-        ) from failed[0]
-    with d.db.session() as session:
-        jobs.cancel(session, key=key)  # all done: the safety net has nothing left to do
+        ) from pending
 
 
-def _done(session: Session, match_id: int, name: str) -> bool:
-    """Whether a follow-up step was recorded as done (call with the match row locked)."""
-    item = jobs.find(session, key=rules.followups_key(match_id))
-    return item is not None and name in (item.sent or {})
-
-
-def _record(session: Session, match_id: int, name: str, value: Any) -> None:
-    jobs.record_sent(session, key=rules.followups_key(match_id), name=name, value=value)
-
-
-def _once(
-    d: Deps, match_id: int, name: str, step: Any, final: Callable[[], bool] | None = None
-) -> None:
-    """Run an idempotent update step unless recorded as done, then record it.
-
-    With `final`, the step is recorded only once what it showed can no longer change (it runs
-    again on the next try otherwise).
-    """
-    with d.db.read() as session:
-        if _done(session, match_id, name):
-            return
-    step()
-    if final is not None and not final():
-        return
-    with d.db.session() as session:
-        # The match row lock serialises every write to the item's record of what was sent.
-        store.get_match(session, match_id=match_id, lock=True)
-        _record(session, match_id, name, True)
+_THANKS = (
+    "Thank you for offering to help! The person who asked chose another ally this time. "
+    "Your willingness matters: keep an eye on the allies channel."
+)
 
 
 def _introduction_settled(d: Deps, match_id: int) -> bool:
@@ -156,60 +123,42 @@ def _introduction_settled(d: Deps, match_id: int) -> bool:
 def on_match_followups_due(deps: Deps, client: WebClient, item: Any) -> None:
     """The safety net of a choice: finish whatever follow-up the click could not."""
     match_id = int((item.payload or {}).get("match_id") or str(item.key).rpartition(":")[2])
-    run_match_followups(client, deps, match_id=match_id)
+    if not run_match_followups(client, deps, match_id=match_id):
+        raise once.StepsPending("match follow-ups are not all done")
 
 
-def introduce(client: WebClient, d: Deps, *, match_id: int) -> None:
-    """Open a group conversation of chooser and ally and post the introduction, once."""
-    with d.db.session() as session:
-        # Locked: the click and the due item never open and introduce twice.
-        match = store.get_match(session, match_id=match_id, lock=True)
+def introduction_steps(client: WebClient, d: Deps, *, match_id: int) -> list[Step]:
+    """Open a group conversation of chooser and ally and post the introduction, once (none
+    if they were introduced, or one of the pair asked to be forgotten before)."""
+    with d.db.read() as session:
+        match = store.get_match(session, match_id=match_id)
         if match is None or match.conversation_id:
-            return
+            return []
         request = store.get_request(session, request_id=match.request_id)
         assert request is not None
         if FORGOTTEN in (request.chooser_id, match.ally_user_id):
-            return  # one of the pair asked to be forgotten before the introduction
-        opened = client.conversations_open(users=f"{request.chooser_id},{match.ally_user_id}")
-        channel = opened["channel"]["id"]
-        posted = client.chat_postMessage(
-            channel=channel,
-            text="Let me introduce you to each other.",
-            blocks=render_blocks(
-                "requests/intro.json.j2",
-                r=request_view(d, request),
-                chooser=request.chooser_id,
-                ally=match.ally_user_id,
-                tips=d.content.tips,
-                feedback_in=in_words(d.settings.feedback_after),
-            ),
+            return []
+        users = f"{request.chooser_id},{match.ally_user_id}"
+        blocks = render_blocks(
+            "requests/intro.json.j2",
+            r=request_view(d, request),
+            chooser=request.chooser_id,
+            ally=match.ally_user_id,
+            tips=d.content.tips,
+            feedback_in=in_words(d.settings.feedback_after),
         )
-        match.conversation_id = channel
-        match.intro_ts = posted.get("ts")
-        session.add(match)
 
+    def introduce() -> dict[str, str]:
+        channel = client.conversations_open(users=users)["channel"]["id"]
+        posted = client.chat_postMessage(
+            channel=channel, text="Let me introduce you to each other.", blocks=blocks
+        )
+        return {"channel": str(channel), "ts": str(posted.get("ts") or "")}
 
-def _thank_others(client: WebClient, d: Deps, *, match_id: int) -> None:
-    """Thank each other offering ally once (each thanks recorded as it is sent)."""
-    with d.db.read() as session:
-        match = store.get_match(session, match_id=match_id)
-        assert match is not None
-        others = [
-            o.ally_user_id
-            for o in rules.offering_allies(session, request_id=match.request_id)
-            if o.ally_user_id != match.ally_user_id
-        ]
-    text = (
-        "Thank you for offering to help! The person who asked chose another ally this time. "
-        "Your willingness matters: keep an eye on the allies channel."
-    )
-    for user_id in others:
-        with d.db.session() as session:
-            store.get_match(session, match_id=match_id, lock=True)
-            if _done(session, match_id, f"thanked:{user_id}"):
-                continue
-            answer = client.chat_postMessage(channel=user_id, text=text, blocks=notice_blocks(text))
-            _record(session, match_id, f"thanked:{user_id}", str(answer.get("ts") or ""))
+    def record(session: Session, at: dict[str, str]) -> None:
+        store.record_introduction(session, match_id=match_id, channel=at["channel"], ts=at["ts"])
+
+    return [Step("introduction", introduce, record=record)]
 
 
 WITHDRAWAL = "withdrawal"
@@ -227,21 +176,22 @@ def withdrawal_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> lis
     steps = []
     if payload.get("case_id") is not None:
         case_id = int(payload["case_id"])
-        steps.append(Step(lambda: case_surface.refresh_card(client, d, case_id)))
+        steps.append(Step("case", lambda: case_surface.refresh_card(client, d, case_id)))
     steps += [
-        Step(lambda: refresh_card(client, d, request_id)),
-        Step(lambda: refresh_offers(client, d, request_id)),
+        Step("card", lambda: refresh_card(client, d, request_id)),
+        Step("offers", lambda: refresh_offers(client, d, request_id)),
     ]
-    for ally in payload.get("offering", []):
+    for index, ally in enumerate(payload.get("offering", [])):
         if ally != FORGOTTEN:
-            steps.append(Step(partial(tell, client, str(ally), _WITHDRAWN_FOR_ALLY), alone=True))
+            tell_ally = partial(tell, client, str(ally), _WITHDRAWN_FOR_ALLY)
+            steps.append(Step(f"ally:{index}", tell_ally))
     return steps
 
 
 def on_withdrawal_due(deps: Deps, client: WebClient, item: Any) -> None:
     """The safety net of a withdrawal: the messages the listener could not update or send."""
     steps = withdrawal_steps(client, deps, dict(item.payload or {}))
-    run_steps(deps, key=str(item.key), steps=steps, what=WITHDRAWAL)
+    once.run_due_steps(deps.db, key=str(item.key), steps=steps, what=WITHDRAWAL)
 
 
 def step_ran(request_id: int, name: str, step: Callable[[], None]) -> bool:
@@ -259,14 +209,22 @@ def step_ran(request_id: int, name: str, step: Callable[[], None]) -> bool:
 def on_escalation_due(deps: Deps, client: WebClient, item: Any) -> None:
     """A named request still open with no offer is shown to the volunteers, once."""
     request_id = int((item.payload or {}).get("request_id") or str(item.key).rpartition(":")[2])
-    with deps.db.session() as session:
+    with deps.db.read() as session:
         request = rules.needs_escalation(session, request_id=request_id)
         if request is None or request.kind != rules.NAMED or request.on_behalf_of:
             return
+        blocks = escalation_blocks(deps, request)
+
+    def post() -> str:
         answer = client.chat_postMessage(
             channel=deps.settings.volunteers_channel,
             text="A request for an ally has had no offer yet.",
-            blocks=escalation_blocks(deps, request),
+            blocks=blocks,
         )
-        request.escalation_ts = answer["ts"]
-        session.add(request)
+        return str(answer["ts"])
+
+    def record(session: Session, ts: str) -> None:
+        store.record_escalation(session, request_id=request_id, ts=ts)
+
+    if not once.send_once(deps.db, f"request:{request_id}/escalation", post, record=record).settled:
+        raise once.StepsPending("the escalation is being posted elsewhere")

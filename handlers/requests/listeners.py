@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.rules import requests as rules
 from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
 from handlers.anonymous import asking as case_asking
@@ -25,7 +26,6 @@ from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps, with_deps
-from handlers.common.followups import StepsPending, run_steps
 from handlers.common.replies import tell_privately
 from handlers.common.roster import VolunteerRoster
 from handlers.home import STATUS_TEXT, publish_home, status_blocks
@@ -361,8 +361,8 @@ def on_withdraw_button(
         )
     shown = step_ran(request_id, "button's message", lambda: _show_withdrawn(client, d, body, view))
     try:
-        run_steps(d, key=key, steps=withdrawal_steps(client, d, payload), what=WITHDRAWAL)
-    except StepsPending:
+        once.run_steps(d.db, key=key, steps=withdrawal_steps(client, d, payload), what=WITHDRAWAL)
+    except once.StepsPending:
         shown = False
     if not shown:
         raise WithdrawalPending(

@@ -11,10 +11,12 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
 from bot.rules import requests as rules
 from bot.rules.allies import member_unit
 from handlers.common.deps import Deps
+from handlers.common.redraw import Drawing, redraw
 from messages.render import render, render_blocks
 from storage import requests as store
 from storage.models.programme import FORGOTTEN
@@ -85,98 +87,142 @@ def _fallback(d: Deps, request: AllyRequest) -> str:
     return f"An allyship request: {request_view(d, request).category_label}"
 
 
+def card_key(request_id: int) -> str:
+    """The send of a request's card (bot.jobs.once)."""
+    return f"request:{request_id}/card"
+
+
 def post_card(client: WebClient, deps: Deps, request_id: int) -> bool:
     """Post the request's card to the allies channel once; False if it was already posted
     (or the request is no longer open: it was withdrawn before its card went up).
 
-    The submission and the scheduled safety net (rules.CARD) both come here: the request row
-    is locked while card_ts is checked, the card posted and its ts recorded.
+    The submission and the scheduled safety net (rules.CARD) both come here; the post is made
+    once (bot.jobs.once) with its ts recorded on the request, and redrawn at once if the
+    request changed while it was being posted.
     """
-    with deps.db.session() as session:
-        request = store.get_request(session, request_id=request_id, lock=True)
+    with deps.db.read() as session:
+        request = store.get_request(session, request_id=request_id)
         if request is None or request.card_ts or request.status != rules.OPEN:
             return False
+        text, blocks = _fallback(deps, request), _card(deps, request)
+
+    def post() -> dict[str, str]:
         answer = client.chat_postMessage(
-            channel=deps.settings.allies_channel,
-            text=_fallback(deps, request),
-            blocks=_card(deps, request),
+            channel=deps.settings.allies_channel, text=text, blocks=blocks
         )
-        request.card_channel, request.card_ts = answer["channel"], answer["ts"]
-        session.add(request)
+        return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
+
+    def record(session: Session, at: dict[str, str]) -> None:
+        store.record_card(session, request_id=request_id, channel=at["channel"], ts=at["ts"])
+
+    outcome = once.send_once(deps.db, card_key(request_id), post, record=record)
+    if not outcome.sent:
+        return False
+    at = outcome.value
+    refresh_card(client, deps, request_id, drawn=Drawing(at["channel"], at["ts"], text, blocks))
     return True
 
 
-def refresh_card(client: WebClient, d: Deps, request_id: int) -> None:
+def refresh_card(
+    client: WebClient, d: Deps, request_id: int, *, drawn: Drawing | None = None
+) -> None:
     """Show the request's current state on its card (no live button once it is not open)."""
-    with d.db.session() as session:
-        # Locked while it is redrawn: two redraws at once apply in turn, the newer state last.
-        request = store.get_request(session, request_id=request_id, lock=True)
+
+    def read(session: Session) -> Drawing | None:
+        request = store.get_request(session, request_id=request_id)
         if request is None or not (request.card_channel and request.card_ts):
-            return
-        client.chat_update(
-            channel=request.card_channel,
-            ts=request.card_ts,
-            text=_fallback(d, request),
-            blocks=_card(d, request),
+            return None
+        return Drawing(
+            request.card_channel, request.card_ts, _fallback(d, request), _card(d, request)
         )
+
+    redraw(client, d.db, read, drawn=drawn)
 
 
 def confirm_once(client: WebClient, d: Deps, request_id: int) -> None:
     """Tell the requester their card is up, once, then retire the due card post.
 
-    Under the request's row lock, the due item's record says whether it was sent, so the
-    submission and the sweep never both confirm. Nothing is sent before the card is up.
+    Nothing is sent before the card is up; the submission and the sweep make one message
+    between them (bot.jobs.once).
     """
-    key = rules.card_key(request_id)
-    with d.db.session() as session:
-        request = store.get_request(session, request_id=request_id, lock=True)
+    with d.db.read() as session:
+        request = store.get_request(session, request_id=request_id)
         if request is None or not request.card_ts:
             return
-        item = jobs.find(session, key=key)
-        if request.requester_id in (None, FORGOTTEN) or (
-            item is not None and "confirmation" in (item.sent or {})
-        ):
-            jobs.cancel(session, key=key)
-            return
+        requester = request.requester_id
+        blocks = render_blocks("requests/confirmation.json.j2", r=request_view(d, request))
+
+    def send() -> str:
+        assert requester is not None
         answer = client.chat_postMessage(
-            channel=request.requester_id,
-            text="Your request for an ally was posted.",
-            blocks=render_blocks("requests/confirmation.json.j2", r=request_view(d, request)),
+            channel=requester, text="Your request for an ally was posted.", blocks=blocks
         )
-        jobs.record_sent(session, key=key, name="confirmation", value=str(answer.get("ts") or ""))
-        jobs.cancel(session, key=key)
+        return str(answer.get("ts") or "")
+
+    key = f"request:{request_id}/confirmation"
+    if requester not in (None, FORGOTTEN) and not once.send_once(d.db, key, send).settled:
+        return  # being sent elsewhere: the due card post stays as its safety net
+    with d.db.session() as session:
+        jobs.cancel(session, key=rules.card_key(request_id))
 
 
 def refresh_offers(client: WebClient, d: Deps, request_id: int) -> None:
-    """Post the chooser's offers DM on the first offer, then keep it up to date in place."""
-    with d.db.session() as session:
-        # Locked: two offers arriving at once make one post, then an update.
-        request = store.get_request(session, request_id=request_id, lock=True)
+    """Post the chooser's offers DM on the first offer, then keep it up to date in place.
+
+    Two offers at once make one post (bot.jobs.once): the one that finds the post under way
+    leaves it to the poster, who redraws after recording the post if an offer came meanwhile.
+    """
+    with d.db.read() as session:
+        request = store.get_request(session, request_id=request_id)
         if request is None or request.chooser_id in (None, FORGOTTEN):
             return
-        offers = _offer_views(session, request_id)
-        if request.offers_ts is None and not offers:
+        first = request.offers_ts is None
+        text, blocks = _offers_message(d, session, request)
+        chooser = request.chooser_id
+        if first and not rules.offering_allies(session, request_id=request_id):
             return
-        match = store.match_for(session, request_id=request_id)
-        blocks = render_blocks(
-            "requests/offers.json.j2",
-            r=request_view(d, request),
-            offers=offers,
-            chosen=match.ally_user_id if match and match.ally_user_id != FORGOTTEN else None,
-            introduced=bool(match and match.conversation_id),
-        )
-        text = f"{len(offers)} ally(s) offered to help with your request"
-        if request.offers_ts is None:
-            answer = client.chat_postMessage(channel=request.chooser_id, text=text, blocks=blocks)
-            request.offers_channel, request.offers_ts = answer["channel"], answer["ts"]
-            session.add(request)
-        else:
-            client.chat_update(
-                channel=request.offers_channel or request.chooser_id,
-                ts=request.offers_ts,
-                text=text,
-                blocks=blocks,
-            )
+    drawn = None
+    if first:
+
+        def post() -> dict[str, str]:
+            answer = client.chat_postMessage(channel=chooser, text=text, blocks=blocks)
+            return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
+
+        def record(session: Session, at: dict[str, str]) -> None:
+            store.record_offers(session, request_id=request_id, channel=at["channel"], ts=at["ts"])
+
+        outcome = once.send_once(d.db, f"request:{request_id}/offers", post, record=record)
+        if not outcome.settled:
+            return
+        if outcome.sent:
+            at = outcome.value
+            drawn = Drawing(at["channel"], at["ts"], text, blocks)
+
+    def read(session: Session) -> Drawing | None:
+        request = store.get_request(session, request_id=request_id)
+        if request is None or request.offers_ts is None or request.chooser_id == FORGOTTEN:
+            return None
+        channel = request.offers_channel or str(request.chooser_id)
+        return Drawing(channel, request.offers_ts, *_offers_message(d, session, request))
+
+    redraw(client, d.db, read, drawn=drawn)
+
+
+def _offers_message(
+    d: Deps, session: Session, request: AllyRequest
+) -> tuple[str, list[dict[str, Any]]]:
+    """The offers DM's text and blocks for the request as it is now."""
+    assert request.id is not None
+    offers = _offer_views(session, request.id)
+    match = store.match_for(session, request_id=request.id)
+    blocks = render_blocks(
+        "requests/offers.json.j2",
+        r=request_view(d, request),
+        offers=offers,
+        chosen=match.ally_user_id if match and match.ally_user_id != FORGOTTEN else None,
+        introduced=bool(match and match.conversation_id),
+    )
+    return f"{len(offers)} ally(s) offered to help with your request", blocks
 
 
 def _offer_views(session: Session, request_id: int) -> list[OfferView]:

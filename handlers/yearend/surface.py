@@ -105,29 +105,33 @@ def post_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> bool:
         view = None if item.card_ts else assessment.view(session, item)
     posted = False
     if view is not None:
+        text, blocks = card_text(view), card_blocks(view)
 
         def post() -> dict[str, str]:
             answer = client.chat_postMessage(
-                channel=d.settings.volunteers_channel,
-                text=card_text(view),
-                blocks=card_blocks(view),
+                channel=d.settings.volunteers_channel, text=text, blocks=blocks
             )
             return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
 
-        def record(session: Session, posted: dict[str, str]) -> None:
+        def record(session: Session, at: dict[str, str]) -> None:
             assessment.record_card(
-                session, kind=kind, item_id=item_id, channel=posted["channel"], ts=posted["ts"]
+                session, kind=kind, item_id=item_id, channel=at["channel"], ts=at["ts"]
             )
 
-        posted = once.send_once(d.db, card_key(kind, item_id), post, record=record).sent
-        if posted:
-            redraw_card(client, d, kind=kind, item_id=item_id)  # decided while it was posted?
+        outcome = once.send_once(d.db, card_key(kind, item_id), post, record=record)
+        if outcome.sent:  # decided while it was being posted? then it is redrawn
+            at = outcome.value
+            drawn = Drawing(at["channel"], at["ts"], text, blocks)
+            redraw_card(client, d, kind=kind, item_id=item_id, drawn=drawn)
+            posted = True
     with d.db.session() as session:
         jobs.cancel(session, key=card_key(kind, item_id))
     return posted
 
 
-def redraw_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> None:
+def redraw_card(
+    client: WebClient, d: Deps, *, kind: str, item_id: int, drawn: Drawing | None = None
+) -> None:
     """Show the item's state on its card (no live decision buttons once decided)."""
 
     def read(session: Session) -> Drawing | None:
@@ -138,7 +142,7 @@ def redraw_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> None:
         return Drawing(item.card_channel, item.card_ts, card_text(view), card_blocks(view))
 
     try:
-        redraw(client, d.db, read)
+        redraw(client, d.db, read, drawn=drawn)
     except SlackApiError as error:
         if error.response.get("error") != "message_not_found":
             raise
