@@ -99,11 +99,11 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only look, for checks before the ack: it never waits for SQLite's writer."""
+        # Closing (not rolling back) the session ends its transaction and detaches what it
+        # read with the values loaded, so they can be used after the block, as the rows of a
+        # unit of work (expire_on_commit=False) can.
         with Session(self._reader, expire_on_commit=False) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query."""

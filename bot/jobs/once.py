@@ -17,14 +17,16 @@ claim, so the next try makes it. Like the scheduler's claims, the guarantee is "
 sender dies between Slack's answer and the record, when the lease lets another send again.
 
 `run_steps` runs a list of such sends for one due item, each on its own, and says whether all
-of them are settled.
+of them are settled; `hold` is the same claim used as a lease-held mutex for work of several
+steps (checked, sent, recorded) that must not interleave with itself.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -138,6 +140,23 @@ def _release(db: Database, key: str, token: str) -> None:
                 col(SendRecord.done_at).is_(None),
             )
         )
+
+
+@contextmanager
+def hold(db: Database, key: str, *, lease: timedelta = queue.DEFAULT_LEASE) -> Iterator[bool]:
+    """An exclusive hold on `key` for work of several steps that must not interleave with
+    itself (a relay's copy checked, sent and recorded), kept in the same records as sends and
+    released when the block ends. Yields False, running nothing exclusive, if it is held
+    elsewhere; a holder that dies lets go when its lease runs out. No transaction stays open.
+    """
+    token = uuid.uuid4().hex
+    if _claim(db, key, token, utcnow(), lease) is not None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        _release(db, key, token)
 
 
 def recorded(db: Database, key: str) -> Any:

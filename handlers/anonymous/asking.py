@@ -227,11 +227,9 @@ def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str 
         logger.warning(
             "case %s card not posted (%s); the sweep will post it", case_id, type(error).__name__
         )
-    with d.db.session() as session:
-        case = cases.get_case(session, case_id=case_id, lock=True)
-        session.refresh(case)
-        if case.thread_ts is None:
-            open_thread(client, d, session, case, queued=queued and case.card_ts is None)
+    with d.db.read() as session:
+        queued = queued and cases.get_case(session, case_id=case_id).card_ts is None
+    open_thread(client, d, case_id, queued=queued)
     return handle
 
 
@@ -255,15 +253,19 @@ def on_case_card_due(deps: Deps, client: WebClient, item: Any) -> None:
     if not posted:
         return
     try:
-        with deps.db.session() as session:
-            case = cases.get_case(session, case_id=case_id, lock=True)
-            session.refresh(case)
-            if case.thread_ts is None:
-                open_thread(client, deps, session, case)
-            else:
-                text = f"{case.handle} has reached the volunteers."
-                post_to_requester(
-                    client, deps, session, case, text=text, blocks=notice_blocks(text)
-                )
+        with deps.db.read() as session:
+            case = cases.get_case(session, case_id=case_id)
+        if case.thread_ts is None:
+            open_thread(client, deps, case_id)
+        else:
+            text = f"{case.handle} has reached the volunteers."
+            post_to_requester(
+                client,
+                deps,
+                case_id,
+                text=text,
+                blocks=notice_blocks(text),
+                once_key=f"case:{case_id}/reached",
+            )
     except (SlackApiError, OSError) as error:  # the card is up; telling them is a courtesy
         logger.info("case %s requester not told of the card (%s)", case_id, type(error).__name__)

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
 from bot.rules import requests as request_rules
 from bot.rules.anonymous import cases, relays
@@ -50,10 +51,8 @@ def on_take_case_button(
         waiting = relays.pending_relays(session, case_id=case_id)
     logger.info("case %s taken", case_id)
     refresh_card(client, d, case_id)
-    with d.db.session() as session:
-        case = cases.get_case(session, case_id=case_id)
-        text = f"A volunteer has taken {handle}. They will write to you in this thread."
-        post_to_requester(client, d, session, case, text=text, blocks=notice_blocks(text))
+    text = f"A volunteer has taken {handle}. They will write to you in this thread."
+    post_to_requester(client, d, case_id, text=text, blocks=notice_blocks(text))
     # Replies written while nobody held the case reach the new holder (the take scheduled
     # their due delivery too).
     for relay_id in waiting:
@@ -114,28 +113,27 @@ def _new_ask(session: Session, case: AnonymousCase, *, chooser_id: str) -> int:
 
 
 def after_case_match(client: WebClient, deps: Deps, *, match_id: int) -> None:
-    """Called by handlers.requests after a volunteer chose an ally for a case's ask."""
+    """Called by handlers.requests after a volunteer chose an ally for a case's ask: the case
+    is marked (committed), then the requester told once (bot.jobs.once)."""
     with deps.db.session() as session:
         match = session.get(Match, match_id)
-        if match is None:
-            return
-        case = anonymous_store.case_for_request(session, request_id=match.request_id)
+        case = (
+            anonymous_store.case_for_request(session, request_id=match.request_id)
+            if match is not None
+            else None
+        )
         if case is None or case.id is None:
             return
-        # Marked and told in one unit of work: a failed send rolls the mark back.
-        if not cases.mark_ally_found(session, case_id=case.id):
-            return
-        session.refresh(case)
-        post_to_requester(
-            client,
-            deps,
-            session,
-            case,
-            text=f"An ally has been found for {case.handle}.",
-            blocks=render_blocks(
-                "anonymous/ally_found.json.j2", handle=case.handle, case_id=case.id
-            ),
-        )
+        case_id, handle = case.id, case.handle
+        cases.mark_ally_found(session, case_id=case_id)
+    post_to_requester(
+        client,
+        deps,
+        case_id,
+        text=f"An ally has been found for {handle}.",
+        blocks=render_blocks("anonymous/ally_found.json.j2", handle=handle, case_id=case_id),
+        once_key=f"case:{case_id}/ally_found",
+    )
 
 
 def on_reveal_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -159,7 +157,7 @@ def on_reveal_button(ack: Ack, body: dict[str, Any], client: WebClient, context:
     try:
         introduce_revealed(client, d, key=key)
         text = f"You revealed yourself to your ally for {handle}."
-    except (SlackClientError, OSError) as error:
+    except (SlackClientError, OSError, once.StepsPending) as error:
         logger.info("case %s introduction not sent yet (%s)", case_id, type(error).__name__)
         text = (
             f"You chose to reveal yourself to your ally for {handle}. The introduction could "
@@ -194,10 +192,6 @@ def on_reveal_due(deps: Deps, client: WebClient, item: Any) -> None:
     introduce_revealed(client, deps, key=str(item.key))
 
 
-# The step of a reveal's item that introduces; it records the introduction's ts if one was sent.
-_INTRODUCED = "introduction"
-
-
 def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
     """Introduce the requester to the ally, then tell the volunteer; each step once.
 
@@ -210,42 +204,46 @@ def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
             return
         case_id = int((item.payload or {})["case_id"])
 
-    def introduce(session: Session) -> str | None:
-        case = cases.get_case(session, case_id=case_id)
-        if case.requester_sealed is None:
-            return None  # purged (or forgotten) since: nobody to introduce
-        try:
-            ally = _ally_for_reveal(session, case)
-        except Conflict:
-            return None  # the ally left the programme since
-        # The one place the requester's ID is shown to someone else: by their own choice.
-        requester = cases.requester_of(d.privacy, case)
+    def introduce() -> str | None:
+        with d.db.read() as session:
+            case = cases.get_case(session, case_id=case_id)
+            if case.requester_sealed is None:
+                return None  # purged (or forgotten) since: nobody to introduce
+            try:
+                ally = _ally_for_reveal(session, case)
+            except Conflict:
+                return None  # the ally left the programme since
+            handle = case.handle
+            # The one place the requester's ID is shown to someone else: by their own choice.
+            requester = cases.requester_of(d.privacy, case)
         conversation = client.conversations_open(users=f"{requester},{ally}")
         answer = client.chat_postMessage(
             channel=conversation["channel"]["id"],
             text="An introduction from the allyship programme.",
             blocks=render_blocks(
-                "anonymous/reveal_intro.json.j2",
-                requester=requester,
-                ally=ally,
-                handle=case.handle,
+                "anonymous/reveal_intro.json.j2", requester=requester, ally=ally, handle=handle
             ),
         )
         return str(answer["ts"])
 
-    def tell_volunteer(session: Session) -> None:
-        item = jobs.find(session, key=key)
-        if item is None or not isinstance((item.sent or {}).get(_INTRODUCED), str):
-            return  # nobody was introduced (the ally left, or the case was purged, since)
-        case = cases.get_case(session, case_id=case_id)
+    def tell_volunteer() -> None:
+        with d.db.read() as session:
+            case = cases.get_case(session, case_id=case_id)
         if case.volunteer_id and case.volunteer_id != FORGOTTEN:
             text = f"The person behind {case.handle} chose to introduce themselves to the ally."
             client.chat_postMessage(
                 channel=case.volunteer_id, text=text, blocks=notice_blocks(text)
             )
 
-    jobs.run_once(d.db, key=key, name=_INTRODUCED, send=introduce)
-    jobs.run_once(d.db, key=key, name="volunteer", send=tell_volunteer)
+    introduced = once.send_once(d.db, f"{key}/introduction", introduce)
+    if not introduced.settled:
+        raise once.StepsPending("the introduction is being sent elsewhere")
+    # The volunteer is told only if someone was introduced (a ts was recorded).
+    if (
+        isinstance(introduced.value, str)
+        and not once.send_once(d.db, f"{key}/volunteer", tell_volunteer).settled
+    ):
+        raise once.StepsPending("the volunteer is being told elsewhere")
     retire(d, key)
 
 
@@ -297,10 +295,8 @@ def on_close_submitted(
         handle = case.handle
     logger.info("case %s closed (%s)", case_id, outcome)
     refresh_card(client, d, case_id)
-    with d.db.session() as session:
-        case = cases.get_case(session, case_id=case_id)
-        text = f"{handle} was closed by your volunteer. Thank you for reaching out."
-        post_to_requester(client, d, session, case, text=text, blocks=notice_blocks(text))
+    text = f"{handle} was closed by your volunteer. Thank you for reaching out."
+    post_to_requester(client, d, case_id, text=text, blocks=notice_blocks(text))
     done = f"You closed {handle} ({cases.OUTCOMES[outcome]})." + (
         " The person who asked can no longer send anonymous requests." if pause else ""
     )

@@ -9,6 +9,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.jobs import once
 from bot.rules.anonymous import cases, relays
 from bot.rules.errors import NotFound
 from handlers.anonymous.ids import Ids
@@ -73,18 +74,19 @@ def on_relay_submitted(
     if not text:
         return
     case = holder_case(client, d, roster, case_id=case_id, user_id=user_id)
-    with d.db.session() as session:
-        if not request_store.claim_event(session, event_id=f"view:{view['id']}"[:64]):
-            return
-        case = cases.get_case(session, case_id=case_id)
-        post_to_requester(
+    sent = once.send_once(
+        d.db,
+        f"view:{view['id']}"[:200],
+        lambda: post_to_requester(
             client,
             d,
-            session,
-            case,
+            case_id,
             text=f"Your volunteer for {case.handle} wrote to you.",
             blocks=render_blocks("anonymous/to_requester.json.j2", handle=case.handle, text=text),
-        )
+        ),
+    )
+    if not sent.sent:
+        return  # a retry of the same submission
     client.chat_postMessage(
         channel=user_id,
         text=f"Your message was passed on to {case.handle}.",
@@ -273,9 +275,10 @@ def relay_to_requester(
     `request_id` is the ask a volunteer posted for the case in the allies channel (the request
     whose match feedback is about).
     """
-    with deps.db.session() as session:
+    with deps.db.read() as session:
         case = anonymous_store.case_for_request(session, request_id=request_id)
-        if case is None:
-            logger.info("request %s is not an anonymous case's ask; nothing relayed", request_id)
-            return
-        post_to_requester(client, deps, session, case, text=text, blocks=blocks)
+        case_id = case.id if case is not None else None
+    if case_id is None:
+        logger.info("request %s is not an anonymous case's ask; nothing relayed", request_id)
+        return
+    post_to_requester(client, deps, case_id, text=text, blocks=blocks)

@@ -5,6 +5,7 @@ and blanking a copy its volunteer no longer holds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,7 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
+from bot.jobs.once import Step
 from bot.privacy import Identity, redact
 from bot.rules.anonymous import cases, relays
 from handlers.anonymous.surface import (
@@ -21,7 +24,6 @@ from handlers.anonymous.surface import (
     post_to_requester,
     refresh_card,
     requester_names,
-    retire,
     to_volunteer_blocks,
 )
 from handlers.common.deps import Deps
@@ -161,64 +163,88 @@ def _release(client: WebClient, d: Deps, *, case_id: int, holder: str) -> None:
 
 
 def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> bool:
-    """Under the case's and the relay's locks: send or change the copy, and record it.
+    """Send or change the copy and record it, holding the relay's sync (bot.jobs.once.hold).
 
-    False if the case or the reply changed since the look-ups (they are made again).
+    No transaction is open while Slack answers: the state is read, the copy sent or changed,
+    then recorded in its own short unit of work. The hold keeps two syncs of one reply from
+    interleaving; an edit or a new holder arriving meanwhile schedules its own sync, which finds
+    the copy recorded where it really is. False if the case or the reply changed since the
+    look-ups, or another sync holds this reply (they are tried again).
     """
+    with once.hold(d.db, f"relay:{relay_id}/sync") as held:
+        return held and _sync_held(client, d, relay_id, looked)
+
+
+def _sync_held(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> bool:
     p = d.privacy
-    with d.db.session() as session:
-        case = cases.get_case(session, case_id=looked.case_id, lock=True)
-        session.refresh(case)
-        relay = relays.get_relay(session, relay_id=relay_id, lock=True)
-        if relay is None:
-            return True
-        if relay.withdrawn:
-            if relay.copy_channel and relay.copy_ts:
-                _blank_copy(client, relay, f"{case.handle}: deleted by the person who asked.")
-            relays.drop_relay(session, relay_id=relay_id)
-            return True
-        if case.requester_sealed is None:
-            # Cut from the person who asked (forget-me, the purge): nothing of theirs is shown
-            # any more; replies never copied go, as the forget-me or the purge would do.
-            relays.purge_relays(session, case_id=looked.case_id)
-            return True
-        reply = relays.pending_reply(p, relay)
-        if reply is None:
-            return True  # the copy shows it already
-        holder = _holder(case)
-        if (relay.version, holder, case.status == cases.TAKEN) != (
-            looked.version,
-            looked.holder,
-            looked.taken,
-        ):
-            return False
-        copy_channel, copy_ts = relay.copy_channel, relay.copy_ts
-        if copy_channel and copy_ts:
-            if looked.names and holder and relays.holds_copy(p, relay, holder):
-                _update_copy(client, case, relay_id, (copy_channel, copy_ts), reply, looked.names)
-                relays.record_copy(
-                    session, p, relay_id=relay_id, channel=copy_channel, ts=copy_ts, holder=holder
-                )
-                return True
-            # In the DM of someone who no longer holds the case (or of whoever it was, for a
-            # copy recorded before copies knew their holder): blanked, and the new words go
-            # to whoever holds the case now, as a new reply would.
-            _blank_copy(client, relay, _NO_LONGER_YOURS.format(handle=case.handle))
-            relays.forget_copy(session, relay_id=relay_id)
-        if case.status == cases.CLOSED:
-            relays.drop_relay(session, relay_id=relay_id)  # closed before it reached anyone
-            return True
-        if not (looked.taken and holder and looked.names):
-            return True  # it waits for the next volunteer who takes the case
-        answer = client.chat_postMessage(
-            channel=holder,
-            text=f"{case.handle} replied.",
-            blocks=to_volunteer_blocks(case, redact(reply.text, looked.names), reply.files),
-        )
-        relays.record_copy(
-            session, p, relay_id=relay_id, channel=answer["channel"], ts=answer["ts"], holder=holder
-        )
+    with d.db.read() as session:
+        case = cases.get_case(session, case_id=looked.case_id)
+        relay = relays.get_relay(session, relay_id=relay_id)
+        reply = relays.pending_reply(p, relay) if relay is not None else None
+    if relay is None:
         return True
+    if relay.withdrawn:
+        if relay.copy_channel and relay.copy_ts:
+            _blank_copy(client, relay, f"{case.handle}: deleted by the person who asked.")
+        _write(d, lambda session: relays.drop_relay(session, relay_id=relay_id))
+        return True
+    if case.requester_sealed is None:
+        # Cut from the person who asked (forget-me, the purge): nothing of theirs is shown
+        # any more; replies never copied go, as the forget-me or the purge would do.
+        _write(d, lambda session: relays.purge_relays(session, case_id=looked.case_id))
+        return True
+    if reply is None:
+        return True  # the copy shows it already
+    holder = _holder(case)
+    if (relay.version, holder, case.status == cases.TAKEN) != (
+        looked.version,
+        looked.holder,
+        looked.taken,
+    ):
+        return False
+    version = relay.version
+    copy_channel, copy_ts = relay.copy_channel, relay.copy_ts
+    if copy_channel and copy_ts:
+        if looked.names and holder and relays.holds_copy(p, relay, holder):
+            _update_copy(client, case, relay_id, (copy_channel, copy_ts), reply, looked.names)
+            _record_copy(d, relay_id, (copy_channel, copy_ts), holder, version)
+            return True
+        # In the DM of someone who no longer holds the case (or of whoever it was, for a
+        # copy recorded before copies knew their holder): blanked, and the new words go
+        # to whoever holds the case now, as a new reply would.
+        _blank_copy(client, relay, _NO_LONGER_YOURS.format(handle=case.handle))
+        _write(d, lambda session: relays.forget_copy(session, relay_id=relay_id))
+    if case.status == cases.CLOSED:
+        # Closed before it reached anyone.
+        _write(d, lambda session: relays.drop_relay(session, relay_id=relay_id))
+        return True
+    if not (looked.taken and holder and looked.names):
+        return True  # it waits for the next volunteer who takes the case
+    answer = client.chat_postMessage(
+        channel=holder,
+        text=f"{case.handle} replied.",
+        blocks=to_volunteer_blocks(case, redact(reply.text, looked.names), reply.files),
+    )
+    _record_copy(d, relay_id, (str(answer["channel"]), str(answer["ts"])), holder, version)
+    return True
+
+
+def _write(d: Deps, change: Callable[[Session], object]) -> None:
+    with d.db.session() as session:
+        change(session)
+
+
+def _record_copy(d: Deps, relay_id: int, copy: tuple[str, str], holder: str, version: int) -> None:
+    with d.db.session() as session:
+        relays.record_copy(
+            session,
+            d.privacy,
+            relay_id=relay_id,
+            channel=copy[0],
+            ts=copy[1],
+            holder=holder,
+            version=version,
+        )
 
 
 _NO_LONGER_YOURS = "{handle}: message removed (you no longer hold this case)."
@@ -264,19 +290,18 @@ def _blank_copies(client: WebClient, d: Deps, relay_ids: list[int]) -> None:
     """These copies lose their words and their records go (those whose copy was already
     forgotten are left: their words wait for the case's next holder)."""
     for relay_id in relay_ids:
-        with d.db.read() as session:
-            found = relays.get_relay(session, relay_id=relay_id)
-            case_id = found.case_id if found is not None else None
-        if case_id is None:
-            continue
-        with d.db.session() as session:
-            case = cases.get_case(session, case_id=case_id, lock=True)
-            relay = relays.get_relay(session, relay_id=relay_id, lock=True)
-            if relay is None or not (relay.copy_channel and relay.copy_ts):
-                continue
-            text = f"{case.handle}: message text deleted (this case's messages are no longer kept)."
+        with once.hold(d.db, f"relay:{relay_id}/sync") as held:
+            if not held:
+                raise RelayRaced(f"relay {relay_id} is being synced")
+            with d.db.read() as session:
+                relay = relays.get_relay(session, relay_id=relay_id)
+                if relay is None or not (relay.copy_channel and relay.copy_ts):
+                    continue
+                handle = cases.get_case(session, case_id=relay.case_id).handle
+            text = f"{handle}: message text deleted (this case's messages are no longer kept)."
             _blank_copy(client, relay, text)
-            relays.drop_relay(session, relay_id=relay_id)
+            with d.db.session() as session:
+                relays.drop_relay(session, relay_id=relay_id)
 
 
 def on_relays_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
@@ -329,19 +354,19 @@ def release_followups(client: WebClient, d: Deps, *, key: str) -> None:
             lambda: request_surface.refresh_escalation(client, d, request_id=int(ask_id))
         )
 
-    def tell_channel(session: Session) -> str:
+    with d.db.read() as session:
         handle = cases.get_case(session, case_id=case_id).handle
+
+    def tell_channel() -> str:
         text = _RELEASED_CHANNEL.format(handle=handle)
         answer = client.chat_postMessage(
             channel=d.settings.volunteers_channel, text=text, blocks=notice_blocks(text)
         )
         return str(answer["ts"])
 
-    def tell_requester(session: Session) -> None:
-        case = cases.get_case(session, case_id=case_id)
-        text = _RELEASED_REQUESTER.format(handle=case.handle)
-        post_to_requester(client, d, session, case, text=text, blocks=notice_blocks(text))
+    def tell_requester() -> None:
+        text = _RELEASED_REQUESTER.format(handle=handle)
+        post_to_requester(client, d, case_id, text=text, blocks=notice_blocks(text))
 
-    jobs.run_once(d.db, key=key, name="channel", send=tell_channel)
-    jobs.run_once(d.db, key=key, name="requester", send=tell_requester)
-    retire(d, key)
+    steps = [Step("channel", tell_channel), Step("requester", tell_requester)]
+    once.run_due_steps(d.db, key=key, steps=steps, what="release")

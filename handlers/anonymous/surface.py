@@ -12,11 +12,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, identity_from_user
 from bot.rules.anonymous import cases, drafts
 from handlers.anonymous.inputs import Metadata
 from handlers.common.deps import Deps
+from handlers.common.redraw import Drawing, redraw
 from messages.render import render, render_blocks
 from storage.models.anonymous import AnonymousCase
 from storage.models.programme import FORGOTTEN
@@ -136,91 +138,126 @@ def notice_blocks(text: str) -> list[dict[str, Any]]:
     return render_blocks("anonymous/notice.json.j2", text=text)
 
 
-def refresh_card(client: WebClient, d: Deps, case_id: int) -> None:
+def refresh_card(client: WebClient, d: Deps, case_id: int, *, drawn: Drawing | None = None) -> None:
     """Show the case's current state on its card in the volunteers channel."""
-    with d.db.session() as session:
-        # Locked while it is redrawn: two redraws at once apply in turn, the newer state last.
-        case = cases.get_case(session, case_id=case_id, lock=True)
+
+    def read(session: Session) -> Drawing | None:
+        case = cases.get_case(session, case_id=case_id)
         if not (case.card_channel and case.card_ts):
-            return
-        client.chat_update(
-            channel=case.card_channel,
-            ts=case.card_ts,
-            text=f"{case.handle}: an anonymous request",
-            blocks=render_blocks("anonymous/card.json.j2", c=_case_view(d, case)),
-        )
+            return None
+        blocks = render_blocks("anonymous/card.json.j2", c=_case_view(d, case))
+        return Drawing(case.card_channel, case.card_ts, _card_text(case.handle), blocks)
+
+    redraw(client, d.db, read, drawn=drawn)
 
 
 def post_case_card(client: WebClient, d: Deps, case_id: int) -> bool:
     """Post the case's card to the volunteers channel once; False if it is already there.
 
     Both the attempt right after the confirmation and the scheduled safety net (kind
-    cases.CARD) come here: the case row is locked (SQLite: the writer lock) while card_ts is
-    checked, the card posted and its ts recorded, so the two never both post.
+    cases.CARD) come here; the post is made once (bot.jobs.once), its ts recorded on the case
+    (which retires the due post), and redrawn if the case changed while it was posted.
     """
-    with d.db.session() as session:
-        case = cases.get_case(session, case_id=case_id, lock=True)
-        session.refresh(case)
+    with d.db.read() as session:
+        case = cases.get_case(session, case_id=case_id)
         if case.card_ts is not None or case.purged_at is not None:
             return False
+        handle, text = case.handle, f"{case.handle}: someone asked anonymously"
+        blocks = render_blocks("anonymous/card.json.j2", c=_case_view(d, case))
+
+    def post() -> dict[str, str]:
         answer = client.chat_postMessage(
-            channel=d.settings.volunteers_channel,
-            text=f"{case.handle}: someone asked anonymously",
-            blocks=render_blocks("anonymous/card.json.j2", c=_case_view(d, case)),
+            channel=d.settings.volunteers_channel, text=text, blocks=blocks
         )
-        cases.record_card(session, case_id=case_id, channel=answer["channel"], ts=answer["ts"])
+        return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
+
+    def record(session: Session, at: dict[str, str]) -> None:
+        cases.record_card(session, case_id=case_id, channel=at["channel"], ts=at["ts"])
+
+    outcome = once.send_once(d.db, f"case:{case_id}/card", post, record=record)
+    if not outcome.sent:
+        return False
     logger.info("case %s card posted", case_id)
+    at = outcome.value
+    # Its notification text said it was new; the card is redrawn only if the case changed.
+    drawn = Drawing(at["channel"], at["ts"], _card_text(handle), blocks)
+    refresh_card(client, d, case_id, drawn=drawn)
     return True
 
 
-def open_thread(
-    client: WebClient, d: Deps, session: Session, case: AnonymousCase, *, queued: bool = False
-) -> None:
-    """Post the case's first message in the requester's DM: the root of the case thread."""
-    p = d.privacy
-    requester = cases.requester_of(p, case)
-    channel = client.conversations_open(users=requester)["channel"]["id"]
-    text = f"Your anonymous request was sent as {case.handle}." + (
+def _card_text(handle: str) -> str:
+    return f"{handle}: an anonymous request"
+
+
+class ThreadPending(ConnectionError):
+    """The requester's case thread is being opened by another sender just now: like a network
+    failure, the message is tried again later (by its due item, or the person's next step)."""
+
+
+def open_thread(client: WebClient, d: Deps, case_id: int, *, queued: bool = False) -> None:
+    """Post the case's first message in the requester's DM, once: the root of the case thread.
+
+    The DM channel is recorded sealed on the case, never in the record of the send.
+    """
+    with d.db.read() as session:
+        case = cases.get_case(session, case_id=case_id)
+        if case.thread_ts is not None or case.requester_sealed is None:
+            return
+        requester = cases.requester_of(d.privacy, case)
+        handle, details = case.handle, case.details or ""
+    text = f"Your anonymous request was sent as {handle}." + (
         " It is queued and will reach the volunteers shortly." if queued else ""
     )
-    answer = client.chat_postMessage(
-        channel=channel,
-        text=text,
-        blocks=render_blocks(
-            "anonymous/thread_root.json.j2",
-            handle=case.handle,
-            details=case.details or "",
-            queued=queued,
-        ),
-    )
-    assert case.id is not None
-    cases.record_thread(session, p, case_id=case.id, dm_channel=channel, thread_ts=answer["ts"])
-    session.refresh(case)
+    opened: dict[str, str] = {}
+
+    def post() -> str:
+        opened["channel"] = client.conversations_open(users=requester)["channel"]["id"]
+        answer = client.chat_postMessage(
+            channel=opened["channel"],
+            text=text,
+            blocks=render_blocks(
+                "anonymous/thread_root.json.j2", handle=handle, details=details, queued=queued
+            ),
+        )
+        return str(answer["ts"])
+
+    def record(session: Session, ts: str) -> None:
+        cases.record_thread(
+            session, d.privacy, case_id=case_id, dm_channel=opened["channel"], thread_ts=ts
+        )
+
+    if not once.send_once(d.db, f"case:{case_id}/thread", post, record=record).settled:
+        raise ThreadPending("the case thread is being opened")
 
 
 def post_to_requester(
     client: WebClient,
     d: Deps,
-    session: Session,
-    case: AnonymousCase,
+    case_id: int,
     *,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    once_key: str | None = None,
 ) -> None:
-    """Send to the requester's case thread (opening it first if needed); to them only."""
-    if case.requester_sealed is None:
-        logger.info("case %s has no link to its requester any more; nothing sent", case.id)
+    """Send to the requester's case thread (opening it first if needed); to them only.
+
+    With `once_key` the message is sent once whoever sends it (bot.jobs.once).
+    """
+    open_thread(client, d, case_id)
+    with d.db.read() as session:
+        case = cases.get_case(session, case_id=case_id)
+        channel, thread_ts = cases.dm_of(d.privacy, case), case.thread_ts
+    if case.requester_sealed is None or channel is None:
+        logger.info("case %s has no link to its requester any more; nothing sent", case_id)
         return
-    if case.thread_ts is None:
-        # Locked, so that two first messages at once make one thread root.
-        assert case.id is not None
-        case = cases.get_case(session, case_id=case.id, lock=True)
-        session.refresh(case)
-        if case.thread_ts is None:
-            open_thread(client, d, session, case)
-    channel = cases.dm_of(d.privacy, case)
-    assert channel is not None
-    client.chat_postMessage(channel=channel, thread_ts=case.thread_ts, text=text, blocks=blocks)
+
+    def send() -> None:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+
+    if once_key is None:
+        send()
+    elif not once.send_once(d.db, once_key, send).settled:
+        raise ThreadPending("this message to the requester is being sent elsewhere")
 
 
 FILES_NOT_PASSED_ON = (
@@ -239,9 +276,7 @@ def tell_requester(client: WebClient, d: Deps, case_id: int, text: str) -> None:
     """A notice in the requester's case thread; a failure is logged (without the text), since
     what they wrote is kept already and Slack does not send an acked event again."""
     try:
-        with d.db.session() as session:
-            case = cases.get_case(session, case_id=case_id)
-            post_to_requester(client, d, session, case, text=text, blocks=notice_blocks(text))
+        post_to_requester(client, d, case_id, text=text, blocks=notice_blocks(text))
     except (SlackClientError, OSError) as error:
         logger.warning(
             "case %s: a notice to the requester failed (%s)", case_id, type(error).__name__

@@ -406,7 +406,13 @@ def test_a_reply_is_kept_sealed_once_with_its_due_sync(db: Database) -> None:
         item = jobs.find(session, key=relays.relay_key(relay_id, 0))
         assert item is not None and item.kind == relays.RELAY and item.status == jobs.PENDING
         relays.record_copy(
-            session, PRIVACY, relay_id=relay_id, channel="D0VERA", ts="6.000100", holder="U0VOL1"
+            session,
+            PRIVACY,
+            relay_id=relay_id,
+            channel="D0VERA",
+            ts="6.000100",
+            holder="U0VOL1",
+            version=0,
         )
     with db.session() as session:
         row = session.exec(select(CaseRelay)).one()
@@ -471,7 +477,13 @@ def test_the_purge_takes_every_replys_words_and_schedules_blanking_the_copies(
         relays.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=relays.Reply("two"))
         assert copied is not None
         relays.record_copy(
-            session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder="U0VOL1"
+            session,
+            PRIVACY,
+            relay_id=copied,
+            channel="D0VERA",
+            ts="3.3",
+            holder="U0VOL1",
+            version=0,
         )
         relays.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=relays.Reply("uno"))
     with db.session() as session:

@@ -238,7 +238,7 @@ def test_a_forgotten_askers_replies_not_yet_copied_go_with_their_words(db: Datab
         relays.record_reply(session, PRIVACY, case_id=case_id, ts="2.2", reply=relays.Reply("two"))
         assert copied is not None
         relays.record_copy(
-            session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder=VERA
+            session, PRIVACY, relay_id=copied, channel="D0VERA", ts="3.3", holder=VERA, version=0
         )
         relays.change_reply(session, PRIVACY, case_id=case_id, ts="1.1", reply=relays.Reply("uno"))
     with db.session() as session:

@@ -147,18 +147,27 @@ def holds_copy(privacy: Privacy, relay: CaseRelay, volunteer_id: str | None) -> 
 
 
 def record_copy(
-    session: Session, privacy: Privacy, *, relay_id: int, channel: str, ts: str, holder: str
+    session: Session,
+    privacy: Privacy,
+    *,
+    relay_id: int,
+    channel: str,
+    ts: str,
+    holder: str,
+    version: int,
 ) -> None:
-    """The copy now shows the relay's words in `holder`'s DM: remember where and whose it is
-    (their marker, never their ID); the sealed words go."""
-    relay = get_relay(session, relay_id=relay_id)
+    """The copy now shows version `version` of the relay's words in `holder`'s DM: remember
+    where and whose it is (their marker, never their ID). The sealed words go if they are
+    still that version; a newer edit made while the copy was sent stays, for its own sync."""
+    relay = get_relay(session, relay_id=relay_id, lock=True)
     if relay is None:
         return
     relay.copy_channel, relay.copy_ts = channel, ts
     relay.holder_marker = _holder_marker(privacy, holder)
-    relay.pending_sealed = None
+    if relay.version == version:
+        relay.pending_sealed = None
+        jobs.cancel(session, key=relay_key(relay_id, relay.version))
     session.add(relay)
-    jobs.cancel(session, key=relay_key(relay_id, relay.version))
 
 
 def forget_copy(session: Session, *, relay_id: int) -> None:
