@@ -24,12 +24,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.jobs import once
+from bot.jobs.once import Step
 from bot.rules import forget
 from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps, deps
-from handlers.common.followups import Step, StepsPending, run_steps
 from handlers.common.redraw import redraw_or_gone
 from handlers.requests import surface as request_surface
 from messages.render import render, render_blocks
@@ -92,14 +93,14 @@ def on_forget_me_submitted(ack: Ack, body: dict[str, Any], client: WebClient, co
     )
     if any(payload.values()):
         # A failed step was logged; the scheduled item finishes the rest.
-        with contextlib.suppress(StepsPending):
-            run_steps(d, key=key, steps=_request_steps(client, d, payload), what=WHAT)
+        with contextlib.suppress(once.StepsPending):
+            once.run_steps(d.db, key=key, steps=_request_steps(client, d, payload), what=WHAT)
 
 
 def on_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
     """The safety net of the request side: finish whatever the submission could not."""
     steps = _request_steps(client, app_deps, dict(item.payload or {}))
-    run_steps(app_deps, key=str(item.key), steps=steps, what=WHAT)
+    once.run_due_steps(app_deps.db, key=str(item.key), steps=steps, what=WHAT)
 
 
 def on_case_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
@@ -110,12 +111,12 @@ def on_case_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
         payload = forget.close_cases_later(session, key=str(item.key), case_ids=closing)
     steps = [_redraw_case(client, app_deps, int(c)) for c in payload.get("case_cards", [])]
     steps += [_redraw_request(client, app_deps, int(r)) for r in payload.get("case_asks", [])]
-    for volunteer, handle in payload.get("volunteers_told", []):
+    for index, (volunteer, handle) in enumerate(payload.get("volunteers_told", [])):
         text = _WITHDRAWN_FOR_VOLUNTEER.format(handle=handle)
-        steps.append(_tell(client, str(volunteer), text))
-    for ally in payload.get("case_allies_told", []):
-        steps.append(_tell(client, str(ally), _WITHDRAWN_FOR_ALLY))
-    run_steps(app_deps, key=str(item.key), steps=steps, what=WHAT)
+        steps.append(_tell(f"volunteer:{index}", client, str(volunteer), text))
+    for index, ally in enumerate(payload.get("case_allies_told", [])):
+        steps.append(_tell(f"case-ally:{index}", client, str(ally), _WITHDRAWN_FOR_ALLY))
+    once.run_due_steps(app_deps.db, key=str(item.key), steps=steps, what=WHAT)
 
 
 _WITHDRAWN_FOR_ALLY = (
@@ -132,7 +133,10 @@ _RELEASED = (
 
 def _request_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[Step]:
     steps = [_redraw_request(client, d, int(r)) for r in payload.get("request_cards", [])]
-    steps += [_tell(client, str(a), _WITHDRAWN_FOR_ALLY) for a in payload.get("allies_told", [])]
+    steps += [
+        _tell(f"ally:{index}", client, str(ally), _WITHDRAWN_FOR_ALLY)
+        for index, ally in enumerate(payload.get("allies_told", []))
+    ]
     steps += [_redraw_case(client, d, int(c)) for c in payload.get("held_cards", [])]
     if payload.get("released"):
         steps.append(_announce_released(client, d, [int(c) for c in payload["released"]]))
@@ -148,11 +152,14 @@ def _redraw_request(client: WebClient, d: Deps, request_id: int) -> Step:
             forget.forget_conversation(session, request_id=request_id)
         request_surface.refresh_offers(client, d, request_id)
 
-    return Step(redraw)
+    return Step(f"request:{request_id}", redraw)
 
 
 def _redraw_case(client: WebClient, d: Deps, case_id: int) -> Step:
-    return Step(lambda: redraw_or_gone(lambda: case_surface.refresh_card(client, d, case_id)))
+    return Step(
+        f"case:{case_id}",
+        lambda: redraw_or_gone(lambda: case_surface.refresh_card(client, d, case_id)),
+    )
 
 
 def _announce_released(client: WebClient, d: Deps, case_ids: list[int]) -> Step:
@@ -160,12 +167,12 @@ def _announce_released(client: WebClient, d: Deps, case_ids: list[int]) -> Step:
         with d.db.read() as session:
             handles = forget.handles(session, case_ids=case_ids)
         text = _RELEASED.format(handles=", ".join(handles))
-        _tell(client, d.settings.volunteers_channel, text).run()
+        _tell("released", client, d.settings.volunteers_channel, text).run()
 
-    return Step(announce, alone=True)
+    return Step("released", announce)
 
 
-def _tell(client: WebClient, channel: str, text: str) -> Step:
+def _tell(name: str, client: WebClient, channel: str, text: str) -> Step:
     def tell() -> None:
         if channel == FORGOTTEN:
             return  # they asked to be forgotten since
@@ -175,4 +182,4 @@ def _tell(client: WebClient, channel: str, text: str) -> Step:
             blocks=render_blocks("requests/notice.json.j2", text=text, join=False),
         )
 
-    return Step(tell, alone=True)
+    return Step(name, tell)

@@ -308,3 +308,12 @@ def _schedule(
         .values(**values)
         .on_conflict_do_nothing(index_elements=["key"])
     )
+
+
+def record_intro(session: Session, *, pair_id: int, channel: str, ts: str) -> None:
+    """The pair's group DM and the introduction's ts (check-ins are posted there)."""
+    session.execute(
+        update(MentoringPair)
+        .where(col(MentoringPair.id) == pair_id)
+        .values(channel=channel, intro_ts=ts)
+    )

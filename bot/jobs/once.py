@@ -73,12 +73,16 @@ def send_once(
     send: Callable[[], Any],
     *,
     record: Record | None = None,
+    keep: bool = False,
     lease: timedelta = queue.DEFAULT_LEASE,
 ) -> Outcome:
     """Make `send()` once for `key`: claim (committed), send (no transaction), record.
 
-    `send` returns what later steps need (JSON: a ts, a dict of channel and ts, or None);
-    `record(session, value)` writes it on the caller's rows in the recording transaction.
+    `send` returns what the caller needs (a ts, a dict of channel and ts, or None);
+    `record(session, value)` writes it on the caller's rows in the recording transaction,
+    where forget-me and retention find it. The record of the send itself keeps the value only
+    with `keep` (then ALREADY returns it), for values that name no person or conversation (a
+    ts): a DM's channel ID, say, would outlive a forget-me there.
     """
     token = uuid.uuid4().hex
     found = _claim(db, key, token, utcnow(), lease)
@@ -95,7 +99,7 @@ def send_once(
             logger.warning("send %s outlived its lease; another sender may repeat it", key)
         row.holder, row.claimed_until = None, None
         row.done_at = row.done_at or utcnow()
-        row.result = {"value": value}
+        row.result = {"value": value} if keep else {}
         session.add(row)
         if record is not None:
             record(session, value)
@@ -177,6 +181,7 @@ class Step:
     name: str
     run: Callable[[], Any]
     record: Record | None = None
+    keep: bool = False
 
 
 class StepsPending(RuntimeError):
@@ -195,7 +200,9 @@ def run_steps(db: Database, *, key: str, steps: Sequence[Step], what: str) -> bo
     failed = busy = 0
     for step in steps:
         try:
-            outcome = send_once(db, f"{key}/{step.name}", step.run, record=step.record)
+            outcome = send_once(
+                db, f"{key}/{step.name}", step.run, record=step.record, keep=step.keep
+            )
         except NotYet:
             busy += 1
             continue

@@ -6,7 +6,7 @@ several replicas share the work. Each item is claimed atomically in its own unit
 handler runs after the claim commits, and the item is marked done after the handler returns.
 A handler that raises puts the item back to pending with a backoff; a claim whose lease ran
 out (a replica died mid-send) can be claimed again. Handlers must be idempotent: they record
-what they sent (`record_sent`, or a ts on their own rows) and check it before sending.
+each send through bot.jobs.once, which records it, so a retry never sends twice.
 
 An item that fails MAX_ATTEMPTS times is parked as failed, and the same unit of work schedules
 a FAILED_ALERT item keyed by it, so the admins hear of it once whichever replica parked it
@@ -119,20 +119,6 @@ def record_sent(session: Session, *, key: str, name: str, value: Any) -> None:
     item.sent = {**(item.sent or {}), name: value}
     item.updated_at = utcnow()
     session.add(item)
-
-
-def run_once(db: Database, *, key: str, name: str, send: Callable[[Session], Any]) -> None:
-    """Run one step of a due item once, whoever runs it (the item is locked meanwhile).
-
-    What `send` returns (a ts, say) is recorded in the item under `name` (True for None); a
-    step already recorded is skipped, and an item that is gone means its work is over.
-    """
-    with db.session() as session:
-        item = find(session, key=key, lock=True)
-        if item is None or name in (item.sent or {}):
-            return
-        value = send(session)
-        record_sent(session, key=key, name=name, value=True if value is None else value)
 
 
 def scrub(session: Session, *, value: str, replacement: str) -> int:

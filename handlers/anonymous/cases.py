@@ -235,7 +235,7 @@ def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
                 channel=case.volunteer_id, text=text, blocks=notice_blocks(text)
             )
 
-    introduced = once.send_once(d.db, f"{key}/introduction", introduce)
+    introduced = once.send_once(d.db, f"{key}/introduction", introduce, keep=True)  # a ts
     if not introduced.settled:
         raise once.StepsPending("the introduction is being sent elsewhere")
     # The volunteer is told only if someone was introduced (a ts was recorded).

@@ -9,28 +9,23 @@ clicks and replicas never send twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
+from bot.jobs.once import Step
 from bot.jobs.queue import DueWork
 from bot.rules.mentoring import checkins, cohorts, report
 from bot.rules.mentoring.content import MentoringContent
 from handlers.common.deps import Deps
 from handlers.mentoring.ids import Ids
-from messages.render import render_blocks
+from messages.render import escape_mrkdwn, render_blocks
 from storage import mentoring as store
 
 logger = logging.getLogger(__name__)
-
-Send = Callable[[Session], Any]
-
-
-class StepsPending(RuntimeError):
-    """Some follow-up failed; the scheduler runs the item again."""
 
 
 def content(d: Deps) -> MentoringContent:
@@ -79,161 +74,150 @@ def run_followup(d: Deps, client: WebClient, key: str) -> None:
         if item is None or item.status != jobs.PENDING:
             return
         kind, payload = item.kind, dict(item.payload or {})
-    _run_steps(d, key, _steps(d, client, kind, payload))
+    once.run_steps(d.db, key=key, steps=_steps(d, client, kind, payload), what="mentoring")
 
 
 def on_followup_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """The scheduler's run of a follow-up item."""
-    _run_steps(d, item.key, _steps(d, client, item.kind, item.payload))
+    steps = _steps(d, client, item.kind, item.payload)
+    once.run_due_steps(d.db, key=item.key, steps=steps, what="mentoring")
 
 
-def _run_steps(d: Deps, key: str, steps: list[tuple[str, Send]]) -> None:
-    failed = 0
-    for name, send in steps:
-        try:
-            jobs.run_once(d.db, key=key, name=name, send=send)
-        except Exception as error:  # the other steps still run; the item retries this one
-            logger.warning(
-                "mentoring follow-up failed (%s); it will be retried", type(error).__name__
-            )
-            failed += 1
-    if failed:
-        raise StepsPending(f"{failed} mentoring follow-up(s) failed")
-    with d.db.session() as session:
-        jobs.cancel(session, key=key)
-
-
-def _steps(
-    d: Deps, client: WebClient, kind: str, payload: dict[str, Any]
-) -> list[tuple[str, Send]]:
+def _steps(d: Deps, client: WebClient, kind: str, payload: dict[str, Any]) -> list[Step]:
     if kind == cohorts.INTROS:
-        return [(f"pair:{p}", _intro(d, client, int(p))) for p in payload.get("pairs", [])] + [
-            (f"unmatched:{p}", _unmatched(client, int(p))) for p in payload.get("unmatched", [])
+        return [_intro(d, client, int(p)) for p in payload.get("pairs", [])] + [
+            _unmatched(d, client, int(p)) for p in payload.get("unmatched", [])
         ]
     if kind == cohorts.PARTNER_LEFT:
-        return [("partner", _partner_left(d, client, int(payload["participant"])))]
+        return [_partner_left(d, client, int(payload["participant"]))]
     if kind == cohorts.CLOSING:
-        return [(f"closing:{p}", _closing(client, int(p))) for p in payload.get("participants", [])]
+        return [_closing(d, client, int(p)) for p in payload.get("participants", [])]
     if kind == report.OWN_REPORT:
-        return [("own", _own_report(d, client, int(payload["participant"])))]
+        return [_own_report(d, client, int(payload["participant"]))]
     if kind == checkins.LAPSE:
         return [
-            (f"admin:{admin}", _lapse(client, admin, int(payload["pair"])))
-            for admin in d.settings.admins
+            _lapse(d, client, index, admin, int(payload["pair"]))
+            for index, admin in enumerate(d.settings.admins)
         ]
     raise ValueError(f"no mentoring follow-up of kind {kind}")
 
 
-def _intro(d: Deps, client: WebClient, pair_id: int) -> Send:
-    def send(session: Session) -> None:
-        pair = store.pair(session, pair_id=pair_id)
-        if pair is None or pair.status != cohorts.ACTIVE or pair.intro_ts:
-            return
-        cohort = cohorts.by_id(session, pair.cohort_id)
-        item = content(d).library.item_for_meeting(1)
-        channel = str(
-            client.conversations_open(users=f"{pair.mentor_id},{pair.mentee_id}")["channel"]["id"]
-        )
-        blocks = render_blocks(
-            "mentoring/intro.json.j2",
-            mentor=pair.mentor_id,
-            mentee=pair.mentee_id,
-            cohort_name=cohort.name,
-            cadence=cohorts.describe_cadence(cohort),
-            item=item,
-        )
+def _intro(d: Deps, client: WebClient, pair_id: int) -> Step:
+    def send() -> dict[str, str] | None:
+        with d.db.read() as session:
+            pair = store.pair(session, pair_id=pair_id)
+            if pair is None or pair.status != cohorts.ACTIVE or pair.intro_ts:
+                return None
+            cohort = cohorts.by_id(session, pair.cohort_id)
+            users = f"{pair.mentor_id},{pair.mentee_id}"
+            blocks = render_blocks(
+                "mentoring/intro.json.j2",
+                mentor=pair.mentor_id,
+                mentee=pair.mentee_id,
+                cohort_name=cohort.name,
+                cadence=cohorts.describe_cadence(cohort),
+                item=content(d).library.item_for_meeting(1),
+            )
+        channel = str(client.conversations_open(users=users)["channel"]["id"])
         response = client.chat_postMessage(
             channel=channel, text="Meet your reverse-mentoring partner", blocks=blocks
         )
-        pair.channel, pair.intro_ts = channel, str(response["ts"])
-        session.add(pair)
+        return {"channel": channel, "ts": str(response["ts"])}
 
-    return send
+    def record(session: Session, at: dict[str, str] | None) -> None:
+        if at is not None:
+            store.record_intro(session, pair_id=pair_id, channel=at["channel"], ts=at["ts"])
+
+    return Step(f"pair:{pair_id}", send, record=record)
 
 
-def _unmatched(client: WebClient, participant_id: int) -> Send:
-    def send(session: Session) -> None:
-        row = store.participant_by_id(session, participant_id=participant_id)
-        if row is None:
-            return
-        cohort = cohorts.by_id(session, row.cohort_id)
+def _unmatched(d: Deps, client: WebClient, participant_id: int) -> Step:
+    def send() -> None:
+        with d.db.read() as session:
+            row = store.participant_by_id(session, participant_id=participant_id)
+            if row is None:
+                return
+            name, user_id = cohorts.by_id(session, row.cohort_id).name, row.user_id
         text = (
-            f"Thank you for signing up to *{_esc(cohort.name)}*. We could not find you a "
+            f"Thank you for signing up to *{escape_mrkdwn(name)}*. We could not find you a "
             "partner this time: the pairing keeps people apart for reporting lines, earlier "
             "pairs and choices made at sign-up, and the numbers did not work out. You stay in "
             "the pool in case a partner becomes free, and you are kept for the next cohort: "
             "you will be in it without signing up again (`/ally mentoring leave` if you'd "
             "rather not)."
         )
-        dm(client, row.user_id, "About your mentoring pairing", notice(text))
+        dm(client, user_id, "About your mentoring pairing", notice(text))
 
-    return send
+    return Step(f"unmatched:{participant_id}", send)
 
 
-def _partner_left(d: Deps, client: WebClient, participant_id: int) -> Send:
-    def send(session: Session) -> None:
-        row = store.participant_by_id(session, participant_id=participant_id)
-        if row is None:
-            return
-        cohort = cohorts.by_id(session, row.cohort_id)
-        offer = cohorts.offer_partner(session, participant_id=participant_id, content=content(d))
+def _partner_left(d: Deps, client: WebClient, participant_id: int) -> Step:
+    def send() -> None:
+        with d.db.read() as session:
+            row = store.participant_by_id(session, participant_id=participant_id)
+            if row is None:
+                return
+            cohort = cohorts.by_id(session, row.cohort_id)
+            offer = cohorts.offer_partner(
+                session, participant_id=participant_id, content=content(d)
+            )
+            user_id = row.user_id
+            blocks = render_blocks(
+                "mentoring/partner_left.json.j2",
+                ids=Ids,
+                participant_id=participant_id,
+                cohort_name=cohort.name,
+                offer=offer is not None,
+            )
+        dm(client, user_id, "Your mentoring partner has stepped back", blocks)
+
+    return Step("partner", send)
+
+
+def _closing(d: Deps, client: WebClient, participant_id: int) -> Step:
+    def send() -> None:
+        with d.db.read() as session:
+            row = store.participant_by_id(session, participant_id=participant_id)
+            if row is None:
+                return
+            name, user_id = cohorts.by_id(session, row.cohort_id).name, row.user_id
         blocks = render_blocks(
-            "mentoring/partner_left.json.j2",
-            ids=Ids,
-            participant_id=participant_id,
-            cohort_name=cohort.name,
-            offer=offer is not None,
+            "mentoring/closing.json.j2", ids=Ids, participant_id=participant_id, cohort_name=name
         )
-        dm(client, row.user_id, "Your mentoring partner has stepped back", blocks)
+        dm(client, user_id, f"{name} has ended: your closing self-assessment", blocks)
 
-    return send
-
-
-def _closing(client: WebClient, participant_id: int) -> Send:
-    def send(session: Session) -> None:
-        row = store.participant_by_id(session, participant_id=participant_id)
-        if row is None:
-            return
-        cohort = cohorts.by_id(session, row.cohort_id)
-        blocks = render_blocks(
-            "mentoring/closing.json.j2",
-            ids=Ids,
-            participant_id=participant_id,
-            cohort_name=cohort.name,
-        )
-        dm(client, row.user_id, f"{cohort.name} has ended: your closing self-assessment", blocks)
-
-    return send
+    return Step(f"closing:{participant_id}", send)
 
 
-def _own_report(d: Deps, client: WebClient, participant_id: int) -> Send:
-    def send(session: Session) -> None:
-        row = store.participant_by_id(session, participant_id=participant_id)
-        if row is None or row.level_after is None:
-            return
-        cohort = cohorts.by_id(session, row.cohort_id)
-        movement = report.movement(row, content(d).framework)
-        blocks = render_blocks(
-            "mentoring/own_report.json.j2", cohort_name=cohort.name, row=movement
-        )
-        dm(client, row.user_id, f"Your journey in {cohort.name}", blocks)
+def _own_report(d: Deps, client: WebClient, participant_id: int) -> Step:
+    def send() -> None:
+        with d.db.read() as session:
+            row = store.participant_by_id(session, participant_id=participant_id)
+            if row is None or row.level_after is None:
+                return
+            name, user_id = cohorts.by_id(session, row.cohort_id).name, row.user_id
+            movement = report.movement(row, content(d).framework)
+        blocks = render_blocks("mentoring/own_report.json.j2", cohort_name=name, row=movement)
+        dm(client, user_id, f"Your journey in {name}", blocks)
 
-    return send
+    return Step("own", send)
 
 
-def _lapse(client: WebClient, admin: str, pair_id: int) -> Send:
-    def send(session: Session) -> None:
-        pair = store.pair(session, pair_id=pair_id)
-        if pair is None:
-            return
-        cohort = cohorts.by_id(session, pair.cohort_id)
+def _lapse(d: Deps, client: WebClient, index: int, admin: str, pair_id: int) -> Step:
+    def send() -> None:
+        with d.db.read() as session:
+            pair = store.pair(session, pair_id=pair_id)
+            if pair is None:
+                return
+            name = cohorts.by_id(session, pair.cohort_id).name
+            mentor, mentee = pair.mentor_id, pair.mentee_id
         text = (
-            f":warning: <@{pair.mentor_id}> and <@{pair.mentee_id}> in *{_esc(cohort.name)}* "
+            f":warning: <@{mentor}> and <@{mentee}> in *{escape_mrkdwn(name)}* "
             "have not met for two check-ins in a row. A friendly word may help."
         )
         dm(client, admin, "A mentoring pair has not met for a while", notice(text))
 
-    return send
+    return Step(f"admin:{index}", send)
 
 
 def status_text(d: Deps, user_id: str) -> str:
@@ -249,7 +233,7 @@ def status_text(d: Deps, user_id: str) -> str:
         if pair is not None and pair.id is not None:
             partner = pair.mentee_id if pair.mentor_id == user_id else pair.mentor_id
             due = checkins.next_checkin(session, pair_id=pair.id)
-    head = f"*{_esc(name)}*: you signed up as a {role}"
+    head = f"*{escape_mrkdwn(name)}*: you signed up as a {role}"
     if status != cohorts.ACTIVE:
         return f"{head}, and you have {status} for now. Sign up again from the call to return."
     if partner is None:
@@ -310,20 +294,21 @@ def on_checkin_due(d: Deps, client: WebClient, item: DueWork) -> None:
         checkin_id, channel = ready.checkin.id, ready.pair.channel
         posted_ts = ready.checkin.ts
     assert checkin_id is not None and channel is not None
-    ts = posted_ts or item.sent.get("ts")
-    if not ts:
+    if not posted_ts:
         blocks = checkin_blocks(d, checkin_id=checkin_id, meeting=meeting, answer=None)
-        response = client.chat_postMessage(
-            channel=channel, text=f"Mentoring check-in {meeting}: did you meet?", blocks=blocks
-        )
-        ts = str(response["ts"])
-        with d.db.session() as session:
-            jobs.record_sent(session, key=item.key, name="ts", value=ts)
+
+        def post() -> str:
+            response = client.chat_postMessage(
+                channel=channel, text=f"Mentoring check-in {meeting}: did you meet?", blocks=blocks
+            )
+            return str(response["ts"])
+
+        def record(session: Session, ts: str) -> None:
+            checkins.posted(session, checkin_id=checkin_id, ts=ts, now=item.now)
+
+        posted = once.send_once(d.db, f"checkin:{checkin_id}", post, record=record)
+        if not posted.settled:
+            raise once.StepsPending("the check-in is being posted elsewhere")
+        return  # recorded with the post (or by whoever posted it)
     with d.db.session() as session:
-        checkins.posted(session, checkin_id=checkin_id, ts=str(ts), now=item.now)
-
-
-def _esc(text: str) -> str:
-    from messages.render import escape_mrkdwn
-
-    return escape_mrkdwn(text)
+        checkins.posted(session, checkin_id=checkin_id, ts=str(posted_ts), now=item.now)

@@ -1,7 +1,7 @@
 """`/ally-admin awards [YYYY]` and `confirm_awards`: the standings, then one announcement.
 
 The announcement is one due item keyed by the year: however many admins click, however often
-Slack retries, the text and the chart are each posted once (handlers.common.followups).
+Slack retries, the text and the chart are each posted once (bot.jobs.once).
 """
 
 from __future__ import annotations
