@@ -21,7 +21,6 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.jobs import queue as jobs
 from bot.privacy import Privacy
 from bot.rules.anonymous import cases
 from bot.rules.errors import Conflict, NotFound
@@ -29,7 +28,6 @@ from storage.anonymous import case_for_request
 from storage.models.requests import AllyRequest
 from storage.models.surveys import MisuseReport, MisuseReporter, PersonPause
 from storage.surveys import paused
-from storage.types import utcnow
 
 OPEN = "open"
 DISMISSED = "dismissed"
@@ -37,7 +35,6 @@ PAUSED = "paused"
 # Where a pause admins see came from.
 ADMIN = "admin"
 CARD = "card"
-CARD_DUE = "misuse_card"
 PAUSED_TEXT = (
     "Your requests are paused for now, so I can't send this one. This happens after a "
     "review; if you think it is a mistake, or you need support, please talk to the "
@@ -102,20 +99,7 @@ def report(session: Session, *, request_id: int, marker: str) -> ReportState:
         .values(reports=MisuseReport.reports + 1)
     )
     session.refresh(row)
-    # The card shows the new count: at once after the ack, else by this item's sweep.
-    jobs.schedule(
-        session,
-        kind=CARD_DUE,
-        key=card_key(row.id, row.reports),
-        due_at=utcnow() + jobs.DEFAULT_LEASE,
-        payload={"report_id": row.id},
-    )
     return _state(row, counted=True)
-
-
-def card_key(report_id: int, reports: int) -> str:
-    """The due item that shows a report's card with its `reports`-th report counted."""
-    return f"{CARD_DUE}:{report_id}:{reports}"
 
 
 def _locked(session: Session, request_id: int) -> MisuseReport | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.rules import misuse as rules_misuse
 from bot.rules.surveys import runs
 from handlers.common.commands import Routes
 from handlers.surveys import listeners, misuse, stats, surface
@@ -23,7 +22,6 @@ def register(app: App, routes: Routes) -> None:
     routes.admin.add("unpause", misuse.on_unpause_command, "`/ally-admin unpause @person`")
     app.action(Ids.DISMISS.value)(misuse.on_decision_clicked)
     app.action(Ids.PAUSE.value)(misuse.on_decision_clicked)
-    routes.due[rules_misuse.CARD_DUE] = misuse.on_card_due
     routes.due[runs.FANOUT] = surface.on_fanout_due
     routes.due[runs.SEND] = surface.on_send_due
     routes.due[runs.REMINDER] = surface.on_reminder_due
