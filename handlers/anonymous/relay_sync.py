@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 from slack_sdk import WebClient
@@ -77,6 +78,7 @@ class _Looked:
     holder: str | None
     taken: bool
     left: bool
+    withdrawn: bool
     # The requester's names, to redact with, when words are to be shown to a holder who is
     # still a volunteer (None otherwise: nothing is shown to anyone).
     names: Identity | None
@@ -88,10 +90,11 @@ def sync_relay(client: WebClient, d: Deps, relay_id: int) -> None:
     Who holds the case, whether they are still a volunteer and the requester's names are
     looked up first, with no lock held (conversations.members and users.info can wait out a
     rate limit). A holder who left the volunteers channel gets nothing: the case is released
-    (its own unit of work) and the reply waits for the next. Then the case row, then the
-    relay's, are locked while the copy is sent or changed and recorded (the order every unit
-    of work on both keeps), so two syncs never both send; if the case or the reply changed
-    since the look-ups, they are made again.
+    (its own unit of work) and the reply waits for the next. Then the reply's sync is held
+    (bot.jobs.once.hold, a lease; no transaction stays open while Slack answers) while the
+    copy is sent or changed and recorded, so two syncs never both send. A sync that finds the
+    reply held leaves its change to the holder, which looks again after letting go; if the
+    case or the reply changed since the look-ups, they are made again.
 
     A copy follows the volunteer it was sent to: once they no longer hold the case (or are no
     longer a volunteer), an edit blanks their copy, and the new words go to whoever holds the
@@ -104,9 +107,36 @@ def sync_relay(client: WebClient, d: Deps, relay_id: int) -> None:
         if looked.taken and looked.holder is not None and looked.left:
             _release(client, d, case_id=looked.case_id, holder=looked.holder)
             continue  # looked at again: the case is back in the channel
-        if _apply_sync(client, d, relay_id, looked):
+        applied = _apply_sync(client, d, relay_id, looked)
+        if applied is _Applied.HELD_ELSEWHERE:
+            # The sync holding this reply looks again once it lets go, and finds this change
+            # (committed before this try): nothing is left for this one to do.
             return
+        if applied is _Applied.DONE and _state(d, relay_id) == _state_of(looked):
+            return
+        # The case or the reply changed meanwhile (an edit or a deletion that found this
+        # sync holding the reply, say): looked at again.
     raise RelayRaced(f"relay {relay_id} changed during every try")
+
+
+class _Applied(Enum):
+    DONE = "done"
+    CHANGED = "changed"  # since the look-ups: made again
+    HELD_ELSEWHERE = "held elsewhere"
+
+
+def _state(d: Deps, relay_id: int) -> tuple[object, ...] | None:
+    """What a sync acts on: the reply's version and deletion, the case's holder and status."""
+    with d.db.read() as session:
+        relay = relays.get_relay(session, relay_id=relay_id)
+        if relay is None:
+            return None
+        case = cases.get_case(session, case_id=relay.case_id)
+        return (relay.version, relay.withdrawn, _holder(case), case.status == cases.TAKEN)
+
+
+def _state_of(looked: _Looked) -> tuple[object, ...] | None:
+    return (looked.version, looked.withdrawn, looked.holder, looked.taken)
 
 
 def _holder(case: AnonymousCase) -> str | None:
@@ -134,6 +164,7 @@ def _look_up(client: WebClient, d: Deps, relay_id: int) -> _Looked | None:
             holder=holder,
             taken=taken,
             left=False,
+            withdrawn=relay.withdrawn,
             names=None,
         )
     if holder is None or requester is None:
@@ -162,17 +193,18 @@ def _release(client: WebClient, d: Deps, *, case_id: int, holder: str) -> None:
         )
 
 
-def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> bool:
+def _apply_sync(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> _Applied:
     """Send or change the copy and record it, holding the relay's sync (bot.jobs.once.hold).
 
     No transaction is open while Slack answers: the state is read, the copy sent or changed,
     then recorded in its own short unit of work. The hold keeps two syncs of one reply from
     interleaving; an edit or a new holder arriving meanwhile schedules its own sync, which finds
-    the copy recorded where it really is. False if the case or the reply changed since the
-    look-ups, or another sync holds this reply (they are tried again).
+    the copy recorded where it really is.
     """
     with once.hold(d.db, f"relay:{relay_id}/sync") as held:
-        return held and _sync_held(client, d, relay_id, looked)
+        if not held:
+            return _Applied.HELD_ELSEWHERE
+        return _Applied.DONE if _sync_held(client, d, relay_id, looked) else _Applied.CHANGED
 
 
 def _sync_held(client: WebClient, d: Deps, relay_id: int, looked: _Looked) -> bool:

@@ -179,6 +179,55 @@ def test_a_deleted_reply_is_removed_from_the_volunteers_dm(box: Sandbox) -> None
     assert not relays(box)
 
 
+def test_a_reply_deleted_while_its_copy_is_being_sent_is_still_removed(box: Sandbox) -> None:
+    """The deletion arrives while the copy's chat.postMessage is under way (the first sync
+    holds the reply): the copy is blanked once it is recorded, without waiting for the sweep."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    settle(box)
+    gate = box.fake.gate("chat.postMessage")
+    original = reply(box, asker, "something I regret writing")
+    assert gate.arrived.wait(10)
+    delete(box, original)
+    box.idle(leaving=1)  # the deletion's work is over; only the gated copy's send is left
+    gate.open()
+    copy = relayed(box, vera, "something I regret writing").response
+    box.fake.wait_for(
+        "chat.update",
+        predicate=lambda c: c.args.get("ts") == copy["ts"] and "deleted" in str(c.args),
+    )
+    settle(box)
+    shown = json.dumps(box.fake.message(copy["channel"], copy["ts"]))
+    assert "regret" not in shown and "deleted by the person who asked" in shown
+    assert not relays(box)
+
+
+def test_a_reply_edited_while_its_copy_is_being_sent_shows_the_new_words(box: Sandbox) -> None:
+    """The edit arrives while the copy is being posted: the copy ends with the new words."""
+    asker = box.workspace.requester
+    vera = box.workspace.volunteers[0]
+    send(box, asker)
+    take(box, vera)
+    settle(box)
+    gate = box.fake.gate("chat.postMessage")
+    original = reply(box, asker, "first version of my words")
+    assert gate.arrived.wait(10)
+    edit(box, original, "second version of my words")
+    box.idle(leaving=1)
+    gate.open()
+    copy = relayed(box, vera, "first version").response
+    box.fake.wait_for(
+        "chat.update",
+        predicate=lambda c: c.args.get("ts") == copy["ts"] and "second version" in str(c.args),
+    )
+    settle(box)
+    assert "first version" not in json.dumps(box.fake.message(copy["channel"], copy["ts"]))
+    [row] = relays(box)
+    assert row.pending_sealed is None
+
+
 def test_an_edited_reply_updates_the_copy_redacted(box: Sandbox) -> None:
     """The requester edits a relayed reply: the copy shows the new words, redacted."""
     asker = box.workspace.requester

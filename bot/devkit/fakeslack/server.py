@@ -47,6 +47,20 @@ class _Fault:
     error: str
 
 
+@dataclass
+class Gate:
+    """Holds a method's calls until opened (FakeSlack.gate): `arrived` is set when the first
+    call is waiting, so a test can act while a send is under way, on an event, not a delay."""
+
+    method: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    _open: threading.Event = field(default_factory=threading.Event)
+
+    def open(self) -> None:
+        """Let every held and later call of the method through."""
+        self._open.set()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -88,6 +102,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, float] = {}
+        self._gates: dict[str, Gate] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.add_user(bot_user_id, "allybot", real_name="Allybot", is_bot=True)
@@ -456,6 +471,12 @@ class FakeSlack:
             else:
                 self._delays.pop(method, None)
 
+    def gate(self, method: str) -> Gate:
+        """Hold the method's calls until the returned gate is opened (at most 30 s)."""
+        with self._lock:
+            self._gates[method] = Gate(method)
+            return self._gates[method]
+
     # request handling (called from server threads)
 
     def _record(self, call: Call) -> None:
@@ -480,6 +501,10 @@ class FakeSlack:
         delay = self._delays.get(label, 0.0)
         if delay:
             time.sleep(delay)
+        gate = self._gates.get(label)
+        if gate is not None:
+            gate.arrived.set()
+            gate._open.wait(30)
         with self._lock:
             status, body, headers = self._answer(kind, name, args, auth)
             self._record(Call(label, args, bool(body.get("ok")), body, status=status, url=url))
