@@ -33,8 +33,9 @@ from bot.jobs import queue as jobs
 from bot.privacy import Privacy
 from bot.rules import requests as rules
 from bot.rules.anonymous import cases, relays
-from storage import mentoring, surveys, yearend
+from bot.rules.mentoring import partners
 from storage import requests as store
+from storage import surveys, yearend
 from storage.models.anonymous import AnonymousCase, CaseDraft, CasePause
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
@@ -172,7 +173,7 @@ def forget(session: Session, privacy: Privacy, *, user_id: str) -> Forgotten:
     session.execute(delete(Ally).where(col(Ally.user_id) == user_id))
     session.execute(delete(Member).where(col(Member.user_id) == user_id))
     # Mentoring sign-ups are sensitive (they may reveal an LGBTQ+ identity): deleted.
-    mentoring.forget_user(session, user_id=user_id)
+    partners.forget_person(session, user_id=user_id, now=utcnow())
     # Year-end stories: their text and this person's name on them go; points stay.
     yearend.forget_person(session, user_id=user_id, now=utcnow())
     surveys.forget_decider(session, user_id=user_id)

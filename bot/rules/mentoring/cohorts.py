@@ -48,7 +48,7 @@ MONTHS_MAX = 36
 INTROS = "mentoring_intros"
 # The follow-up that tells a partner theirs stepped back and offers the pool; scheduled by a
 # pause, a leave and a forget-me alike (bot.rules.mentoring.partners).
-PARTNER_LEFT = store.PARTNER_LEFT
+PARTNER_LEFT = "mentoring_partner_left"
 CLOSING = "mentoring_closing"
 # How long the scheduler waits before it steps in for a listener that did not finish.
 GRACE = timedelta(minutes=1)

@@ -1,6 +1,6 @@
 """A pair's changes after the confirm (SPEC 4): a pause or a leave ends it and its partner is
-told, offered the pool, and may accept a new partner from it. The cohort and its pool are in
-bot.rules.mentoring.cohorts.
+told, offered the pool, and may accept a new partner from it; forget-me ends a person's pairs
+the same way. The cohort and its pool are in bot.rules.mentoring.cohorts.
 """
 
 from __future__ import annotations
@@ -102,3 +102,25 @@ def accept_partner(
             "in mind."
         )
     return new_pair(session, cohort=cohorts.by_id(session, me.cohort_id), pair=offer, now=now)
+
+
+def forget_person(session: Session, *, user_id: str, now: datetime) -> int:
+    """Forget-me in mentoring: the person's active pairs end as a leave ends them (each partner
+    still taking part is told and offered the pool), then their sign-ups and their traces go
+    (storage.mentoring.forget_user). Returns how many sign-ups were deleted."""
+    for row in store.active_pairs_with(session, user_id=user_id):
+        other = row.mentee_id if row.mentor_id == user_id else row.mentor_id
+        row.status, row.ended_at = cohorts.ENDED, now
+        session.add(row)
+        partner = store.participant(session, cohort_id=row.cohort_id, user_id=other)
+        if partner is None or partner.id is None:
+            continue
+        jobs.schedule(
+            session,
+            kind=cohorts.PARTNER_LEFT,
+            key=f"{cohorts.PARTNER_LEFT}:{row.id}",
+            due_at=now + cohorts.GRACE,
+            payload={"participant": partner.id, "cohort": row.cohort_id},
+        )
+    session.flush()
+    return store.forget_user(session, user_id=user_id)
