@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackApiError
 from bot.jobs import queue as jobs
 from bot.jobs.queue import DueWork
 from bot.privacy import Identity
-from bot.rules import feedback
 from bot.rules.errors import InvalidInput, UserFacingError
+from bot.rules.feedback import answers, comments, prompts
 from handlers.anonymous import relay as case_relay
 from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
@@ -38,7 +38,7 @@ class Ids(StrEnum):
 
 logger = logging.getLogger(__name__)
 
-ANSWER_OF = {Ids.WORKED: feedback.WORKED, Ids.NOT_WORKED: feedback.NOT_WORKED}
+ANSWER_OF = {Ids.WORKED: answers.WORKED, Ids.NOT_WORKED: answers.NOT_WORKED}
 PROMPT_TEXT = "How did the allyship go? It worked / It didn't work"
 COMMENT_NOT_SAVED = "I could not save your comment just now. Please click *Add a comment* again."
 
@@ -49,16 +49,16 @@ def register(app: App, routes: Routes) -> None:
     app.action(Ids.NOT_WORKED.value)(on_feedback_clicked)
     app.action(Ids.COMMENT.value)(on_comment_clicked)
     app.view(Ids.COMMENT_VIEW.value)(on_comment_submitted)
-    routes.due[feedback.PROMPT] = on_prompt_due
-    routes.due[feedback.REMINDER] = on_reminder_due
-    routes.due[feedback.CLOSE] = on_close_due
+    routes.due[prompts.PROMPT] = on_prompt_due
+    routes.due[prompts.REMINDER] = on_reminder_due
+    routes.due[prompts.CLOSE] = on_close_due
 
 
 # scheduled work
 
 
 def _send(
-    client: WebClient, app_deps: Deps, person: feedback.Recipient, blocks: list[dict[str, Any]]
+    client: WebClient, app_deps: Deps, person: prompts.Recipient, blocks: list[dict[str, Any]]
 ) -> tuple[str | None, str | None]:
     """DM a person (to their own user ID), or reach an anonymous requester through the relay."""
     if person.user_id == FORGOTTEN:
@@ -73,7 +73,7 @@ def _send(
     return str(response["channel"]), str(response["ts"])
 
 
-def _blocks(app_deps: Deps, person: feedback.Recipient, *, reminder: bool) -> list[dict[str, Any]]:
+def _blocks(app_deps: Deps, person: prompts.Recipient, *, reminder: bool) -> list[dict[str, Any]]:
     category = app_deps.content.category(person.category)
     partner = person.partner_id
     return render_blocks(
@@ -91,22 +91,20 @@ def on_prompt_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     """Ask each participant of a match for feedback, once each, then schedule what follows."""
     match_id = int(item.payload["match_id"])
     with app_deps.db.session() as session:
-        feedback.ensure_rows(session, match_id=match_id)
+        prompts.ensure_rows(session, match_id=match_id)
     with app_deps.db.session() as session:
-        people = feedback.recipients(session, match_id=match_id)
+        people = prompts.recipients(session, match_id=match_id)
     for person in people:
         if person.prompted:
             continue  # sent by an earlier try of this item
         channel, ts = _send(client, app_deps, person, _blocks(app_deps, person, reminder=False))
         with app_deps.db.session() as session:
-            feedback.mark_prompted(
-                session, token=person.token, channel=channel, ts=ts, now=item.now
-            )
+            prompts.mark_prompted(session, token=person.token, channel=channel, ts=ts, now=item.now)
     if not people:
         return
     with app_deps.db.session() as session:
-        prompted_at = feedback.first_prompted_at(session, match_id=match_id) or item.now
-        feedback.schedule_followups(
+        prompted_at = prompts.first_prompted_at(session, match_id=match_id) or item.now
+        prompts.schedule_followups(
             session, match_id=match_id, prompted_at=prompted_at, settings=app_deps.settings
         )
 
@@ -115,15 +113,13 @@ def on_reminder_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     """Remind, once, everyone who has not answered yet."""
     match_id = int(item.payload["match_id"])
     with app_deps.db.session() as session:
-        people = feedback.recipients(session, match_id=match_id)
+        people = prompts.recipients(session, match_id=match_id)
     for person in people:
         if person.answer or person.reminded or not person.prompted:
             continue
         channel, ts = _send(client, app_deps, person, _blocks(app_deps, person, reminder=True))
         with app_deps.db.session() as session:
-            feedback.mark_reminded(
-                session, token=person.token, channel=channel, ts=ts, now=item.now
-            )
+            prompts.mark_reminded(session, token=person.token, channel=channel, ts=ts, now=item.now)
 
 
 def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
@@ -134,8 +130,8 @@ def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     """
     match_id = int(item.payload["match_id"])
     with app_deps.db.session() as session:
-        feedback.close_without_feedback(session, match_id=match_id, now=item.now)
-        shown = feedback.prompts_to_retire(session, match_id=match_id)
+        prompts.close_without_feedback(session, match_id=match_id, now=item.now)
+        shown = prompts.prompts_to_retire(session, match_id=match_id)
     blocks = render_blocks("feedback/closed.json.j2")
     for name, channel, ts in shown:
         if name in item.sent:
@@ -163,12 +159,12 @@ def on_feedback_clicked(ack: Ack, body: dict[str, Any], client: WebClient, conte
     token = str(action.get("value") or "")
     user_id = str(body["user"]["id"])
     with app_deps.db.session() as session:
-        result = feedback.record_answer(
+        result = answers.record_answer(
             session, token=token, user_id=user_id, answer=answer, settings=app_deps.settings
         )
     channel, ts = _container(body)
     if not result.recorded:
-        said = "It worked" if result.answer == feedback.WORKED else "It didn't work"
+        said = "It worked" if result.answer == answers.WORKED else "It didn't work"
         tell_privately(
             client,
             user_id=user_id,
@@ -202,7 +198,7 @@ def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
         metadata = json.dumps({"t": token}, separators=(",", ":"))
         # Read-only (before views.open and the ack): never waits for SQLite's writer.
         with deps(context).db.read() as session:
-            anonymous = feedback.is_anonymous_requester(session, token=token)
+            anonymous = comments.is_anonymous_requester(session, token=token)
         trigger_client(client).views_open(
             trigger_id=body["trigger_id"],
             view=render("feedback/comment_modal.json.j2", metadata=metadata, anonymous=anonymous),
@@ -247,7 +243,7 @@ def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     try:
         # Before the ack, read-only, so that its refusals show in the modal.
         with app_deps.db.read() as session:
-            asker_unnamed = feedback.check_comment(
+            asker_unnamed = comments.check_comment(
                 session, token=token, user_id=user_id, comment=text
             )
     except UserFacingError as error:
@@ -263,11 +259,11 @@ def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
             tell_privately(client, user_id=user_id, text=COMMENT_NOT_SAVED)
             return
     with app_deps.db.session() as session:
-        feedback.record_comment(
+        comments.record_comment(
             session, token=token, user_id=user_id, comment=text, identity=identity
         )
     with app_deps.db.session() as session:
-        answer, refs = feedback.answer_and_refs(session, token=token)
+        answer, refs = answers.answer_and_refs(session, token=token)
     blocks = render_blocks(
         "feedback/answered.json.j2", answer=answer, token=token, can_comment=False, commented=True
     )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from storage import upsert
 from storage.models.mentoring import (
     MentoringCheckin,
     MentoringCohort,
@@ -17,14 +15,8 @@ from storage.models.mentoring import (
     MentoringParticipant,
 )
 from storage.models.programme import FORGOTTEN
-from storage.models.schedule import DueItem
-from storage.types import utcnow
 
 ACTIVE = "active"
-# The follow-up that tells a partner theirs stepped back and offers the pool (SPEC 4);
-# scheduled by a pause, a leave and a forget-me alike.
-PARTNER_LEFT = "mentoring_partner_left"
-PARTNER_LEFT_DELAY = timedelta(minutes=1)
 
 
 def cohort_by_name(session: Session, *, name: str, lock: bool = False) -> MentoringCohort | None:
@@ -134,6 +126,23 @@ def active_pair_of(session: Session, *, cohort_id: int, user_id: str) -> Mentori
     ).first()
 
 
+def active_pairs_with(session: Session, *, user_id: str) -> list[MentoringPair]:
+    """The active pairs this person is in, in any cohort, oldest first."""
+    return list(
+        session.exec(
+            select(MentoringPair)
+            .where(
+                col(MentoringPair.status) == ACTIVE,
+                or_(
+                    col(MentoringPair.mentor_id) == user_id,
+                    col(MentoringPair.mentee_id) == user_id,
+                ),
+            )
+            .order_by(col(MentoringPair.id))
+        )
+    )
+
+
 def earlier_pairs(session: Session, *, cohort_id: int) -> set[tuple[str, str]]:
     """Every (mentor, mentee) pair formed in another cohort."""
     rows = session.exec(
@@ -175,9 +184,11 @@ def checkins(session: Session, *, pair_id: int) -> list[MentoringCheckin]:
 
 
 def forget_user(session: Session, *, user_id: str) -> int:
-    """Delete a person's sign-ups (sensitive), their pairs' notes, and their ID elsewhere."""
-    # Their active pairs end as a leave ends them: each partner is told and offered the pool.
-    _tell_partners(session, user_id)
+    """Delete a person's sign-ups (sensitive), their pairs' notes, and their ID elsewhere.
+
+    Their active pairs were ended first, as a leave ends them, with each partner told
+    (bot.rules.mentoring.partners.forget_person): the sign-ups that says who to tell go here.
+    """
     removed = session.execute(
         delete(MentoringParticipant).where(col(MentoringParticipant.user_id) == user_id)
     )
@@ -258,56 +269,6 @@ def _without_reasons(proposal: dict[str, Any], user_id: str) -> dict[str, Any]:
     ]
     total = sum(int(p.get("score", 0)) for p in pairs)
     return proposal | {"pairs": pairs, "unmatched": unmatched, "total": total}
-
-
-def _tell_partners(session: Session, user_id: str) -> None:
-    """End the person's active pairs and schedule, for each partner still taking part, the
-    same follow-up a pause or a leave schedules (told kindly, offered the pool)."""
-    now = utcnow()
-    active = session.exec(
-        select(MentoringPair).where(
-            col(MentoringPair.status) == ACTIVE,
-            or_(col(MentoringPair.mentor_id) == user_id, col(MentoringPair.mentee_id) == user_id),
-        )
-    )
-    for row in list(active):
-        other = row.mentee_id if row.mentor_id == user_id else row.mentor_id
-        row.status, row.ended_at = "ended", now
-        session.add(row)
-        partner = participant(session, cohort_id=row.cohort_id, user_id=other)
-        if partner is None or partner.id is None:
-            continue
-        _schedule(
-            session,
-            kind=PARTNER_LEFT,
-            key=f"{PARTNER_LEFT}:{row.id}",
-            payload={"participant": partner.id, "cohort": row.cohort_id},
-            due_at=now + PARTNER_LEFT_DELAY,
-        )
-    session.flush()
-
-
-def _schedule(
-    session: Session, *, kind: str, key: str, payload: dict[str, Any], due_at: Any
-) -> None:
-    """Schedule a due item once by key, as bot.jobs.queue.schedule does (storage may not
-    import the job layer; forget-me reaches mentoring only through this module)."""
-    values = {
-        "kind": kind,
-        "key": key,
-        "due_at": due_at,
-        "payload": payload,
-        "status": "pending",
-        "attempts": 0,
-        "sent": {},
-        "created_at": utcnow(),
-        "updated_at": utcnow(),
-    }
-    session.execute(
-        upsert.insert(session, DueItem)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
 
 
 def record_intro(session: Session, *, pair_id: int, channel: str, ts: str) -> None:

@@ -18,9 +18,9 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.jobs import queue as jobs
 from bot.privacy import Privacy
-from bot.rules import feedback
 from bot.rules.allies import find_ally
 from bot.rules.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.rules.feedback import prompts
 from messages.content import Content
 from storage import anonymous as anonymous_store
 from storage import requests as store
@@ -304,7 +304,7 @@ def choose_offer(session: Session, *, offer_id: int, chooser_id: str, settings: 
     except IntegrityError:
         raise Conflict("You have already chosen an ally for this request.") from None
     assert match.id is not None
-    feedback.schedule_feedback(
+    prompts.schedule_feedback(
         session, match_id=match.id, matched_at=match.created_at, settings=settings
     )
     jobs.schedule(

@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
 from bot.rules.mentoring.checkins import LAPSE_AFTER, missed_since_last_meeting
-from bot.rules.surveys.results import Figure, breakdown
+from bot.rules.surveys.disclosure import Figure, breakdown
 from storage.models.feedback import Feedback
 from storage.models.mentoring import MentoringCheckin, MentoringPair
 from storage.models.programme import Ally, BusinessUnit, Member

@@ -31,4 +31,4 @@ def register(app: App, routes: Routes) -> None:
     routes.due[cohorts.CLOSING] = surface.on_followup_due
     routes.due[report.OWN_REPORT] = surface.on_followup_due
     routes.due[checkins.LAPSE] = surface.on_followup_due
-    routes.due[cohorts.CHECKIN] = surface.on_checkin_due
+    routes.due[checkins.CHECKIN] = surface.on_checkin_due

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from bot.rules.errors import InvalidInput
-from bot.rules.mentoring import cohorts, report
+from bot.rules.mentoring import cohorts, partners, report, review
 from handlers.common.commands import Invocation
 from handlers.mentoring import surface
 from handlers.mentoring.ids import Ids
@@ -99,11 +99,11 @@ def _proposal_reply(call: Invocation, proposal: dict[str, Any], cohort_id: int, 
 
 def _pair_command(call: Invocation, args: str) -> None:
     d = call.deps
-    request = cohorts.parse_pair_request(args)
+    request = review.parse_pair_request(args)
     with d.db.session() as session:
         cohort = cohorts.named(session, request.name, lock=True)
-        cohorts.allow(cohort, request)
-        proposal = cohorts.propose(session, cohort=cohort, content=surface.content(d))
+        review.allow(cohort, request)
+        proposal = review.propose(session, cohort=cohort, content=surface.content(d))
         cohort_id, name = cohort.id, cohort.name
     assert cohort_id is not None
     _proposal_reply(call, proposal, cohort_id, name)
@@ -117,7 +117,7 @@ def _review_command(call: Invocation, args: str, *, swap: bool) -> None:
         raise InvalidInput(f"Name the cohort and two people: `mentoring {word} NAME @a @b`.")
     with d.db.session() as session:
         cohort = cohorts.named(session, name, lock=True)
-        change = cohorts.swap if swap else cohorts.exclude
+        change = review.swap if swap else review.exclude
         proposal = change(session, cohort=cohort, users=users, content=surface.content(d))
         cohort_id, cohort_name = cohort.id, cohort.name
     assert cohort_id is not None
@@ -201,7 +201,7 @@ def on_ally_command(call: Invocation) -> None:
     if word in ("pause", "leave"):
         status = cohorts.PAUSED if word == "pause" else cohorts.LEFT
         with d.db.session() as session:
-            done = cohorts.step_back(session, user_id=call.user_id, status=status, now=utcnow())
+            done = partners.step_back(session, user_id=call.user_id, status=status, now=utcnow())
         did = "paused your place in" if word == "pause" else "left"
         _say(
             call,

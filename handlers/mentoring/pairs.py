@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.rules.errors import InvalidInput, NotFound, UserFacingError
-from bot.rules.mentoring import checkins, cohorts
+from bot.rules.mentoring import checkins, cohorts, partners, review
 from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately
 from handlers.mentoring import inputs, surface
@@ -39,9 +39,7 @@ def on_confirm_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
     if not (cohort_id.isdigit() and version.isdigit()):
         raise InvalidInput("This button has expired.")
     with d.db.session() as session:
-        done = cohorts.confirm(
-            session, cohort_id=int(cohort_id), version=int(version), now=utcnow()
-        )
+        done = review.confirm(session, cohort_id=int(cohort_id), version=int(version), now=utcnow())
     text = (
         f"Confirmed: {len(done.pair_ids)} pair{'' if len(done.pair_ids) == 1 else 's'} "
         f"introduced by group DM; {len(done.unmatched_ids)} told kindly they wait in the pool."
@@ -162,7 +160,7 @@ def on_new_partner_clicked(ack: Ack, body: dict[str, Any], client: WebClient, co
     raw = str(body["actions"][0].get("value") or "")
     user_id = str(body["user"]["id"])
     with d.db.session() as session:
-        row = cohorts.accept_partner(
+        row = partners.accept_partner(
             session,
             participant_id=int(raw) if raw.isdigit() else 0,
             user_id=user_id,

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rules.errors import Conflict, InvalidInput, NotFound, UserFacingError
 from bot.rules.points import adjustments
 from bot.rules.surveys import runs
-from bot.rules.surveys.results import compare
+from bot.rules.surveys.comparison import compare
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation
 from handlers.common.deps import deps

@@ -11,9 +11,9 @@ from slack_sdk.errors import SlackApiError
 from bot.jobs import queue as jobs
 from bot.jobs.queue import DueWork
 from bot.rules.surveys import runs
+from bot.rules.surveys.comparison import Comparison
 from bot.rules.surveys.results import (
     Comments,
-    Comparison,
     Distribution,
     GroupResult,
     QuestionKind,

@@ -16,7 +16,7 @@ from bot.jobs import queue as jobs
 from bot.jobs.once import Step
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.yearend import export, results
-from bot.rules.yearend.awards import AwardStandings, Line, chart_data
+from bot.rules.yearend.standings import AwardStandings, Line, chart_data
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately

@@ -18,7 +18,27 @@ from storage.models.points import PointsEntry
 from storage.types import UTCDateTime, utcnow
 
 
-class AllyshipStory(SQLModel, table=True):
+class ReviewedSubmission(SQLModel):
+    """What a story and an event share: their text, the admins' decision on it (once, from
+    `pending`), the card that shows it, and when the text was purged. No table of its own;
+    each table gets its own copy of these columns (sa_type, not a shared sa_column)."""
+
+    what: str | None = Field(default=None, max_length=3000)
+    status: str = Field(default="pending", max_length=16, index=True)
+    creative: bool = Field(default=False)
+    decided_by: str | None = Field(default=None, max_length=32)
+    decline_reason: str | None = Field(default=None, max_length=3000)
+    card_channel: str | None = Field(default=None, max_length=32)
+    card_ts: str | None = Field(default=None, max_length=32)
+    submission_key: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    decided_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, nullable=True, index=True
+    )
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class AllyshipStory(ReviewedSubmission, table=True):
     """Allyship that happened outside the programme, reported by a colleague."""
 
     __tablename__ = "allyship_story"
@@ -33,25 +53,10 @@ class AllyshipStory(SQLModel, table=True):
     reporter_unit_id: int | None = Field(default=None, foreign_key="business_unit.id")
     # The ally's unit, as it was when the story was accepted (the unit credited).
     ally_unit_id: int | None = Field(default=None, foreign_key="business_unit.id")
-    what: str | None = Field(default=None, max_length=3000)
     happened_on: date | None = None
-    status: str = Field(default="pending", max_length=16, index=True)
-    creative: bool = Field(default=False)
-    decided_by: str | None = Field(default=None, max_length=32)
-    decline_reason: str | None = Field(default=None, max_length=3000)
-    card_channel: str | None = Field(default=None, max_length=32)
-    card_ts: str | None = Field(default=None, max_length=32)
-    submission_key: str = Field(max_length=64, unique=True)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
-    )
-    decided_at: datetime | None = Field(
-        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
-    )
-    purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class AllyshipEvent(SQLModel, table=True):
+class AllyshipEvent(ReviewedSubmission, table=True):
     """An allyship event a business unit organised, logged by anyone."""
 
     __tablename__ = "allyship_event"
@@ -61,22 +66,7 @@ class AllyshipEvent(SQLModel, table=True):
     logged_by: str = Field(max_length=32, index=True)
     business_unit_id: int = Field(foreign_key="business_unit.id", index=True)
     title: str | None = Field(default=None, max_length=150)
-    what: str | None = Field(default=None, max_length=3000)
     happened_on: date
-    status: str = Field(default="pending", max_length=16, index=True)
-    creative: bool = Field(default=False)
-    decided_by: str | None = Field(default=None, max_length=32)
-    decline_reason: str | None = Field(default=None, max_length=3000)
-    card_channel: str | None = Field(default=None, max_length=32)
-    card_ts: str | None = Field(default=None, max_length=32)
-    submission_key: str = Field(max_length=64, unique=True)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
-    )
-    decided_at: datetime | None = Field(
-        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
-    )
-    purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class UnitContact(SQLModel, table=True):

@@ -208,7 +208,7 @@ def test_forgetting_people_never_raises_a_units_influence(sandbox: Sandbox) -> N
 
     from bot.privacy import privacy
     from bot.rules import forget
-    from bot.rules.yearend.awards import AwardStandings
+    from bot.rules.yearend.standings import AwardStandings
     from storage.models.requests import Match
     from storage.models.yearend import AllyshipStory
     from tests.rules.points_support import make_match, member

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.rules.feedback import schedule_feedback
+from bot.rules.feedback.prompts import schedule_feedback
 from storage.db import Database
 from storage.models.programme import BusinessUnit, Member
 from storage.models.requests import AllyRequest, Match, Offer

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from bot.jobs import queue as jobs
-from bot.rules import feedback
 from bot.rules.errors import Conflict, InvalidInput, NotAllowed
+from bot.rules.feedback import answers, comments, prompts
 from storage.db import Database
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
@@ -28,7 +28,7 @@ def settings(db: Database) -> Settings:
 
 def _tokens(db: Database, match_id: int) -> dict[str, str]:
     with db.session() as s:
-        feedback.ensure_rows(s, match_id=match_id)
+        prompts.ensure_rows(s, match_id=match_id)
     with db.session() as s:
         rows = s.execute(select(Feedback).where(Feedback.match_id == match_id)).scalars()
         return {r.role: r.token for r in rows}
@@ -45,9 +45,9 @@ def test_the_prompt_is_due_feedback_after_the_match(db: Database, settings: Sett
     """schedule_feedback makes one prompt due at matched_at + FEEDBACK_AFTER."""
     match_id = make_match(db, settings, matched_at=NOW)
     with db.session() as s:
-        feedback.schedule_feedback(s, match_id=match_id, matched_at=NOW, settings=settings)
+        prompts.schedule_feedback(s, match_id=match_id, matched_at=NOW, settings=settings)
         item = jobs.find(s, key=f"feedback:prompt:{match_id}")
-    assert item is not None and item.kind == feedback.PROMPT
+    assert item is not None and item.kind == prompts.PROMPT
     assert item.due_at == NOW + settings.feedback_after
 
 
@@ -57,7 +57,7 @@ def test_the_reminder_is_halfway_and_the_close_counts_from_the_prompt(
     """Follow-ups: reminder at prompt + close/2, close at prompt + close."""
     prompted = NOW + timedelta(days=9)
     with db.session() as s:
-        feedback.schedule_followups(s, match_id=5, prompted_at=prompted, settings=settings)
+        prompts.schedule_followups(s, match_id=5, prompted_at=prompted, settings=settings)
         reminder = jobs.find(s, key="feedback:remind:5")
         close = jobs.find(s, key="feedback:close:5")
     assert reminder is not None and reminder.due_at == prompted + timedelta(days=5)
@@ -78,15 +78,15 @@ def test_one_answer_per_person_and_only_theirs(db: Database, settings: Settings)
     match_id = make_match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s, pytest.raises(NotAllowed):
-        feedback.record_answer(
+        answers.record_answer(
             s, token=tokens["requester"], user_id=ALLY, answer="worked", settings=settings
         )
     with db.session() as s:
-        first = feedback.record_answer(
+        first = answers.record_answer(
             s, token=tokens["requester"], user_id=REQUESTER, answer="not_worked", settings=settings
         )
     with db.session() as s:
-        second = feedback.record_answer(
+        second = answers.record_answer(
             s, token=tokens["requester"], user_id=REQUESTER, answer="worked", settings=settings
         )
     assert first.recorded and first.outcome_decided
@@ -101,7 +101,7 @@ def test_worked_from_the_requester_awards_points(db: Database, settings: Setting
     match_id = make_match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s:
-        result = feedback.record_answer(
+        result = answers.record_answer(
             s,
             token=tokens["requester"],
             user_id=REQUESTER,
@@ -120,10 +120,10 @@ def test_no_answer_closes_as_no_feedback_and_late_clicks_are_refused(
     match_id = make_match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s:
-        assert feedback.close_without_feedback(s, match_id=match_id, now=NOW)
-        assert not feedback.close_without_feedback(s, match_id=match_id, now=NOW)
+        assert prompts.close_without_feedback(s, match_id=match_id, now=NOW)
+        assert not prompts.close_without_feedback(s, match_id=match_id, now=NOW)
     with db.session() as s, pytest.raises(Conflict):
-        feedback.record_answer(
+        answers.record_answer(
             s, token=tokens["ally"], user_id=ALLY, answer="worked", settings=settings
         )
     assert _match(db, match_id).outcome == "no_feedback"
@@ -136,17 +136,17 @@ def test_comments_follow_an_answer_and_belong_to_its_owner(
     match_id = make_match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s, pytest.raises(Conflict):
-        feedback.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="hi")
+        comments.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="hi")
     with db.session() as s:
-        feedback.record_answer(
+        answers.record_answer(
             s, token=tokens["ally"], user_id=ALLY, answer="worked", settings=settings
         )
     with db.session() as s, pytest.raises(InvalidInput):
-        feedback.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="  ")
+        comments.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="  ")
     with db.session() as s, pytest.raises(NotAllowed):
-        feedback.record_comment(s, token=tokens["ally"], user_id=REQUESTER, comment="hi")
+        comments.record_comment(s, token=tokens["ally"], user_id=REQUESTER, comment="hi")
     with db.session() as s:
-        feedback.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="good")
+        comments.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="good")
     with db.session() as s:
         row = s.execute(select(Feedback).where(Feedback.token == tokens["ally"])).scalar_one()
     assert row.comment == "good"
@@ -157,12 +157,12 @@ def test_a_second_comment_is_refused_not_dropped(db: Database, settings: Setting
     match_id = make_match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s:
-        feedback.record_answer(
+        answers.record_answer(
             s, token=tokens["ally"], user_id=ALLY, answer="worked", settings=settings
         )
-        feedback.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="good")
+        comments.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="good")
     with db.session() as s, pytest.raises(Conflict, match="already"):
-        feedback.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="again")
+        comments.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="again")
     with db.session() as s:
         row = s.execute(select(Feedback).where(Feedback.token == tokens["ally"])).scalar_one()
     assert row.comment == "good"
@@ -176,7 +176,7 @@ def test_no_comment_is_taken_once_the_requests_text_was_deleted(
     tokens = _tokens(db, match_id)
     request_id = _match(db, match_id).request_id
     with db.session() as s:
-        feedback.record_answer(
+        answers.record_answer(
             s, token=tokens["ally"], user_id=ALLY, answer="worked", settings=settings
         )
         request = s.get(AllyRequest, request_id)
@@ -184,7 +184,7 @@ def test_no_comment_is_taken_once_the_requests_text_was_deleted(
         request.details = None  # what the purge and forget-me leave
         s.add(request)
     with db.session() as s, pytest.raises(Conflict, match="deleted"):
-        feedback.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="late words")
+        comments.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="late words")
     with db.session() as s:
         row = s.execute(select(Feedback).where(Feedback.token == tokens["ally"])).scalar_one()
     assert row.comment is None
@@ -200,10 +200,10 @@ def test_the_anonymous_requesters_buttons_refuse_the_other_participants(
         row = s.execute(select(Feedback).where(Feedback.token == tokens["requester"])).scalar_one()
     assert row.user_id is None
     with db.session() as s, pytest.raises(NotAllowed):
-        feedback.record_answer(
+        answers.record_answer(
             s, token=tokens["requester"], user_id=ALLY, answer="worked", settings=settings
         )
     with db.session() as s:
-        assert feedback.record_answer(
+        assert answers.record_answer(
             s, token=tokens["requester"], user_id="U0SOMEONE", answer="worked", settings=settings
         ).outcome_decided

@@ -9,9 +9,10 @@ from sqlmodel import select
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, Privacy
-from bot.rules import feedback, forget
+from bot.rules import forget
 from bot.rules.anonymous import cases, drafts, relays
 from bot.rules.errors import Conflict
+from bot.rules.feedback import answers, comments, prompts
 from storage.db import Database
 from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
@@ -88,20 +89,20 @@ def test_no_comment_about_a_forgotten_ally_is_taken_afterwards(db: Database) -> 
     settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
     match_id = make_match(db, settings, matched_at=utcnow())
     with db.session() as session:
-        feedback.ensure_rows(session, match_id=match_id)
+        prompts.ensure_rows(session, match_id=match_id)
     with db.session() as session:
         token = session.exec(
             select(Feedback.token).where(
                 Feedback.match_id == match_id, Feedback.role == "requester"
             )
         ).one()
-        feedback.record_answer(
+        answers.record_answer(
             session, token=token, user_id=REQUESTER, answer="worked", settings=settings
         )
     with db.session() as session:
         forget.forget(session, PRIVACY, user_id=ALLY)
     with db.session() as session, pytest.raises(Conflict, match="deleted"):
-        feedback.record_comment(session, token=token, user_id=REQUESTER, comment="about them")
+        comments.record_comment(session, token=token, user_id=REQUESTER, comment="about them")
 
 
 def _case_with_matched_ask(db: Database) -> tuple[int, int]:
@@ -129,7 +130,7 @@ def _case_with_matched_ask(db: Database) -> tuple[int, int]:
         match = session.get(Match, match_id)
         assert match is not None
         assert cases.attach_ask(session, case_id=case_id, request_id=match.request_id)
-        feedback.ensure_rows(session, match_id=match_id)
+        prompts.ensure_rows(session, match_id=match_id)
     return case_id, match_id
 
 
@@ -141,7 +142,7 @@ def test_in_the_hours_before_the_case_side_a_comment_is_taken_then_purged(db: Da
         token = session.exec(
             select(Feedback.token).where(Feedback.match_id == match_id, Feedback.role == "ally")
         ).one()
-        feedback.record_answer(
+        answers.record_answer(
             session, token=token, user_id=ALLY, answer="worked", settings=settings
         )
     with db.session() as session:
@@ -149,7 +150,7 @@ def test_in_the_hours_before_the_case_side_a_comment_is_taken_then_purged(db: Da
         forget.schedule_followups(session, done, key="forget:view")
     assert done.case_closing == [case_id]
     with db.session() as session:
-        feedback.record_comment(session, token=token, user_id=ALLY, comment="went well")
+        comments.record_comment(session, token=token, user_id=ALLY, comment="went well")
     with db.session() as session:
         [item] = session.exec(select(DueItem).where(DueItem.kind == forget.CASE_FOLLOWUPS)).all()
         payload = forget.close_cases_later(session, key=item.key, case_ids=[case_id])
@@ -159,7 +160,7 @@ def test_in_the_hours_before_the_case_side_a_comment_is_taken_then_purged(db: Da
         assert case is not None and case.outcome == cases.WITHDRAWN and case.purged_at
         assert session.exec(select(Feedback.comment).where(Feedback.token == token)).one() is None
     with db.session() as session, pytest.raises(Conflict, match="deleted"):
-        feedback.record_comment(session, token=token, user_id=ALLY, comment="again")
+        comments.record_comment(session, token=token, user_id=ALLY, comment="again")
     # A retry of the item changes nothing and tells nobody twice.
     with db.session() as session:
         again = forget.close_cases_later(session, key=item.key, case_ids=[case_id])

@@ -8,20 +8,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.rules.surveys.comparison import compare
+from bot.rules.surveys.disclosure import (
+    PartitionRelease,
+    Reason,
+    breakdown,
+    check_min_group,
+    figure,
+    protect_partition,
+)
 from bot.rules.surveys.results import (
     Answer,
     Comments,
     Distribution,
     GroupResult,
-    PartitionRelease,
     Question,
-    Reason,
     SurveyResults,
-    breakdown,
-    check_min_group,
-    compare,
-    figure,
-    protect_partition,
     results,
 )
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from bot.app.scheduler import last_fire_time, schedule_leaderboard
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.sandbox import Sandbox
-from bot.rules.feedback import schedule_feedback
+from bot.rules.feedback.prompts import schedule_feedback
 from storage.models.programme import BusinessUnit, Member
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow

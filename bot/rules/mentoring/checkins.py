@@ -1,6 +1,7 @@
 """Check-ins at the cadence, answers, and the lapse flag (SPEC 4).
 
-A check-in is a due item keyed by pair and meeting number (cohorts.checkin_key), so restarts
+A check-in is a due item keyed by pair and meeting number (checkin_key), scheduled when a pair
+starts (bot.rules.mentoring.review, partners) and when the one before is posted, so restarts
 and replicas never double it; its row here keeps the message and the answer. A pair whose
 check-ins since its last meeting count two without a meeting (answered "not met", or left
 unanswered when the next one came) is flagged to the admins by a due item keyed by the pair
@@ -21,6 +22,7 @@ from storage import mentoring as store
 from storage.models.mentoring import MentoringCheckin, MentoringCohort, MentoringPair
 from storage.models.schedule import DueItem
 
+CHECKIN = "mentoring_checkin"
 MET = "met"
 NOT_MET = "not_met"
 LAPSE = "mentoring_lapse"
@@ -35,6 +37,29 @@ class ToSend:
     pair: MentoringPair
     cohort: MentoringCohort
     checkin: MentoringCheckin
+
+
+def checkin_key(pair_id: int, meeting: int) -> str:
+    """One check-in of one pair: the key that makes it once, whoever sweeps."""
+    return f"{CHECKIN}:{pair_id}:{meeting}"
+
+
+def schedule_checkin(
+    session: Session, *, pair: MentoringPair, cohort: MentoringCohort, meeting: int
+) -> bool:
+    """Schedule the pair's check-in for this meeting, unless it falls after the cohort ends."""
+    due = pair.started_at + cohorts.cadence(cohort) * meeting
+    if cohort.ends_at is not None and due > cohort.ends_at:
+        return False
+    assert pair.id is not None
+    jobs.schedule(
+        session,
+        kind=CHECKIN,
+        key=checkin_key(pair.id, meeting),
+        due_at=due,
+        payload={"pair": pair.id, "meeting": meeting},
+    )
+    return True
 
 
 def prepare(session: Session, *, pair_id: int, meeting: int) -> ToSend | None:
@@ -68,7 +93,7 @@ def posted(session: Session, *, checkin_id: int, ts: str, now: datetime) -> None
     following = row.meeting + 1
     while pair.started_at + step * following <= now:
         following += 1
-    cohorts.schedule_checkin(session, pair=pair, cohort=cohort, meeting=following)
+    schedule_checkin(session, pair=pair, cohort=cohort, meeting=following)
     check_lapse(session, pair=pair, now=now)
 
 
@@ -167,7 +192,7 @@ def check_lapse(session: Session, *, pair: MentoringPair, now: datetime) -> str 
 def next_checkin(session: Session, *, pair_id: int) -> datetime | None:
     """When the pair's next check-in is due, if one is scheduled."""
     statement = select(DueItem.due_at).where(
-        col(DueItem.key).startswith(f"{cohorts.CHECKIN}:{pair_id}:"),
+        col(DueItem.key).startswith(f"{CHECKIN}:{pair_id}:"),
         col(DueItem.status) == jobs.PENDING,
     )
     return min(session.exec(statement), default=None)

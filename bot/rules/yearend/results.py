@@ -14,13 +14,8 @@ from bot.privacy import privacy
 from bot.rules.errors import InvalidInput, NotFound
 from bot.rules.points import ledger as points_ledger
 from bot.rules.yearend import assessment, awards
-from bot.rules.yearend.awards import (
-    AwardStandings,
-    Outcome,
-    UnitLedger,
-    compute_awards,
-    year_bounds,
-)
+from bot.rules.yearend.awards import Outcome, UnitLedger, compute_awards, year_bounds
+from bot.rules.yearend.standings import AwardStandings
 from storage import yearend as store
 from storage.models.anonymous import AnonymousCase
 from storage.models.points import PointsEntry

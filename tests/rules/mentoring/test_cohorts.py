@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.rules.errors import Conflict, InvalidInput, NotFound
-from bot.rules.mentoring import checkins, cohorts, report, signup
+from bot.rules.mentoring import checkins, cohorts, partners, report, review, signup
 from messages.content import load_content
 from storage.db import Database
 from storage.models.mentoring import MentoringCheckin, MentoringCohort, MentoringPair
@@ -114,10 +114,10 @@ def test_pairing_fewer_than_two_or_one_role_is_refused(db: Database) -> None:
     cohort_id = _cohort(db)
     _join(db, cohort_id, "U1", "mentee")
     with pytest.raises(InvalidInput, match="at least two"), db.session() as s:
-        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
     _join(db, cohort_id, "U2", "mentee")
     with pytest.raises(InvalidInput, match="one mentor and one mentee"), db.session() as s:
-        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
     with db.session() as s:
         assert cohorts.by_id(s, cohort_id).proposal_version == 0
 
@@ -128,8 +128,8 @@ def test_swap_naming_someone_outside_the_cohort_is_refused(db: Database) -> None
     for user, role in (("U1", "mentor"), ("U2", "mentor"), ("U3", "mentee"), ("U4", "mentee")):
         _join(db, cohort_id, user, role)
     with db.session() as s:
-        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
-    for change in (cohorts.swap, cohorts.exclude):
+        review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+    for change in (review.swap, review.exclude):
         with pytest.raises(InvalidInput, match="not waiting"), db.session() as s:
             change(s, cohort=cohorts.by_id(s, cohort_id), users=["U1", "U9"], content=CONTENT)
     with db.session() as s:
@@ -142,17 +142,17 @@ def test_swap_and_exclude_change_the_proposal(db: Database) -> None:
     for user, role in (("U1", "mentor"), ("U2", "mentor"), ("U3", "mentee"), ("U4", "mentee")):
         _join(db, cohort_id, user, role)
     with db.session() as s:
-        first = cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        first = review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
     before = {(p["mentor"], p["mentee"]) for p in first["pairs"]}
     with db.session() as s:
-        swapped = cohorts.swap(
+        swapped = review.swap(
             s, cohort=cohorts.by_id(s, cohort_id), users=["U1", "U2"], content=CONTENT
         )
     after = {(p["mentor"], p["mentee"]) for p in swapped["pairs"]}
     assert after != before and len(after) == 2
     mentor, mentee = sorted(after)[0]
     with db.session() as s:
-        excluded = cohorts.exclude(
+        excluded = review.exclude(
             s, cohort=cohorts.by_id(s, cohort_id), users=[mentor, mentee], content=CONTENT
         )
     assert (mentor, mentee) not in {(p["mentor"], p["mentee"]) for p in excluded["pairs"]}
@@ -164,15 +164,15 @@ def test_confirm_twice_makes_pairs_once_and_an_old_proposal_is_refused(db: Datab
     for user, role in (("U1", "mentor"), ("U3", "mentee"), ("U5", "mentee")):
         _join(db, cohort_id, user, role)
     with db.session() as s:
-        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
-        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
     with pytest.raises(Conflict, match="changed"), db.session() as s:
-        cohorts.confirm(s, cohort_id=cohort_id, version=1, now=utcnow())
+        review.confirm(s, cohort_id=cohort_id, version=1, now=utcnow())
     with db.session() as s:
-        done = cohorts.confirm(s, cohort_id=cohort_id, version=2, now=utcnow())
+        done = review.confirm(s, cohort_id=cohort_id, version=2, now=utcnow())
     assert len(done.pair_ids) == 1 and len(done.unmatched_ids) == 1
     with pytest.raises(Conflict, match="already confirmed"), db.session() as s:
-        cohorts.confirm(s, cohort_id=cohort_id, version=2, now=utcnow())
+        review.confirm(s, cohort_id=cohort_id, version=2, now=utcnow())
     with db.session() as s:
         assert len(s.exec(select(MentoringPair)).all()) == 1
 
@@ -217,14 +217,14 @@ def test_a_checkin_is_scheduled_once_per_pair_and_meeting(db: Database) -> None:
     for user, role in (("U1", "mentor"), ("U3", "mentee")):
         _join(db, cohort_id, user, role)
     with db.session() as s:
-        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
-        cohorts.confirm(s, cohort_id=cohort_id, version=1, now=utcnow())
+        review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        review.confirm(s, cohort_id=cohort_id, version=1, now=utcnow())
     with db.session() as s:
         pair = s.exec(select(MentoringPair)).one()
-        cohorts.schedule_checkin(s, pair=pair, cohort=cohorts.by_id(s, cohort_id), meeting=1)
+        checkins.schedule_checkin(s, pair=pair, cohort=cohorts.by_id(s, cohort_id), meeting=1)
     with db.session() as s:
-        keys = [i.key for i in s.exec(select(DueItem)).all() if i.kind == cohorts.CHECKIN]
-    assert keys == [cohorts.checkin_key(pair.id or 0, 1)]
+        keys = [i.key for i in s.exec(select(DueItem)).all() if i.kind == checkins.CHECKIN]
+    assert keys == [checkins.checkin_key(pair.id or 0, 1)]
 
 
 def test_the_unmatched_are_kept_for_the_next_cohort(db: Database) -> None:
@@ -233,8 +233,8 @@ def test_the_unmatched_are_kept_for_the_next_cohort(db: Database) -> None:
     for user, role in (("U1", "mentor"), ("U3", "mentee"), ("U5", "mentee")):
         _join(db, first, user, role, country="Chile" if user == "U5" else "France")
     with db.session() as s:
-        cohorts.propose(s, cohort=cohorts.by_id(s, first), content=CONTENT)
-        done = cohorts.confirm(s, cohort_id=first, version=1, now=utcnow())
+        review.propose(s, cohort=cohorts.by_id(s, first), content=CONTENT)
+        done = review.confirm(s, cohort_id=first, version=1, now=utcnow())
     assert len(done.unmatched_ids) == 1
     second = _cohort(db, "Autumn")
     with db.session() as s:
@@ -255,35 +255,35 @@ def test_pause_ends_the_pair_and_offers_the_partner_someone_from_the_pool(db: Da
     for user, role in (("U1", "mentor"), ("U3", "mentee")):
         _join(db, cohort_id, user, role)
     with pytest.raises(NotFound), db.session() as s:
-        cohorts.step_back(s, user_id="U9", status=cohorts.PAUSED, now=utcnow())
+        partners.step_back(s, user_id="U9", status=cohorts.PAUSED, now=utcnow())
     with db.session() as s:
-        cohorts.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
-        cohorts.confirm(s, cohort_id=cohort_id, version=1, now=utcnow())
+        review.propose(s, cohort=cohorts.by_id(s, cohort_id), content=CONTENT)
+        review.confirm(s, cohort_id=cohort_id, version=1, now=utcnow())
     _join(db, cohort_id, "U5", "mentee")  # a later sign-up waits in the pool
     with db.session() as s:
-        done = cohorts.step_back(s, user_id="U3", status=cohorts.PAUSED, now=utcnow())
+        done = partners.step_back(s, user_id="U3", status=cohorts.PAUSED, now=utcnow())
     assert done.key is not None and done.partner_id is not None
     with db.session() as s:
         offer = cohorts.offer_partner(s, participant_id=done.partner_id, content=CONTENT)
     assert offer is not None and (offer.mentor, offer.mentee) == ("U1", "U5")
     with pytest.raises(Conflict, match="already paused"), db.session() as s:
-        cohorts.step_back(s, user_id="U3", status=cohorts.PAUSED, now=utcnow())
+        partners.step_back(s, user_id="U3", status=cohorts.PAUSED, now=utcnow())
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Spring", cohorts.PairRequest("Spring")),
-        ("Spring 2027 --capacity 2", cohorts.PairRequest("Spring 2027", 2)),
-        ("Spring --allow-repeats", cohorts.PairRequest("Spring", None, True)),
-        ("Spring --allow-repeats --capacity 3", cohorts.PairRequest("Spring", 3, True)),
+        ("Spring", review.PairRequest("Spring")),
+        ("Spring 2027 --capacity 2", review.PairRequest("Spring 2027", 2)),
+        ("Spring --allow-repeats", review.PairRequest("Spring", None, True)),
+        ("Spring --allow-repeats --capacity 3", review.PairRequest("Spring", 3, True)),
     ],
 )
 def test_pair_requests_read_the_cohort_name_and_what_admins_allow(
-    text: str, expected: cohorts.PairRequest
+    text: str, expected: review.PairRequest
 ) -> None:
     """`mentoring pair NAME [--capacity N] [--allow-repeats]`, in any order after the name."""
-    assert cohorts.parse_pair_request(text) == expected
+    assert review.parse_pair_request(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -292,4 +292,4 @@ def test_pair_requests_read_the_cohort_name_and_what_admins_allow(
 def test_a_bad_capacity_is_refused(text: str) -> None:
     """A capacity is a whole number from 1 to 10; anything else is explained."""
     with pytest.raises(InvalidInput, match="capacity"):
-        cohorts.parse_pair_request(text)
+        review.parse_pair_request(text)

@@ -13,18 +13,15 @@ from hypothesis import strategies as st
 from bot.rules.points import ledger as points_ledger
 from bot.rules.yearend import awards
 from bot.rules.yearend.awards import (
-    AwardKind,
-    AwardStandings,
     LedgerEntry,
     Outcome,
-    TieRule,
     UnitLedger,
     awards_from_ledger,
-    chart_data,
     compute_awards,
     ledger_totals,
     year_bounds,
 )
+from bot.rules.yearend.standings import AwardKind, AwardStandings, TieRule, chart_data
 
 PARIS = ZoneInfo("Europe/Paris")
 START, END = year_bounds(2026, PARIS)
