@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.jobs import queue as jobs
+from bot.jobs import once
+from bot.jobs.once import Step
 from bot.jobs.queue import DueWork
 from bot.privacy import Identity
 from bot.rules.errors import InvalidInput, UserFacingError
@@ -122,10 +124,13 @@ def on_reminder_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
             prompts.mark_reminded(session, token=person.token, channel=channel, ts=ts, now=item.now)
 
 
+_CLOSED = "Feedback has closed."
+
+
 def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     """Close a match the requester did not answer as "no feedback"; retire its buttons.
 
-    Each message updated is recorded in the item, so a retry after a failed update (the
+    Each message updated is recorded (bot.jobs.once), so a retry after a failed update (the
     match is closed by then) updates the rest, and none twice.
     """
     match_id = int(item.payload["match_id"])
@@ -133,12 +138,11 @@ def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
         prompts.close_without_feedback(session, match_id=match_id, now=item.now)
         shown = prompts.prompts_to_retire(session, match_id=match_id)
     blocks = render_blocks("feedback/closed.json.j2")
-    for name, channel, ts in shown:
-        if name in item.sent:
-            continue  # retired by an earlier try of this item
-        client.chat_update(channel=channel, ts=ts, text="Feedback has closed.", blocks=blocks)
-        with app_deps.db.session() as session:
-            jobs.record_sent(session, key=item.key, name=name, value=True)
+    steps = [
+        Step(name, partial(client.chat_update, channel=channel, ts=ts, text=_CLOSED, blocks=blocks))
+        for name, channel, ts in shown
+    ]
+    once.run_due_steps(app_deps.db, key=item.key, steps=steps, what="feedback close")
 
 
 # buttons and the comment modal

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.jobs import queue as jobs
+from bot.jobs import once
+from bot.jobs.once import Step
 from bot.jobs.queue import DueWork
 from bot.rules.points import adjustments, leaderboard
 from handlers.common.commands import Invocation, Routes
@@ -164,27 +166,32 @@ def on_leaderboard_due(app_deps: Deps, client: WebClient, item: DueWork) -> None
         standings = leaderboard.standings(session, period=period)
     shown, more = public_standings(standings)
     title = f"Allyship standings by business unit, {period.label}"
-    if not item.sent.get("text_ts"):
-        blocks = render_blocks(
-            "points/leaderboard.json.j2", title=title, standings=shown, more=more, public=True
+    blocks = render_blocks(
+        "points/leaderboard.json.j2", title=title, standings=shown, more=more, public=True
+    )
+    steps = [
+        Step(
+            "text",
+            partial(
+                client.chat_postMessage,
+                channel=channel,
+                text=standings_text(title, shown, more),
+                blocks=blocks,
+            ),
         )
-        response = client.chat_postMessage(
-            channel=channel, text=standings_text(title, shown, more), blocks=blocks
-        )
-        with app_deps.db.session() as session:
-            jobs.record_sent(session, key=item.key, name="text_ts", value=str(response["ts"]))
-    if not item.sent.get("chart_file") and shown:
+    ]
+    if shown:
         png = bar_chart_png(
             [s.business_unit for s in shown], [s.points for s in shown], title=title
         )
         # If the upload fails the text is already posted; the item is retried for the chart.
-        response = client.files_upload_v2(
+        upload = partial(
+            client.files_upload_v2,
             channel=channel,
             content=png,
             filename=CHART_FILENAME,
             title=title,
             alt_txt=chart_alt_text(title, shown, more),
         )
-        file_id = str((response.get("file") or {}).get("id") or "uploaded")
-        with app_deps.db.session() as session:
-            jobs.record_sent(session, key=item.key, name="chart_file", value=file_id)
+        steps.append(Step("chart", upload))
+    once.run_due_steps(app_deps.db, key=item.key, steps=steps, what="leaderboard")

@@ -18,15 +18,17 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
 from bot.config import Settings
+from bot.jobs import once
 from bot.jobs import queue as jobs
+from bot.jobs.once import Step
 from bot.rules.points import leaderboard
 from bot.rules.yearend import calls
 from handlers.common.deps import Deps
@@ -119,26 +121,20 @@ def on_failed_alert_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> No
     blocks = render_blocks(
         "jobs/failed_alert.json.j2", kind=kind, item_id=item_id, attempts=attempts, error=error
     )
-    errors: list[Exception] = []
-    for admin in admins:
-        if item.sent.get(admin):
-            continue  # told by an earlier try of this alert
-        try:
-            response = client.chat_postMessage(channel=admin, text=text, blocks=blocks)
-        except (SlackClientError, OSError) as exc:  # the other admins are still told
-            logger.warning(
-                "could not alert an admin that %s %s was parked (%s)",
-                kind,
-                item_id,
-                type(exc).__name__,
-            )
-            errors.append(exc)
-            continue
-        with deps.db.session() as session:
-            jobs.record_sent(session, key=item.key, name=admin, value=str(response["ts"]))
-    if errors:
-        # The alert is retried like any due item; parked in the end, it alerts nobody.
-        raise errors[0]
+    steps = [
+        # Named by a keyed marker of the admin: the record of the send holds no ID.
+        Step(
+            f"admin:{deps.privacy.marker(admin)[:16]}", partial(_alert, client, admin, text, blocks)
+        )
+        for admin in admins
+    ]
+    # Each admin is told once; one whose DM fails is tried again with the item (the others
+    # are not told twice). Parked in the end, the alert alerts nobody.
+    once.run_due_steps(deps.db, key=item.key, steps=steps, what="failed-item alert")
+
+
+def _alert(client: WebClient, admin: str, text: str, blocks: list[dict[str, Any]]) -> None:
+    client.chat_postMessage(channel=admin, text=text, blocks=blocks)
 
 
 def last_fire_time(

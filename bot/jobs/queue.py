@@ -112,7 +112,8 @@ def find(session: Session, *, key: str, lock: bool = False) -> DueItem | None:
 
 
 def record_sent(session: Session, *, key: str, name: str, value: Any) -> None:
-    """Remember in the item what its handler already sent (e.g. a message ts)."""
+    """Remember in the item that a step of its own work is done (a change in the database,
+    not a send: sends are made once through bot.jobs.once)."""
     item = find(session, key=key)
     if item is None:
         return

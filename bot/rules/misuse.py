@@ -28,6 +28,7 @@ from storage.anonymous import case_for_request
 from storage.models.requests import AllyRequest
 from storage.models.surveys import MisuseReport, MisuseReporter, PersonPause
 from storage.surveys import paused
+from storage.types import rowcount
 
 OPEN = "open"
 DISMISSED = "dismissed"
@@ -100,6 +101,21 @@ def report(session: Session, *, request_id: int, marker: str) -> ReportState:
     )
     session.refresh(row)
     return _state(row, counted=True)
+
+
+def withdraw_report(session: Session, *, report_id: int, marker: str) -> None:
+    """Undo a report whose card could not be shown: the person may report again."""
+    removed = session.execute(
+        delete(MisuseReporter).where(
+            col(MisuseReporter.report_id) == report_id, col(MisuseReporter.marker) == marker
+        )
+    )
+    if rowcount(removed):
+        session.execute(
+            update(MisuseReport)
+            .where(col(MisuseReport.id) == report_id)
+            .values(reports=MisuseReport.reports - 1)
+        )
 
 
 def _locked(session: Session, request_id: int) -> MisuseReport | None:

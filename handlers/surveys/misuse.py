@@ -10,10 +10,12 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from bot.jobs import once
 from bot.rules import misuse
 from bot.rules.errors import InvalidInput, NotAllowed, NotFound
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps, deps
+from handlers.common.redraw import Drawing, redraw
 from handlers.common.replies import tell_privately
 from handlers.requests.surface import notice_blocks, request_view
 from handlers.surveys.ids import Ids
@@ -49,8 +51,9 @@ def _card_text(state: misuse.ReportState) -> str:
 def on_report_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
     """ "Report misuse": one card per request with a count; the reporter is thanked privately.
 
-    The count and the card are one unit of work: a failed post leaves nothing counted, so the
-    person can report again; a second report by the same person changes nothing.
+    The count is committed, then the card posted once or redrawn (no transaction open while
+    Slack answers); a failed post takes the count back, so the person can report again. A
+    second report by the same person changes nothing.
     """
     ack()
     d = deps(context)
@@ -62,28 +65,15 @@ def on_report_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
     marker = misuse.reporter_marker(d.privacy, request_id=request_id, user_id=user_id)
     with d.db.session() as session:
         state = misuse.report(session, request_id=request_id, marker=marker)
-        if state.counted:
-            request = store.get_request(session, request_id=request_id)
-            assert request is not None
-            label = request_view(d, request).category_label
-            blocks = card_blocks(d, state, label)
-            if state.card_ts and state.card_channel:
-                client.chat_update(
-                    channel=state.card_channel,
-                    ts=state.card_ts,
-                    text=_card_text(state),
-                    blocks=blocks,
-                )
-            else:
-                posted = client.chat_postMessage(
-                    channel=d.settings.volunteers_channel, text=_card_text(state), blocks=blocks
-                )
-                misuse.record_card(
-                    session,
-                    report_id=state.id,
-                    channel=str(posted["channel"]),
-                    ts=str(posted["ts"]),
-                )
+    if state.counted:
+        try:
+            show_card(client, d, report_id=state.id)
+        except Exception:
+            with d.db.session() as session:
+                shown = misuse.get(session, report_id=state.id)
+                if shown is not None and shown.card_ts is None:  # no card: nobody was told
+                    misuse.withdraw_report(session, report_id=state.id, marker=marker)
+            raise
     text = (
         "Thank you for telling us. The programme's volunteers will review this request."
         if state.counted
@@ -117,15 +107,52 @@ def on_decision_clicked(ack: Ack, body: dict[str, Any], client: WebClient, conte
             privacy=d.privacy,
             now=utcnow(),
         )
+    show_card(client, d, report_id=state.id)
+
+
+def show_card(client: WebClient, d: Deps, *, report_id: int) -> None:
+    """Post the report's card once (bot.jobs.once), or redraw it with the count and decision
+    as they are now. A report counted while another click posts the card is shown by that
+    click's redraw, which reads after the post is recorded."""
+
+    def read(session: Session) -> tuple[misuse.ReportState, str, list[dict[str, Any]]] | None:
+        state = misuse.get(session, report_id=report_id)
+        if state is None:
+            return None
         request = store.get_request(session, request_id=state.request_id)
         label = request_view(d, request).category_label if request else "request"
-    if state.card_channel and state.card_ts:
-        client.chat_update(
-            channel=state.card_channel,
-            ts=state.card_ts,
-            text=_card_text(state),
-            blocks=card_blocks(d, state, label),
-        )
+        return state, _card_text(state), card_blocks(d, state, label)
+
+    def drawing(session: Session) -> Drawing | None:
+        found = read(session)
+        if found is None or not (found[0].card_channel and found[0].card_ts):
+            return None
+        state, text, blocks = found
+        return Drawing(str(state.card_channel), str(state.card_ts), text, blocks)
+
+    with d.db.read() as session:
+        found = read(session)
+    if found is None:
+        return
+    state, text, blocks = found
+    drawn = None
+    if not state.card_ts:
+
+        def post() -> dict[str, str]:
+            posted = client.chat_postMessage(
+                channel=d.settings.volunteers_channel, text=text, blocks=blocks
+            )
+            return {"channel": str(posted["channel"]), "ts": str(posted["ts"])}
+
+        def record(session: Session, at: dict[str, str]) -> None:
+            misuse.record_card(session, report_id=report_id, channel=at["channel"], ts=at["ts"])
+
+        outcome = once.send_once(d.db, f"misuse:{report_id}/card", post, record=record)
+        if not outcome.settled:
+            return  # being posted by another click, which redraws after recording it
+        if outcome.sent:
+            drawn = Drawing(outcome.value["channel"], outcome.value["ts"], text, blocks)
+    redraw(client, d.db, drawing, drawn=drawn)
 
 
 def _person(args: str) -> str:

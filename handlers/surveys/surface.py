@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
-from bot.jobs import queue as jobs
+from bot.jobs import once
 from bot.jobs.queue import DueWork
 from bot.rules.surveys import runs
 from bot.rules.surveys.comparison import Comparison
@@ -117,34 +119,35 @@ def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """DM one person the survey, once; schedule their one reminder."""
     run_id = int(item.payload["run_id"])
     user_id = str(item.payload["user_id"])
-    if item.sent.get("ts"):
-        return  # sent by an earlier try of this item
     with d.db.read() as session:
         run = runs.get(session, run_id=run_id, count=False)
     if run is None or run.status != runs.OPEN:
         return
-    text = f"{run.title}: a short anonymous survey"
-    response = _dm(client, user_id, text, invite_blocks(d, run))
-    if response is None:
-        return
-    with d.db.session() as session:
-        jobs.record_sent(session, key=item.key, name="ts", value=str(response["ts"]))
-        runs.schedule_reminder(
-            session,
-            run_id=run_id,
-            user_id=user_id,
-            channel=str(response["channel"]),
-            ts=str(response["ts"]),
-            due_at=item.now + d.settings.survey_reminder_after,
-        )
+    text, blocks = f"{run.title}: a short anonymous survey", invite_blocks(d, run)
+
+    def send() -> dict[str, str] | None:
+        response = _dm(client, user_id, text, blocks)
+        return None if response is None else {"channel": response["channel"], "ts": response["ts"]}
+
+    def record(session: Session, sent: dict[str, str] | None) -> None:
+        if sent is not None:
+            runs.schedule_reminder(
+                session,
+                run_id=run_id,
+                user_id=user_id,
+                channel=str(sent["channel"]),
+                ts=str(sent["ts"]),
+                due_at=item.now + d.settings.survey_reminder_after,
+            )
+
+    # Keyed by the item's number: the item's key names the person.
+    _settled(once.send_once(d.db, f"survey-dm:{item.id}", send, record=record))
 
 
 def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """Remind once whoever has not answered while the survey is open."""
     run_id = int(item.payload["run_id"])
     user_id = str(item.payload["user_id"])
-    if item.sent.get("ts"):
-        return
     marker = runs.marker(d.privacy, run_id=run_id, user_id=user_id)
     with d.db.read() as session:
         run = runs.get(session, run_id=run_id, count=False)
@@ -153,11 +156,16 @@ def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
         return
     text = f"Reminder: {run.title} is still open"
     blocks = invite_blocks(d, run, reminder=True)
-    response = _dm(client, user_id, text, blocks)
-    if response is None:
-        return
-    with d.db.session() as session:
-        jobs.record_sent(session, key=item.key, name="ts", value=str(response["ts"]))
+    _settled(
+        once.send_once(
+            d.db, f"survey-reminder:{item.id}", partial(_dm, client, user_id, text, blocks)
+        )
+    )
+
+
+def _settled(outcome: once.Outcome) -> None:
+    if not outcome.settled:  # a sweeper whose lease ran out is sending it: try later
+        raise once.StepsPending("a survey DM is being sent elsewhere")
 
 
 # results

@@ -4,13 +4,16 @@ paced sends (due items: never a loop of posts inside a listener)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.jobs import once
 from bot.jobs import queue as jobs
+from bot.jobs.once import Step
 from bot.rules.errors import NotAllowed
 from bot.rules.yearend import nudges, results
 from handlers.common.commands import Handler, Invocation, Route, Routes
@@ -30,7 +33,6 @@ UNREACHABLE = frozenset(
     {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "channel_not_found"}
 )
 # What is recorded for a contact who could not be reached (a sent DM records its ts).
-UNREACHED = "unreachable"
 
 # Units per preview message: a line is at most ~160 characters, so a message stays far below
 # Slack's ~12,000-character limit.
@@ -93,7 +95,7 @@ def on_send_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
 
 
 def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
-    """DM each contact of one unit once (recorded per contact in the item, so a retry after a
+    """DM each contact of one unit once (each DM a send of bot.jobs.once, so a retry after a
     failure part-way never DMs anyone twice); forgotten and unreachable contacts are skipped."""
     year = int(item.payload["year"])
     unit_id = int(item.payload["unit_id"])
@@ -101,43 +103,47 @@ def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
         name = store.unit_names_by_id(session).get(unit_id)
     if name is None:
         return
-    for contact in dict.fromkeys(str(c) for c in item.payload.get("contacts") or []):
-        if contact == FORGOTTEN or item.sent.get(contact):
-            continue  # forgotten since the send was scheduled, or done by an earlier try
+
+    def invite(contact: str) -> None:
+        if contact == FORGOTTEN:
+            return  # forgotten since the send was scheduled
         try:
-            answer = client.chat_postMessage(
+            client.chat_postMessage(
                 channel=contact,
                 text=f"An invitation for {escape_mrkdwn(name)} to join the allyship programme",
                 blocks=render_blocks("yearend/nudge.json.j2", unit=name, year=year),
             )
-            done = str(answer["ts"])
         except SlackApiError as error:
             reason = str(error.response.get("error"))
             if reason not in UNREACHABLE:
                 raise  # retried later; the contacts already invited are recorded
             logger.info("a nudge contact cannot be reached (%s); skipped", reason)
-            done = UNREACHED
-        with d.db.session() as session:
-            jobs.record_sent(session, key=item.key, name=contact, value=done)
+
+    contacts = [str(c) for c in item.payload.get("contacts") or []]
+    steps = [
+        # By place in the payload (stable when forget-me scrubs an ID): the key holds no ID.
+        Step(f"contact:{index}", partial(invite, contact))
+        for index, contact in enumerate(contacts)
+        if contact not in contacts[:index]
+    ]
+    once.run_due_steps(d.db, key=item.key, steps=steps, what="nudge")
 
 
 def on_post_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The one friendly post for the units without a contact."""
-    if item.sent.get("ts"):
-        return
     year = int(item.payload["year"])
     with d.db.read() as session:
         names = store.unit_names_by_id(session)
     units = [names[i] for i in item.payload.get("unit_ids") or [] if i in names]
     if not units:
         return
-    answer = client.chat_postMessage(
+    post = partial(
+        client.chat_postMessage,
         channel=d.settings.announcements_channel,
         text=f"There is still time to join the {year} allyship programme",
         blocks=render_blocks("yearend/nudge_post.json.j2", units=units, year=year),
     )
-    with d.db.session() as session:
-        jobs.record_sent(session, key=item.key, name="ts", value=str(answer["ts"]))
+    once.run_due_steps(d.db, key=item.key, steps=[Step("post", post)], what="nudge post")
 
 
 def on_contact(call: Invocation) -> None:

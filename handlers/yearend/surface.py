@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -242,16 +243,14 @@ def awarded_points(award: ledger.Award | None) -> int:
 
 def on_stories_call_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """Post the call for stories to the announcements channel, once per fire time."""
-    if item.sent.get("ts"):
-        return
     year = int(item.payload.get("year") or item.due_at.astimezone(d.settings.zone).year)
-    answer = client.chat_postMessage(
+    post = partial(
+        client.chat_postMessage,
         channel=d.settings.announcements_channel,
         text=f"Share your {year} allyship stories: /ally story",
         blocks=render_blocks("yearend/call.json.j2", ids=Ids, year=year),
     )
-    with d.db.session() as session:
-        jobs.record_sent(session, key=item.key, name="ts", value=str(answer["ts"]))
+    once.run_due_steps(d.db, key=item.key, steps=[Step("post", post)], what="stories call")
 
 
 def on_purge_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
