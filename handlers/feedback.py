@@ -34,6 +34,7 @@ class Ids(StrEnum):
     COMMENT = "feedback_comment"
     COMMENT_VIEW = "feedback_comment"
     COMMENT_BLOCK = "comment"
+    PROMPT_BLOCK = "feedback"
 
 
 logger = logging.getLogger(__name__)

@@ -22,3 +22,8 @@ class Ids(StrEnum):
     OUTCOME = "outcome"
     PAUSE = "pause"
     KIND = "kind"
+    CASE_ACTIONS = "case_actions"
+    RELAY_ACTIONS = "relay_actions"
+    REVEAL_ACTIONS = "reveal_actions"
+    PREVIEW_ACTIONS = "preview_actions"
+    DRAFT_ACTIONS = "draft_actions"

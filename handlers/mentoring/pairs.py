@@ -61,7 +61,6 @@ def _retire_proposal(body: dict[str, Any], d: Deps, cohort_id: int) -> None:
         name, proposal = cohort.name, dict(cohort.proposal)
     blocks = render_blocks(
         "mentoring/proposal.json.j2",
-        ids=Ids,
         cohort_id=cohort_id,
         cohort_name=name,
         version=proposal.get("version", 0),
@@ -123,7 +122,7 @@ def on_note_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: 
         ack,
         body,
         client,
-        lambda: render("mentoring/note_modal.json.j2", ids=Ids, metadata=metadata),
+        lambda: render("mentoring/note_modal.json.j2", metadata=metadata),
     )
 
 

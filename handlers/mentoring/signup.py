@@ -51,7 +51,6 @@ def _signup_view(d: Deps, cohort_id: int, user_id: str) -> dict[str, Any]:
         )
     return render(
         "mentoring/signup_modal.json.j2",
-        ids=Ids,
         callback_id=Ids.SIGNUP.value,
         closing=False,
         metadata=inputs.metadata(c=cohort_id),
@@ -145,7 +144,6 @@ def _assessment_view(d: Deps, participant_id: int, user_id: str) -> dict[str, An
         ticked = list(row.behaviours_after or [])
     return render(
         "mentoring/signup_modal.json.j2",
-        ids=Ids,
         callback_id=Ids.ASSESS_VIEW.value,
         closing=True,
         metadata=inputs.metadata(p=participant_id),

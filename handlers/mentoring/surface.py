@@ -20,7 +20,6 @@ from bot.jobs.queue import DueWork
 from bot.rules.mentoring import checkins, cohorts, report
 from bot.rules.mentoring.content import MentoringContent
 from handlers.common.deps import Deps
-from handlers.mentoring.ids import Ids
 from messages.render import render_blocks
 from storage import mentoring as store
 
@@ -57,7 +56,6 @@ def post_call(client: WebClient, d: Deps, *, cohort_id: int) -> tuple[str, str]:
     channel = d.settings.announcements_channel
     blocks = render_blocks(
         "mentoring/call.json.j2",
-        ids=Ids,
         cohort_id=cohort_id,
         cohort_name=name,
         months=months,
@@ -179,7 +177,6 @@ def _partner_left(d: Deps, client: WebClient, participant_id: int) -> Send:
         offer = cohorts.offer_partner(session, participant_id=participant_id, content=content(d))
         blocks = render_blocks(
             "mentoring/partner_left.json.j2",
-            ids=Ids,
             participant_id=participant_id,
             cohort_name=cohort.name,
             offer=offer is not None,
@@ -197,7 +194,6 @@ def _closing(client: WebClient, participant_id: int) -> Send:
         cohort = cohorts.by_id(session, row.cohort_id)
         blocks = render_blocks(
             "mentoring/closing.json.j2",
-            ids=Ids,
             participant_id=participant_id,
             cohort_name=cohort.name,
         )
@@ -284,7 +280,6 @@ def checkin_blocks(
     """A check-in's blocks: the buttons, or the answer with the next content item."""
     return render_blocks(
         "mentoring/checkin.json.j2",
-        ids=Ids,
         checkin_id=checkin_id,
         meeting=meeting,
         answer=answer,
