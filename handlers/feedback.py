@@ -31,8 +31,10 @@ class Ids(StrEnum):
 
     WORKED = "feedback_worked"
     NOT_WORKED = "feedback_not_worked"
+    # One public value for the "Add a comment" button, its actions block and the comment
+    # modal's callback_id: sent messages carry the button, and a modal open during a
+    # deployment is submitted under this callback_id (Bolt tells actions from views apart).
     COMMENT = "feedback_comment"
-    COMMENT_VIEW = "feedback_comment"
     COMMENT_BLOCK = "comment"
     PROMPT_BLOCK = "feedback"
 
@@ -49,7 +51,7 @@ def register(app: App, routes: Routes) -> None:
     app.action(Ids.WORKED.value)(on_feedback_clicked)
     app.action(Ids.NOT_WORKED.value)(on_feedback_clicked)
     app.action(Ids.COMMENT.value)(on_comment_clicked)
-    app.view(Ids.COMMENT_VIEW.value)(on_comment_submitted)
+    app.view(Ids.COMMENT.value)(on_comment_submitted)
     routes.due[feedback.PROMPT] = on_prompt_due
     routes.due[feedback.REMINDER] = on_reminder_due
     routes.due[feedback.CLOSE] = on_close_due
