@@ -21,7 +21,6 @@ class Ids(StrEnum):
     SEND_AGAIN = "send_anonymous_request"
     OUTCOME = "outcome"
     PAUSE = "pause"
-    KIND = "kind"
     CASE_ACTIONS = "case_actions"
     RELAY_ACTIONS = "relay_actions"
     REVEAL_ACTIONS = "reveal_actions"
