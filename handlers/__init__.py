@@ -6,6 +6,10 @@ stays the package.)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
 from slack_bolt import App
 
 from handlers import (
@@ -20,8 +24,14 @@ from handlers import (
     yearend,
 )
 from handlers.anonymous import listeners as anonymous_listeners
+from handlers.anonymous.ids import Ids as AnonymousIds
 from handlers.common import commands
+from handlers.mentoring.ids import Ids as MentoringIds
 from handlers.requests import listeners as requests_listeners
+from handlers.requests.ids import Ids as RequestsIds
+from handlers.surveys.ids import Ids as SurveysIds
+from handlers.yearend.ids import Ids as YearendIds
+from messages.render import use_ids
 
 FEATURES = (
     help,
@@ -38,8 +48,31 @@ FEATURES = (
 )
 
 
+# Every feature's interaction ids, as templates name them: `ids.<feature>.<NAME>`.
+IDS: Mapping[str, type[StrEnum]] = MappingProxyType(
+    {
+        "help": help.Ids,
+        "allies": allies.Ids,
+        "requests": RequestsIds,
+        "home": home.Ids,
+        "anonymous": AnonymousIds,
+        "feedback": feedback.Ids,
+        "forget": forget.Ids,
+        "yearend": YearendIds,
+        "surveys": SurveysIds,
+        "mentoring": MentoringIds,
+    }
+)
+
+
+def use_template_ids() -> None:
+    """Hand the ids to the templates (`messages` is below `handlers` and cannot import them)."""
+    use_ids(IDS)
+
+
 def register_all(app: App) -> commands.Routes:
     """Register every feature's listeners, subcommands and scheduled-work handlers."""
+    use_template_ids()
     routes = commands.register(app)
     for feature in FEATURES:
         feature.register(app, routes)

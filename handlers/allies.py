@@ -31,6 +31,8 @@ class Ids(StrEnum):
     LEAVE = "leave_allies"
     IMPORT_VIEW = "bu_import"
     CSV = "csv"
+    LEAVE_BLOCK = "leave"
+    LEFT_VIEW = "ally_left"
 
 
 logger = logging.getLogger(__name__)

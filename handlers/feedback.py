@@ -33,9 +33,12 @@ class Ids(StrEnum):
 
     WORKED = "feedback_worked"
     NOT_WORKED = "feedback_not_worked"
+    # One public value for the "Add a comment" button, its actions block and the comment
+    # modal's callback_id: sent messages carry the button, and a modal open during a
+    # deployment is submitted under this callback_id (Bolt tells actions from views apart).
     COMMENT = "feedback_comment"
-    COMMENT_VIEW = "feedback_comment"
     COMMENT_BLOCK = "comment"
+    PROMPT_BLOCK = "feedback"
 
 
 logger = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ def register(app: App, routes: Routes) -> None:
     app.action(Ids.WORKED.value)(on_feedback_clicked)
     app.action(Ids.NOT_WORKED.value)(on_feedback_clicked)
     app.action(Ids.COMMENT.value)(on_comment_clicked)
-    app.view(Ids.COMMENT_VIEW.value)(on_comment_submitted)
+    app.view(Ids.COMMENT.value)(on_comment_submitted)
     routes.due[prompts.PROMPT] = on_prompt_due
     routes.due[prompts.REMINDER] = on_reminder_due
     routes.due[prompts.CLOSE] = on_close_due

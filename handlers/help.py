@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from slack_bolt import App
@@ -9,6 +10,13 @@ from slack_bolt import App
 from handlers.common.commands import Invocation, Routes, help_for
 from messages.content import Category, Term
 from messages.render import render_blocks
+
+
+class Ids(StrEnum):
+    """The help message's own block id (its buttons are other features')."""
+
+    ACTIONS = "help_actions"
+
 
 # Slack refuses whole messages over about 12,000 characters (SLACK_FACTS): a long lexicon is
 # sent as several messages of at most PAGE_CHARS characters of entries each (the header,

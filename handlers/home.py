@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from slack_bolt import App
@@ -19,6 +20,12 @@ from handlers.surveys.stats import home_blocks as admin_figures
 from handlers.yearend.surface import story_campaign_open
 from messages.render import render, render_blocks
 from storage import requests as store
+
+
+class Ids(StrEnum):
+    """The home's own block id (its buttons are other features')."""
+
+    ACTIONS = "home_actions"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +64,70 @@ def _environment() -> Environment:
     return env
 
 
+class MissingIdError(LookupError):
+    """A template named an interaction id that no feature declares."""
+
+
+class _FeatureIds:
+    """One feature's ids for templates: `ids.<feature>.<NAME>` is the plain string value.
+
+    An unknown name raises (Jinja would otherwise turn it into an undefined value).
+    """
+
+    def __init__(self, feature: str, ids: type[StrEnum]) -> None:
+        self._feature = feature
+        self._values = {name: str(member.value) for name, member in ids.__members__.items()}
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise MissingIdError(f"ids.{self._feature}.{name}: no such id") from None
+
+
+class _Namespace:
+    """`ids` in every template: one attribute per feature."""
+
+    def __init__(self, features: Mapping[str, type[StrEnum]]) -> None:
+        self._features = {name: _FeatureIds(name, ids) for name, ids in features.items()}
+
+    def __getattr__(self, name: str) -> _FeatureIds:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._features[name]
+        except KeyError:
+            raise MissingIdError(f"ids.{name}: no feature of that name has ids") from None
+
+
+class _NotHandedOver:
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise MissingIdError(
+            f"ids.{name}: no ids were handed to the templates (handlers.use_template_ids)"
+        )
+
+
 _ENV = _environment()
+_ENV.globals["ids"] = _NotHandedOver()
+
+
+def use_ids(features: Mapping[str, type[StrEnum]]) -> None:
+    """Give every template `ids.<feature>.<NAME>`, the interaction ids from the layer above.
+
+    `messages` imports no handler, so the handlers layer hands its ids down once.
+    """
+    _ENV.globals["ids"] = _Namespace(features)
 
 
 def render(template: str, **data: Any) -> Any:
     """Render a `.json.j2` template with data and parse the result as JSON."""
+    if "ids" in data:
+        # A per-call `ids` would hide the shared namespace that templates name.
+        raise TypeError("ids are not template data: templates read them from use_ids")
     source = _ENV.get_template(template).render(**data)
     try:
         return json.loads(source)

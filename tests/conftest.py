@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401
 from bot.devkit.fakeslack import FakeSlack
 from bot.devkit.sandbox import Sandbox
+from handlers import use_template_ids
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -43,6 +44,12 @@ def _no_rejected_payloads(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     for fake in fakes:
         fake.assert_no_rejected_payloads()
+
+
+@pytest.fixture(scope="session")
+def template_ids() -> None:
+    """Templates rendered without an app get their ids as the app hands them over."""
+    use_template_ids()
 
 
 def _configures_the_app(name: str) -> bool:

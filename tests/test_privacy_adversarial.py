@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from bot.devkit.sandbox import Sandbox
+from handlers.anonymous.ids import Ids as AnonymousIds
 from handlers.anonymous.relay import relay_to_requester
+from handlers.requests.ids import Ids as RequestsIds
 from storage.models.anonymous import AnonymousCase
 from tests.handlers.flows import (
     card,
@@ -100,10 +102,10 @@ def _play(box: Sandbox) -> int:
     ws = box.workspace
     asker, vera, amara = ws.requester, ws.volunteers[0], ws.allies[0]
     preview = open_preview(box, asker, ASK, timing=f"before {DISPLAY_NAME}'s review")
-    box.slack.click(asker.id, "edit_anonymous_request", view=preview)
+    box.slack.click(asker.id, AnonymousIds.EDIT, view=preview)
     box.fake.wait_for("views.update")
     modal = box.fake.current_view(asker.id)
-    assert modal is not None and modal["callback_id"] == "allyship_request"
+    assert modal is not None and modal["callback_id"] == RequestsIds.REQUEST_VIEW
     box.slack.close_view(asker.id, modal)
     preview = open_preview(box, asker, ASK, timing=f"before {DISPLAY_NAME}'s review")
     box.slack.submit_view(asker.id, preview)
@@ -114,7 +116,7 @@ def _play(box: Sandbox) -> int:
     eventually(box, lambda s: (s.get(AnonymousCase, case_id) or AnonymousCase()).thread_ts)
     message = card(box)
     for _ in range(2):  # a double click
-        box.slack.click(vera.id, "take_case", message=message)
+        box.slack.click(vera.id, AnonymousIds.TAKE, message=message)
     box.fake.wait_for("chat.update")
     relay_to_requester_via_modal(box, vera, "Hello, I'm your volunteer. Tell me more?")
     box.fake.wait_for("chat.postMessage", predicate=lambda c: "Tell me more" in str(c.args))
@@ -182,7 +184,7 @@ def test_nothing_identifies_the_requester_outside_their_own_dm_and_views(
         for c in box.fake.calls
         if c.method in ("views.open", "response_action")
         and (c.response or {}).get("view", {}).get("callback_id")
-        in ("allyship_request", "anonymous_preview")
+        in (RequestsIds.REQUEST_VIEW, AnonymousIds.PREVIEW)
     }
     to_others = [c for c in box.fake.calls if not _addressed_to_requester(box, c, requester_views)]
     assert to_others, "the volunteers and allies were reached"
@@ -238,7 +240,7 @@ def test_a_retry_or_double_click_changes_nothing_twice(leaky_box: Sandbox) -> No
     eventually(box, lambda s: (s.get(AnonymousCase, case_id) or AnonymousCase()).thread_ts)
     message = card(box)
     take(box, vera)
-    box.slack.click(vera.id, "take_case", message=message)
+    box.slack.click(vera.id, AnonymousIds.TAKE, message=message)
     box.fake.wait_for("chat.postEphemeral", predicate=lambda c: "already taken" in str(c.args))
     root = thread_root(box, asker)
     stored = box.fake.add_user_message(

@@ -13,6 +13,7 @@ from bot.devkit.sandbox import Sandbox
 from bot.jobs import queue as jobs
 from handlers.common.client import make_client
 from handlers.common.deps import build_deps
+from handlers.feedback import Ids
 from storage.db import Database
 from storage.types import utcnow
 from tests.rules.points_support import REQUESTER, make_match, member
@@ -24,7 +25,7 @@ def _prompts(box: Sandbox) -> Counter[tuple[str, str]]:
     """(recipient, button token) of every prompt posted, counted."""
     seen: Counter[tuple[str, str]] = Counter()
     for call in box.fake.calls_to("chat.postMessage"):
-        if call.ok and "feedback_worked" in str(call.args.get("blocks")):
+        if call.ok and Ids.WORKED in str(call.args.get("blocks")):
             token = next(
                 e["value"]
                 for b in call.args["blocks"]

@@ -13,7 +13,6 @@ from slack_sdk.errors import SlackApiError
 from bot.rules.anonymous import cases, drafts
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.requests import ANONYMOUS, RequestForm
-from handlers.anonymous.ids import Ids
 from handlers.anonymous.inputs import Metadata, user_of
 from handlers.anonymous.surface import (
     notice_blocks,
@@ -28,6 +27,7 @@ from handlers.anonymous.surface import (
 from handlers.common.client import PRE_ACK_WAIT
 from handlers.common.deps import Deps, deps
 from handlers.requests import surface as request_surface
+from handlers.requests.ids import Ids  # the request modal's ids: errors go on its kind
 from messages.render import render, render_blocks
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from bot.rules.errors import InvalidInput
 from bot.rules.mentoring import cohorts, partners, report, review
 from handlers.common.commands import Invocation
 from handlers.mentoring import surface
-from handlers.mentoring.ids import Ids
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks
 from storage import mentoring as store
@@ -85,7 +84,6 @@ def _call_command(call: Invocation, args: str) -> None:
 def _proposal_reply(call: Invocation, proposal: dict[str, Any], cohort_id: int, name: str) -> None:
     blocks = render_blocks(
         "mentoring/proposal.json.j2",
-        ids=Ids,
         cohort_id=cohort_id,
         cohort_name=name,
         version=proposal["version"],

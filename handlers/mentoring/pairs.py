@@ -59,7 +59,6 @@ def _retire_proposal(body: dict[str, Any], d: Deps, cohort_id: int) -> None:
         name, proposal = cohort.name, dict(cohort.proposal)
     blocks = render_blocks(
         "mentoring/proposal.json.j2",
-        ids=Ids,
         cohort_id=cohort_id,
         cohort_name=name,
         version=proposal.get("version", 0),
@@ -121,7 +120,7 @@ def on_note_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: 
         ack,
         body,
         client,
-        lambda: render("mentoring/note_modal.json.j2", ids=Ids, metadata=metadata),
+        lambda: render("mentoring/note_modal.json.j2", metadata=metadata),
     )
 
 
@@ -130,14 +129,14 @@ def on_note_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
     d = deps(context)
     view = body["view"]
     checkin_id = inputs.read_metadata(view, "k")
-    note = inputs.text(inputs.values(view), "note")
+    note = inputs.text(inputs.values(view), Ids.NOTE_INPUT)
     user_id = str(body["user"]["id"])
     try:
         # Read-only before the ack, so that refusals show in the modal.
         with d.db.read() as session:
             checkins.check_note(session, checkin_id=checkin_id or 0, user_id=user_id, note=note)
     except UserFacingError as error:
-        ack(response_action="errors", errors={"note": error.message})
+        ack(response_action="errors", errors={Ids.NOTE_INPUT: error.message})
         return
     ack()
     with d.db.session() as session:

@@ -51,7 +51,6 @@ def _signup_view(d: Deps, cohort_id: int, user_id: str) -> dict[str, Any]:
         )
     return render(
         "mentoring/signup_modal.json.j2",
-        ids=Ids,
         callback_id=Ids.SIGNUP.value,
         closing=False,
         metadata=inputs.metadata(c=cohort_id),
@@ -83,20 +82,20 @@ def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
     user_id = str(body["user"]["id"])
     cohort_id = inputs.read_metadata(view, "c")
     if cohort_id is None:
-        ack(response_action="errors", errors={"role": "This form has expired."})
+        ack(response_action="errors", errors={Ids.ROLE: "This form has expired."})
         return
     values = inputs.values(view)
     form = signup.SignupForm(
-        role=inputs.text(values, "role"),
-        business_unit=inputs.text(values, "business_unit"),
-        country=inputs.text(values, "country"),
-        seniority=inputs.text(values, "seniority"),
+        role=inputs.text(values, Ids.ROLE),
+        business_unit=inputs.text(values, Ids.BUSINESS_UNIT),
+        country=inputs.text(values, Ids.COUNTRY),
+        seniority=inputs.text(values, Ids.SENIORITY),
         interests=tuple(
             str(o.get("value"))
-            for o in (values.get("interests") or {}).get("selected_options") or []
+            for o in (values.get(Ids.INTERESTS) or {}).get("selected_options") or []
         ),
-        reports_to=(values.get("reports_to") or {}).get("selected_user") or None,
-        exclude=tuple((values.get("exclude") or {}).get("selected_users") or ()),
+        reports_to=(values.get(Ids.REPORTS_TO) or {}).get("selected_user") or None,
+        exclude=tuple((values.get(Ids.EXCLUDE) or {}).get("selected_users") or ()),
         behaviours=inputs.behaviours(values),
     )
     mentoring = surface.content(d)
@@ -105,7 +104,7 @@ def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
         with d.db.read() as session:
             signup.open_for_signup(session, cohort_id, now=utcnow())
     except UserFacingError as error:
-        block = getattr(error, "block_id", None) or "role"
+        block = getattr(error, "block_id", None) or Ids.ROLE
         ack(response_action="errors", errors={block: error.message})
         return
     ack()
@@ -145,7 +144,6 @@ def _assessment_view(d: Deps, participant_id: int, user_id: str) -> dict[str, An
         ticked = list(row.behaviours_after or [])
     return render(
         "mentoring/signup_modal.json.j2",
-        ids=Ids,
         callback_id=Ids.ASSESS_VIEW.value,
         closing=True,
         metadata=inputs.metadata(p=participant_id),

@@ -21,7 +21,6 @@ from bot.jobs.queue import DueWork
 from bot.rules.mentoring import checkins, cohorts, report
 from bot.rules.mentoring.content import MentoringContent
 from handlers.common.deps import Deps
-from handlers.mentoring.ids import Ids
 from messages.render import escape_mrkdwn, render_blocks
 from storage import mentoring as store
 
@@ -52,7 +51,6 @@ def post_call(client: WebClient, d: Deps, *, cohort_id: int) -> tuple[str, str]:
     channel = d.settings.announcements_channel
     blocks = render_blocks(
         "mentoring/call.json.j2",
-        ids=Ids,
         cohort_id=cohort_id,
         cohort_name=name,
         months=months,
@@ -164,7 +162,6 @@ def _partner_left(d: Deps, client: WebClient, participant_id: int) -> Step:
             user_id = row.user_id
             blocks = render_blocks(
                 "mentoring/partner_left.json.j2",
-                ids=Ids,
                 participant_id=participant_id,
                 cohort_name=cohort.name,
                 offer=offer is not None,
@@ -182,7 +179,7 @@ def _closing(d: Deps, client: WebClient, participant_id: int) -> Step:
                 return
             name, user_id = cohorts.by_id(session, row.cohort_id).name, row.user_id
         blocks = render_blocks(
-            "mentoring/closing.json.j2", ids=Ids, participant_id=participant_id, cohort_name=name
+            "mentoring/closing.json.j2", participant_id=participant_id, cohort_name=name
         )
         dm(client, user_id, f"{name} has ended: your closing self-assessment", blocks)
 
@@ -268,7 +265,6 @@ def checkin_blocks(
     """A check-in's blocks: the buttons, or the answer with the next content item."""
     return render_blocks(
         "mentoring/checkin.json.j2",
-        ids=Ids,
         checkin_id=checkin_id,
         meeting=meeting,
         answer=answer,

@@ -20,3 +20,6 @@ class Ids(StrEnum):
     DETAILS = "details"
     TIMING = "timing"
     CONSENT = "consent"
+    REQUEST_ACTIONS = "request_actions"
+    ASK_ACTIONS = "ask_actions"
+    JOIN_BLOCK = "join"

@@ -13,6 +13,3 @@ class Ids(StrEnum):
     UNIT = "business_unit"
     DISMISS = "dismiss_report"
     PAUSE = "pause_requester"
-
-
-TEMPLATE_IDS = {"answer": Ids.ANSWER.value, "view": Ids.VIEW.value, "unit": Ids.UNIT.value}

@@ -28,7 +28,7 @@ from handlers.common.units import (
 )
 from handlers.requests.surface import in_words
 from handlers.surveys import surface
-from handlers.surveys.ids import TEMPLATE_IDS, Ids
+from handlers.surveys.ids import Ids
 from messages.render import escape_mrkdwn, render, render_blocks
 from storage.surveys import checkpoint
 from storage.types import utcnow
@@ -164,7 +164,6 @@ def form_data(*, metadata: str, title: str, questions: Any, units: list[str]) ->
     """The survey form's template data: the units listed while the view, with its questions,
     stays within Slack's 250 kB; past that the unit's name is typed (handlers.common.units)."""
     data: dict[str, Any] = {
-        "ids": TEMPLATE_IDS,
         "metadata": metadata,
         "title": title,
         "questions": questions,
@@ -280,7 +279,6 @@ def on_form_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
         title = run.title if run else "Survey"
         blocks = render_blocks(
             "surveys/invite.json.j2",
-            ids=TEMPLATE_IDS,
             run_id=run_id,
             title=title,
             intro="",

@@ -25,7 +25,6 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-CARD_IDS = {"dismiss": Ids.DISMISS.value, "pause": Ids.PAUSE.value}
 PERSON = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 PAUSE_USAGE = "`/ally-admin pause @person` / `unpause @person`: stop or allow their requests"
 
@@ -34,7 +33,6 @@ def card_blocks(d: Deps, state: misuse.ReportState, category_label: str) -> list
     """The report card for its current count and decision."""
     return render_blocks(
         "surveys/misuse_card.json.j2",
-        ids=CARD_IDS,
         report_id=state.id,
         request_id=state.request_id,
         category_label=category_label,

@@ -22,7 +22,6 @@ from bot.rules.surveys.results import (
     SurveyResults,
 )
 from handlers.common.deps import Deps
-from handlers.surveys.ids import TEMPLATE_IDS
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks, split_text
 from storage.models.programme import FORGOTTEN
@@ -80,7 +79,6 @@ def invite_blocks(d: Deps, run: runs.RunView, *, reminder: bool = False) -> list
     survey = d.content.survey(run.survey_id)
     return render_blocks(
         "surveys/invite.json.j2",
-        ids=TEMPLATE_IDS,
         run_id=run.id,
         title=run.title,
         intro=survey.intro if survey else "",

@@ -20,7 +20,6 @@ from bot.rules.yearend.standings import AwardStandings, Line, chart_data
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately
-from handlers.yearend.ids import Ids
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks
 from storage.types import utcnow
@@ -77,7 +76,6 @@ def on_awards_command(call: Invocation) -> None:
                 page=index,
                 pages=len(split),
                 confirm=last,
-                ids=Ids,
             )
             call.reply(standings_text(s, year, lines), blocks)
 

@@ -26,6 +26,10 @@ class Ids(StrEnum):
     DATE = "date"
     BUSINESS_UNIT = "business_unit"
     REASON = "reason"
+    CALL_BLOCK = "stories_call"
+    ASSESS_BLOCK = "assess"
+    AWARDS_BLOCK = "awards"
+    NUDGES_BLOCK = "nudges"
 
 
 ACCEPT = {"story": Ids.ACCEPT_STORY, "event": Ids.ACCEPT_EVENT}

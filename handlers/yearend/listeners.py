@@ -83,7 +83,7 @@ def _post_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> bool:
 
 def story_modal() -> dict[str, Any]:
     """The `allyship_story` view."""
-    view = render("yearend/story_modal.json.j2", ids=Ids)
+    view = render("yearend/story_modal.json.j2")
     assert isinstance(view, dict)
     return view
 
@@ -109,7 +109,7 @@ def on_event_command(call: Invocation) -> None:
     """`/ally event` opens the event form (units read before the trigger: one quick read)."""
     with call.deps.db.read() as session:
         units = [unit.name for unit in business_units(session)]
-    view = render("yearend/event_modal.json.j2", ids=Ids, choice=choose_units(units))
+    view = render("yearend/event_modal.json.j2", choice=choose_units(units))
     _open(call.ack, call.client, call.command["trigger_id"], view)
 
 
@@ -284,7 +284,6 @@ def on_decline_button(ack: Ack, body: dict[str, Any], client: WebClient, context
             trigger_id=body["trigger_id"],
             view=render(
                 "yearend/decline_modal.json.j2",
-                ids=Ids,
                 metadata=metadata,
                 kind="story" if kind == assessment.STORY else "event",
             ),

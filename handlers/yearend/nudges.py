@@ -19,7 +19,6 @@ from bot.rules.yearend import nudges, results
 from handlers.common.commands import Handler, Invocation, Route, Routes
 from handlers.common.deps import Deps, deps
 from handlers.common.replies import tell_privately
-from handlers.yearend.ids import Ids
 from messages.render import escape_mrkdwn, render_blocks
 from storage import yearend as store
 from storage.models.programme import FORGOTTEN
@@ -62,7 +61,6 @@ def on_nudges_command(call: Invocation) -> None:
             year=year,
             targets=part,
             already=already,
-            ids=Ids,
             page=page,
             pages=len(split),
             confirm=page == len(split),

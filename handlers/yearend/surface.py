@@ -25,7 +25,7 @@ from bot.rules.points import ledger
 from bot.rules.yearend import assessment
 from handlers.common.deps import Deps
 from handlers.common.redraw import Drawing, redraw
-from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
+from handlers.yearend.ids import ACCEPT, DECLINE, item_value
 from messages.render import render_blocks
 from storage import yearend as store
 from storage.models.yearend import AllyshipStory
@@ -86,7 +86,6 @@ def card_blocks(view: assessment.ItemView) -> list[dict[str, Any]]:
     return render_blocks(
         "yearend/card.json.j2",
         i=view,
-        ids=Ids,
         value=item_value(view.kind, view.id),
         accept_id=ACCEPT[view.kind],
         decline_id=DECLINE[view.kind],
@@ -248,7 +247,7 @@ def on_stories_call_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
         client.chat_postMessage,
         channel=d.settings.announcements_channel,
         text=f"Share your {year} allyship stories: /ally story",
-        blocks=render_blocks("yearend/call.json.j2", ids=Ids, year=year),
+        blocks=render_blocks("yearend/call.json.j2", year=year),
     )
     once.run_due_steps(d.db, key=item.key, steps=[Step("post", post)], what="stories call")
 

@@ -21,6 +21,9 @@ from bot.privacy import privacy
 from bot.rules import allies
 from bot.rules import requests as rules
 from bot.rules.anonymous import cases
+from handlers.anonymous.ids import Ids as AnonymousIds
+from handlers.forget import Ids as ForgetIds
+from handlers.requests.ids import Ids as RequestsIds
 from handlers.requests.surface import post_card
 from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Offer
@@ -67,13 +70,13 @@ def open_preview(
     box.slack.slash("/ally", "", user_id=person.id, channel_id=box.workspace.general_channel)
     box.fake.wait_for("views.open", predicate=lambda c: _opened_for(box, c, person))
     modal = box.fake.current_view(person.id)
-    assert modal is not None and modal["callback_id"] == "allyship_request"
+    assert modal is not None and modal["callback_id"] == RequestsIds.REQUEST_VIEW
     wait_prefetched(box, person, before)
     answer = submit_anonymously(box, person, modal, details, timing)
     assert answer.status == 200
     assert answer.json()["response_action"] == "update"
     preview = box.fake.current_view(person.id)
-    assert preview is not None and preview["callback_id"] == "anonymous_preview"
+    assert preview is not None and preview["callback_id"] == AnonymousIds.PREVIEW
     assert preview.get("submit"), "the preview is complete (redacted with the names)"
     return preview
 
@@ -90,11 +93,11 @@ def submit_anonymously(
         person.id,
         modal,
         values={
-            "kind": "anonymous",
-            "category": "career_advice",
-            "details": details,
-            "timing": timing,
-            "consent": True,
+            RequestsIds.KIND: "anonymous",
+            RequestsIds.CATEGORY: "career_advice",
+            RequestsIds.DETAILS: details,
+            RequestsIds.TIMING: timing,
+            RequestsIds.CONSENT: True,
         },
     )
 
@@ -184,7 +187,7 @@ def take(box: Sandbox, volunteer: Person) -> None:
     """
     told = _told("has taken")
     before = _count(box, told)
-    box.slack.click(volunteer.id, "take_case", message=card(box))
+    box.slack.click(volunteer.id, AnonymousIds.TAKE, message=card(box))
     _wait_one_more(box, told, before)
 
 
@@ -195,13 +198,13 @@ def relay_to_requester_via_modal(box: Sandbox, volunteer: Person, text: str) -> 
     """
     settle(box)
     opened = len(box.fake.calls_to("views.open"))
-    box.slack.click(volunteer.id, "message_requester", message=card(box))
+    box.slack.click(volunteer.id, AnonymousIds.MESSAGE, message=card(box))
     box.fake.wait_for("views.open", count=opened + 1)
     modal = box.fake.current_view(volunteer.id)
-    assert modal is not None and modal["callback_id"] == "relay_message"
+    assert modal is not None and modal["callback_id"] == AnonymousIds.RELAY_VIEW
     passed_on = _told("was passed on", volunteer.id)
     before = _count(box, passed_on)
-    box.slack.submit_view(volunteer.id, modal, values={"message": text})
+    box.slack.submit_view(volunteer.id, modal, values={AnonymousIds.RELAY_INPUT: text})
     _wait_one_more(box, passed_on, before)
 
 
@@ -223,21 +226,22 @@ def make_ally(box: Sandbox, person: Person) -> None:
 def find_and_match_ally(box: Sandbox, volunteer: Person, ally: Person) -> None:
     """The volunteer posts an ask for the case, the ally offers, the volunteer chooses."""
     make_ally(box, ally)
-    box.slack.click(volunteer.id, "find_ally_for_case", message=card(box))
+    box.slack.click(volunteer.id, AnonymousIds.FIND_ALLY, message=card(box))
     allies_channel = box.workspace.allies_channel
     box.fake.wait_for(
         "chat.postMessage", predicate=lambda c: c.args.get("channel") == allies_channel
     )
     ask = box.fake.messages(allies_channel)[-1]
-    box.slack.click(ally.id, "offer_help", message=ask)
+    box.slack.click(ally.id, RequestsIds.OFFER, message=ask)
     [offers] = box.fake.wait_for(
         "chat.postMessage",
         predicate=lambda c: (
-            c.args.get("channel") == volunteer.id and "choose_ally" in str(c.args.get("blocks"))
+            c.args.get("channel") == volunteer.id
+            and RequestsIds.CHOOSE in str(c.args.get("blocks"))
         ),
     )
     offers_message = box.fake.message(offers.response["channel"], offers.response["ts"])
-    box.slack.click(volunteer.id, "choose_ally", message=offers_message)
+    box.slack.click(volunteer.id, RequestsIds.CHOOSE, message=offers_message)
     box.fake.wait_for(
         "chat.postMessage", predicate=lambda c: "ally has been found" in str(c.args.get("text"))
     )
@@ -251,13 +255,13 @@ def close(box: Sandbox, volunteer: Person, outcome: str, pause: bool = False) ->
     """
     settle(box)
     opened = len(box.fake.calls_to("views.open"))
-    box.slack.click(volunteer.id, "close_case", message=card(box))
+    box.slack.click(volunteer.id, AnonymousIds.CLOSE, message=card(box))
     box.fake.wait_for("views.open", count=opened + 1)
     modal = box.fake.current_view(volunteer.id)
     assert modal is not None
-    values: dict[str, Any] = {"outcome": outcome}
+    values: dict[str, Any] = {AnonymousIds.OUTCOME: outcome}
     if pause:
-        values["pause"] = ["pause"]
+        values[AnonymousIds.PAUSE] = ["pause"]
     closed = _told("You closed", volunteer.id)
     before = _count(box, closed)
     answer = box.slack.submit_view(volunteer.id, modal, values=values).json() or {}
@@ -314,11 +318,11 @@ def _ask(box: Sandbox, details: str = "Help me prepare for my promotion panel.")
         asker,
         view,
         {
-            "kind": "named",
-            "category": "career_advice",
-            "details": details,
-            "consent": True,
-            "timing": "before Friday",
+            RequestsIds.KIND: "named",
+            RequestsIds.CATEGORY: "career_advice",
+            RequestsIds.DETAILS: details,
+            RequestsIds.CONSENT: True,
+            RequestsIds.TIMING: "before Friday",
         },
     )
     assert answer.status == 200 and answer.json() is None
@@ -336,7 +340,7 @@ def _offers_dm(box: Sandbox) -> list[dict]:
     return [
         m
         for m in box.fake.dm_messages(box.workspace.requester.id)
-        if "choose_ally" in json.dumps(m) or "Allies offered" in json.dumps(m)
+        if RequestsIds.CHOOSE in json.dumps(m) or "Allies offered" in json.dumps(m)
     ]
 
 
@@ -399,7 +403,7 @@ def _forget(box: Sandbox, user_id: str) -> dict[str, Any]:
     box.slack.slash("/ally", "forget-me", user_id=user_id, channel_id="C0GENERAL")
     box.fake.wait_for("views.open", count=opened + 1)
     modal = box.fake.current_view(user_id)
-    assert modal is not None and modal["callback_id"] == "forget_me"
+    assert modal is not None and modal["callback_id"] == ForgetIds.VIEW
     answer = box.slack.submit_view(user_id, modal)
     assert answer.status == 200
     box.fake.wait_for(

@@ -75,13 +75,13 @@ def signup_values(
 ) -> dict[str, Any]:
     """Values by block_id for the sign-up view."""
     values: dict[str, Any] = {
-        "role": role,
-        "business_unit": unit,
-        "country": country,
-        "seniority": "Director" if role == "mentee" else "Engineer",
-        "interests": list(interests),
-        "reports_to": reports_to,
-        "exclude": list(exclude),
+        Ids.ROLE: role,
+        Ids.BUSINESS_UNIT: unit,
+        Ids.COUNTRY: country,
+        Ids.SENIORITY: "Director" if role == "mentee" else "Engineer",
+        Ids.INTERESTS: list(interests),
+        Ids.REPORTS_TO: reports_to,
+        Ids.EXCLUDE: list(exclude),
     }
     if maturity:
         values["maturity_1_1"] = maturity

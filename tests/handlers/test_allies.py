@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
+from handlers.allies import Ids
 from handlers.common.units import unit_groups
 from storage.models.programme import BusinessUnit, Member
 from tests.helpers import settle
@@ -35,11 +36,11 @@ def test_join_opens_signup_with_configured_units_and_saves(sandbox: Sandbox) -> 
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
     view = _until(lambda: box.fake.current_view(user))
-    assert view["callback_id"] == "ally_signup"
-    select = next(b for b in view["blocks"] if b.get("block_id") == "business_unit")["element"]
-    assert select["action_id"] == "business_unit"
+    assert view["callback_id"] == Ids.SIGNUP_VIEW
+    select = next(b for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT)["element"]
+    assert select["action_id"] == Ids.BUSINESS_UNIT
     assert [o["value"] for o in select["options"]] == ["Engineering", "Finance", "People", "Sales"]
-    box.slack.submit_view(user, view, {"business_unit": "Sales", "availability": "available"})
+    box.slack.submit_view(user, view, {Ids.BUSINESS_UNIT: "Sales", Ids.AVAILABILITY: "available"})
     _until(lambda: box.fake.dm_messages(user))
     with box.db.session() as s:
         assert allies.profile(s, user_id=user) == allies.Profile("Sales", True)
@@ -51,11 +52,13 @@ def test_join_button_prefills_and_changes_availability(sqlite_sandbox: Sandbox) 
     user = box.workspace.allies[0].id
     with box.db.session() as s:
         allies.join(s, user_id=user, business_unit="People", available=True)
-    box.slack.click_raw(user, "join_allies", "edit")
+    box.slack.click_raw(user, Ids.JOIN, "edit")
     view = _until(lambda: box.fake.current_view(user))
-    select = next(b for b in view["blocks"] if b.get("block_id") == "business_unit")["element"]
+    select = next(b for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT)["element"]
     assert select["initial_option"]["value"] == "People"
-    box.slack.submit_view(user, view, {"business_unit": "People", "availability": "unavailable"})
+    box.slack.submit_view(
+        user, view, {Ids.BUSINESS_UNIT: "People", Ids.AVAILABILITY: "unavailable"}
+    )
     _until(lambda: box.fake.dm_messages(user))
     with box.db.session() as s:
         assert allies.profile(s, user_id=user) == allies.Profile("People", False)
@@ -69,7 +72,7 @@ def test_leave_from_the_modal(sqlite_sandbox: Sandbox) -> None:
         allies.join(s, user_id=user, business_unit="People", available=True)
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
     view = _until(lambda: box.fake.current_view(user))
-    box.slack.click(user, "leave_allies", view=view)
+    box.slack.click(user, Ids.LEAVE, view=view)
     box.fake.wait_for("views.update")
     with box.db.session() as s:
         assert allies.profile(s, user_id=user) is None
@@ -84,17 +87,17 @@ def test_admin_adds_a_unit_and_imports_a_csv(sandbox: Sandbox) -> None:
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
     view = _until(lambda: box.fake.current_view(admin))
     bad = "email,bu\npriya@example.com,Sales\nU0TOM,Nowhere"
-    answer = box.slack.submit_view(admin, view, {"csv": bad}).json()
+    answer = box.slack.submit_view(admin, view, {Ids.CSV: bad}).json()
     assert "line 3" in answer["errors"]["csv"]
     unknown = "priya@example.com,Sales\nnobody@example.com,Sales"
-    box.slack.submit_view(admin, view, {"csv": unknown})
+    box.slack.submit_view(admin, view, {Ids.CSV: unknown})
     _until(lambda: "line 2" in json.dumps(box.fake.dm_messages(admin)))
     with box.db.session() as s:
         assert s.get(Member, box.workspace.requester.id) is None
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
     view = _until(lambda: box.fake.current_view(admin))
     good = f"priya@example.com, customer success\n{box.workspace.colleague.id},Sales"
-    box.slack.submit_view(admin, view, {"csv": good})
+    box.slack.submit_view(admin, view, {Ids.CSV: good})
     _until(lambda: "Imported 2" in json.dumps(box.fake.dm_messages(admin)))
     with box.db.session() as s:
         unit = allies.member_unit(s, user_id=box.workspace.requester.id)
@@ -126,7 +129,7 @@ def _sqlite_writer_held(box: Sandbox) -> Iterator[None]:
 
 
 def _select(view: dict[str, Any]) -> dict[str, Any]:
-    block = next(b for b in view["blocks"] if b.get("block_id") == "business_unit")
+    block = next(b for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT)
     element: dict[str, Any] = block["element"]
     return element
 
@@ -146,7 +149,7 @@ def test_join_opens_the_modal_while_another_writer_holds_sqlite(sqlite_sandbox: 
         answer = box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
         assert answer.status == 200
         box.fake.wait_for("views.open", predicate=lambda c: c.ok)
-        clicked = box.slack.click_raw(user, "join_allies", "edit")
+        clicked = box.slack.click_raw(user, Ids.JOIN, "edit")
         assert clicked.status == 200
         box.fake.wait_for("views.open", count=2, predicate=lambda c: c.ok)
 
@@ -158,7 +161,7 @@ def test_signup_is_answered_while_another_writer_holds_sqlite(sqlite_sandbox: Sa
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
     view = _until(lambda: box.fake.current_view(user))
     with _sqlite_writer_held(box):
-        answer = box.slack.submit_view(user, view, {"business_unit": "Sales"})
+        answer = box.slack.submit_view(user, view, {Ids.BUSINESS_UNIT: "Sales"})
         assert answer.status == 200
         assert answer.json() is None  # the modal closes
     _until(lambda: "You are an ally" in json.dumps(box.fake.dm_messages(user)))
@@ -176,9 +179,9 @@ def test_signup_with_a_unit_not_in_the_list_is_a_modal_error(sqlite_sandbox: San
     gone = {"text": {"type": "plain_text", "text": "Gone"}, "value": "Gone"}
     _select(forged)["options"].append(gone)
     with _sqlite_writer_held(box):
-        answer = box.slack.submit_view(user, forged, {"business_unit": "Gone"})
+        answer = box.slack.submit_view(user, forged, {Ids.BUSINESS_UNIT: "Gone"})
     assert answer.status == 200
-    assert "business unit" in answer.json()["errors"]["business_unit"]
+    assert "business unit" in answer.json()["errors"][Ids.BUSINESS_UNIT]
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) is None
 
@@ -187,7 +190,7 @@ OPENERS = {
     "join command": lambda box, user: box.slack.slash(
         "/ally", "join", user_id=user, channel_id="C0GENERAL"
     ),
-    "join button": lambda box, user: box.slack.click_raw(user, "join_allies", "join"),
+    "join button": lambda box, user: box.slack.click_raw(user, Ids.JOIN, "join"),
     "bu import": lambda box, user: box.slack.slash(
         "/ally-admin", "bu import", user_id=user, channel_id="C0GENERAL"
     ),
@@ -245,7 +248,7 @@ def test_signup_offers_every_unit_when_there_are_more_than_100(sandbox: Sandbox)
     assert all(0 < len(g["options"]) <= 100 for g in select["option_groups"])
     assert all(len(g["label"]["text"]) <= 75 for g in select["option_groups"])
     assert select["initial_option"]["value"] == last
-    box.slack.submit_view(user, view, {"business_unit": last, "availability": "unavailable"})
+    box.slack.submit_view(user, view, {Ids.BUSINESS_UNIT: last, Ids.AVAILABILITY: "unavailable"})
     _until(lambda: "unavailable" in json.dumps(box.fake.dm_messages(user)))
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) == allies.Profile(last, False)
@@ -265,30 +268,30 @@ def test_signup_with_thousands_of_units_takes_a_typed_name(sqlite_sandbox: Sandb
     view = _until(lambda: box.fake.current_view(user))
     assert len(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()) < 250_000
     field = _select(view)
-    assert field["type"] == "plain_text_input" and field["action_id"] == "business_unit"
+    assert field["type"] == "plain_text_input" and field["action_id"] == Ids.BUSINESS_UNIT
     # Unknown: a field error naming the unit, on that block only; the form stays open.
     answer = box.slack.submit_view(
-        user, view, {"business_unit": "Nowhere Unit", "availability": "unavailable"}
+        user, view, {Ids.BUSINESS_UNIT: "Nowhere Unit", Ids.AVAILABILITY: "unavailable"}
     )
     assert answer.status == 200
     body = answer.json()
     assert body["response_action"] == "errors"
-    assert list(body["errors"]) == ["business_unit"]
-    assert "Nowhere Unit" in body["errors"]["business_unit"]
+    assert list(body["errors"]) == [Ids.BUSINESS_UNIT]
+    assert "Nowhere Unit" in body["errors"][Ids.BUSINESS_UNIT]
     assert (box.fake.current_view(user) or {}).get("id") == view["id"]
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) is None
     # Known, typed in other capitals and with spaces: saved under the unit's own name.
     wanted = THOUSANDS[1234]
     answer = box.slack.submit_view(
-        user, view, {"business_unit": f"  {wanted.lower()} ", "availability": "unavailable"}
+        user, view, {Ids.BUSINESS_UNIT: f"  {wanted.lower()} ", Ids.AVAILABILITY: "unavailable"}
     )
     assert answer.status == 200 and answer.json() is None
     _until(lambda: box.fake.dm_messages(user))
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) == allies.Profile(wanted, False)
     # Reopened, the form shows the ally's unit already typed.
-    box.slack.click_raw(user, "join_allies", "edit")
+    box.slack.click_raw(user, Ids.JOIN, "edit")
     again = _until(lambda: (v := box.fake.current_view(user)) and v["id"] != view["id"] and v)
     assert _select(again)["initial_value"] == wanted
 
@@ -304,7 +307,7 @@ def test_signup_without_units_explains_instead_of_an_empty_select(
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
     view = _until(lambda: box.fake.current_view(user))
-    assert not [b for b in view["blocks"] if b.get("block_id") == "business_unit"]
+    assert not [b for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT]
     assert "no business units" in json.dumps(view)
 
 
@@ -352,7 +355,7 @@ def test_import_aborts_when_slack_cannot_be_asked_about_emails(
     else:
         box.fake.fail_next("users.lookupByEmail", status=200, error=error)
     good = f"{box.workspace.colleague.id},Sales\npriya@example.com,Sales"
-    answer = box.slack.submit_view(admin, view, {"csv": good})
+    answer = box.slack.submit_view(admin, view, {Ids.CSV: good})
     assert answer.status == 200
     said = json.dumps(_until(lambda: box.fake.dm_messages(admin)))
     assert "could not ask Slack" in said and "Nothing was imported" in said
@@ -371,7 +374,7 @@ def test_import_asks_slack_after_the_ack_and_once_per_address(sqlite_sandbox: Sa
     view = _until(lambda: box.fake.current_view(admin))
     box.fake.delay("users.lookupByEmail", 3.5)
     text = "priya@example.com,Sales\nPRIYA@example.com,Sales\ntom@example.com,People"
-    answer = box.slack.submit_view(admin, view, {"csv": text})
+    answer = box.slack.submit_view(admin, view, {Ids.CSV: text})
     assert answer.status == 200
     assert answer.json() is None
     _until(lambda: "Imported 2" in json.dumps(box.fake.dm_messages(admin)), timeout=30)

@@ -18,6 +18,8 @@ import handlers.common.roster
 from bot.devkit.sandbox import Person, Sandbox
 from bot.privacy import Identity, IdentityCache, privacy
 from bot.rules.anonymous import cases
+from handlers.anonymous.ids import Ids as AnonymousIds
+from handlers.requests.ids import Ids as RequestsIds
 from storage.models.anonymous import AnonymousCase, CaseDraft
 from storage.models.requests import Match
 from storage.types import utcnow
@@ -84,7 +86,7 @@ def test_preview_shows_exactly_the_redacted_text(sbox: Sandbox) -> None:
         assert marker in shown
     assert "talks over me" in shown
     assert any(
-        e.get("action_id") == "edit_anonymous_request"
+        e.get("action_id") == AnonymousIds.EDIT
         for b in preview["blocks"]
         for e in b.get("elements", [])
     )
@@ -99,11 +101,11 @@ def test_edit_goes_back_to_the_request_modal_with_the_text_kept(sbox: Sandbox) -
     preview = open_preview(box, asker, timing="soon")
     settle(box)
     before = len(box.fake.calls_to("views.update"))
-    box.slack.click(asker.id, "edit_anonymous_request", view=preview)
+    box.slack.click(asker.id, AnonymousIds.EDIT, view=preview)
     box.fake.wait_for("views.update", count=before + 1)
     modal = box.fake.current_view(asker.id)
-    assert modal is not None and modal["callback_id"] == "allyship_request"
-    details = next(b for b in modal["blocks"] if b.get("block_id") == "details")
+    assert modal is not None and modal["callback_id"] == RequestsIds.REQUEST_VIEW
+    details = next(b for b in modal["blocks"] if b.get("block_id") == RequestsIds.DETAILS)
     assert details["element"]["initial_value"] == DETAILS
     # The draft is taken just after the view is updated.
     eventually(box, lambda session: session.exec(select(CaseDraft)).all() == [])
@@ -126,7 +128,7 @@ def test_names_are_fetched_as_the_modal_opens_not_before_the_preview_ack(sbox: S
     methods = [c.method for c in box.fake.calls]
     assert methods.index("views.open") < methods.index("users.info")
     modal = box.fake.current_view(asker.id)
-    assert modal is not None and modal["callback_id"] == "allyship_request"
+    assert modal is not None and modal["callback_id"] == RequestsIds.REQUEST_VIEW
     settle(box)
     before = len(box.fake.calls_to("users.info"))
     answer = submit_anonymously(box, asker, modal)
@@ -149,7 +151,7 @@ def test_a_failed_prefetch_keeps_the_modal_and_the_preview_is_still_redacted(
     assert answer.status == 200
     box.fake.wait_for("users.info", count=3, ok=False, timeout=15)
     modal = box.fake.current_view(asker.id)
-    assert modal is not None and modal["callback_id"] == "allyship_request"
+    assert modal is not None and modal["callback_id"] == RequestsIds.REQUEST_VIEW
     eventually(box, lambda _: "prefetch" in caplog.text)
     assert asker.id not in caplog.text and "Priya" not in caplog.text
     assert not box.fake.calls_to("chat.postEphemeral") and not box.fake.calls_to("chat.postMessage")
@@ -180,14 +182,14 @@ def test_edit_fetches_the_names_again_after_showing_the_modal(sbox: Sandbox) -> 
     box.deps.identities.clear()
     settle(box)
     updates = len(box.fake.calls_to("views.update"))
-    box.slack.click(asker.id, "edit_anonymous_request", view=preview)
+    box.slack.click(asker.id, AnonymousIds.EDIT, view=preview)
     box.fake.wait_for("views.update", count=updates + 1)
     wait_prefetched(box, asker, 1)
     methods = [c.method for c in box.fake.calls]
     last = {m: i for i, m in enumerate(methods)}
     assert last["views.update"] < last["users.info"]
     modal = box.fake.current_view(asker.id)
-    assert modal is not None and modal["callback_id"] == "allyship_request"
+    assert modal is not None and modal["callback_id"] == RequestsIds.REQUEST_VIEW
     answer = submit_anonymously(box, asker, modal)
     assert len(identity_lookups(box, asker)) == 2, "no users.info before the ack"
     _assert_redacted(answer.json()["view"])
@@ -266,10 +268,18 @@ def test_paused_requester_is_told_privately_at_submission(sbox: Sandbox) -> None
     answer = box.slack.submit_view(
         asker.id,
         modal,
-        values={"kind": "anonymous", "category": "career_advice", "details": "x", "consent": True},
+        values={
+            RequestsIds.KIND: "anonymous",
+            RequestsIds.CATEGORY: "career_advice",
+            RequestsIds.DETAILS: "x",
+            RequestsIds.CONSENT: True,
+        },
     )
     body = answer.json()
-    assert body["response_action"] == "errors" and "requests are paused" in body["errors"]["kind"]
+    assert (
+        body["response_action"] == "errors"
+        and "requests are paused" in body["errors"][RequestsIds.KIND]
+    )
 
 
 # 3. taking the case
@@ -281,7 +291,11 @@ def test_exactly_one_volunteer_takes_a_case_when_two_click_at_once(box: Sandbox)
     send(box, box.workspace.requester)
     message = card(box)
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda v: box.slack.click(v.id, "take_case", message=message), (vera, wale)))
+        list(
+            pool.map(
+                lambda v: box.slack.click(v.id, AnonymousIds.TAKE, message=message), (vera, wale)
+            )
+        )
     box.fake.wait_for("chat.update")
     told = box.fake.wait_for(
         "chat.postEphemeral", predicate=lambda c: "already taken" in c.args.get("text", "")
@@ -295,7 +309,7 @@ def test_exactly_one_volunteer_takes_a_case_when_two_click_at_once(box: Sandbox)
     assert told[0].args["user"] == loser and f"<@{holder}>" in told[0].args["text"]
     updated = card(box)
     assert f"<@{holder}>" in str(updated["blocks"])
-    assert "message_requester" in str(updated["blocks"])
+    assert AnonymousIds.MESSAGE in str(updated["blocks"])
 
 
 def test_non_volunteer_cannot_take_and_removed_volunteer_loses_the_role(
@@ -311,7 +325,7 @@ def test_non_volunteer_cannot_take_and_removed_volunteer_loses_the_role(
     outsider = box.workspace.colleague
     box.slack.click_raw(
         outsider.id,
-        "take_case",
+        AnonymousIds.TAKE,
         message["blocks"][-2]["elements"][0]["value"],
         message=message,
         channel=box.workspace.volunteers_channel,
@@ -322,7 +336,7 @@ def test_non_volunteer_cannot_take_and_removed_volunteer_loses_the_role(
     members_calls = len(box.fake.calls_to("conversations.members"))
     box.fake.set_members(box.workspace.volunteers_channel, [vera.id, box.fake.bot_user_id])
     now[0] += 61
-    box.slack.click(wale.id, "take_case", message=message)
+    box.slack.click(wale.id, AnonymousIds.TAKE, message=message)
     box.fake.wait_for("conversations.members", count=members_calls + 1)
     box.fake.wait_for(
         "response_url", count=2, predicate=lambda c: "Only the programme" in str(c.args)
@@ -450,7 +464,7 @@ def test_forged_actions_from_other_volunteers_and_outsiders_are_refused(box: San
     take(box, vera)
     message = card(box)
     vol = box.workspace.volunteers_channel
-    for action in ("message_requester", "find_ally_for_case", "close_case"):
+    for action in (AnonymousIds.MESSAGE, AnonymousIds.FIND_ALLY, AnonymousIds.CLOSE):
         box.slack.click_raw(wale.id, action, str(case_id), message=message, channel=vol)
         box.slack.click_raw(
             box.workspace.colleague.id, action, str(case_id), message=message, channel=vol
@@ -458,14 +472,14 @@ def test_forged_actions_from_other_volunteers_and_outsiders_are_refused(box: San
     fake_modal = {
         "id": "VFORGED",
         "type": "modal",
-        "callback_id": "relay_message",
+        "callback_id": AnonymousIds.RELAY_VIEW,
         "private_metadata": f'{{"case":{case_id}}}',
         "blocks": [
             {
                 "type": "input",
-                "block_id": "message",
+                "block_id": AnonymousIds.RELAY_INPUT,
                 "label": {"type": "plain_text", "text": "Message"},
-                "element": {"type": "plain_text_input", "action_id": "message"},
+                "element": {"type": "plain_text_input", "action_id": AnonymousIds.RELAY_INPUT},
             }
         ],
     }
@@ -473,7 +487,11 @@ def test_forged_actions_from_other_volunteers_and_outsiders_are_refused(box: San
     payload["view"] = {
         **fake_modal,
         "state": {
-            "values": {"message": {"message": {"type": "plain_text_input", "value": "forged"}}}
+            "values": {
+                AnonymousIds.RELAY_INPUT: {
+                    AnonymousIds.RELAY_INPUT: {"type": "plain_text_input", "value": "forged"}
+                }
+            }
         },
     }
     box.slack.post_payload(payload)
@@ -486,7 +504,7 @@ def test_forged_actions_from_other_volunteers_and_outsiders_are_refused(box: San
     settle(box)
     assert refusals
     opened = [c.args["view"].get("callback_id") for c in box.fake.calls_to("views.open")]
-    assert "relay_message" not in opened and "case_close" not in opened
+    assert AnonymousIds.RELAY_VIEW not in opened and AnonymousIds.CLOSE_VIEW not in opened
     assert "forged" not in texts(box.fake.calls_to("chat.postMessage"))
     assert not [
         c
@@ -521,17 +539,19 @@ def test_find_ally_match_and_reveal(box: Sandbox) -> None:
         e
         for b in found["blocks"]
         for e in b.get("elements", [])
-        if e.get("action_id") == "reveal_to_ally"
+        if e.get("action_id") == AnonymousIds.REVEAL
     )
     assert "confirm" in reveal_button
     # Nobody but the requester can reveal; the requester's double click reveals once.
-    box.slack.click(vera.id, "reveal_to_ally", message=found)
+    box.slack.click(vera.id, AnonymousIds.REVEAL, message=found)
     box.fake.wait_for(
         "chat.postEphemeral", ok=None, predicate=lambda c: "Only the person" in str(c.args)
     )
     with ThreadPoolExecutor(2) as pool:
         list(
-            pool.map(lambda _: box.slack.click(asker.id, "reveal_to_ally", message=found), range(2))
+            pool.map(
+                lambda _: box.slack.click(asker.id, AnonymousIds.REVEAL, message=found), range(2)
+            )
         )
     box.fake.wait_for(
         "conversations.open",
@@ -586,7 +606,9 @@ def test_close_tells_requester_schedules_purge_and_misuse_pauses(box: Sandbox) -
     )
     assert told.args["thread_ts"] == thread_root(box, asker)["ts"]
     box.fake.wait_for("chat.update", count=2)
-    assert "Closed by" in str(card(box)["blocks"]) and "take_case" not in str(card(box)["blocks"])
+    assert "Closed by" in str(card(box)["blocks"]) and AnonymousIds.TAKE not in str(
+        card(box)["blocks"]
+    )
     from bot.jobs import queue as jobs
 
     with box.db.session() as session:
@@ -602,7 +624,7 @@ def test_pause_needs_misuse(sbox: Sandbox) -> None:
     send(box, box.workspace.requester)
     take(box, vera)
     answer = close(box, vera, "helped", pause=True)
-    assert answer["response_action"] == "errors" and "pause" in answer["errors"]
+    assert answer["response_action"] == "errors" and AnonymousIds.PAUSE in answer["errors"]
 
 
 def test_purge_due_handler_deletes_text_and_link_and_updates_card(box: Sandbox) -> None:
@@ -665,8 +687,8 @@ def test_slow_users_info_gives_a_preview_that_cannot_be_sent(
     box.fake.delay("users.info", 2.5)
     answer = submit_anonymously(box, asker, modal)
     view = answer.json()["view"]
-    assert view["callback_id"] == "anonymous_preview" and "submit" not in view
-    assert "Priya" not in str(view) and "edit_anonymous_request" in str(view)
+    assert view["callback_id"] == AnonymousIds.PREVIEW and "submit" not in view
+    assert "Priya" not in str(view) and AnonymousIds.EDIT in str(view)
 
 
 def test_a_busy_sqlite_writer_gets_a_try_again_not_a_missed_ack(sbox: Sandbox) -> None:
@@ -796,7 +818,7 @@ def test_find_ally_retries_an_ask_card_that_failed_to_post(box: Sandbox) -> None
     take(box, vera)
     allies_channel = box.workspace.allies_channel
     box.fake.fail_next("chat.postMessage", status=500, times=3)
-    box.slack.click(vera.id, "find_ally_for_case", message=card(box))
+    box.slack.click(vera.id, AnonymousIds.FIND_ALLY, message=card(box))
     box.fake.wait_for(
         "chat.postMessage",
         count=3,
@@ -806,7 +828,7 @@ def test_find_ally_retries_an_ask_card_that_failed_to_post(box: Sandbox) -> None
     )
     box.fake.wait_for("chat.postEphemeral", ok=None, predicate=lambda c: c.args["user"] == vera.id)
     eventually(box, lambda s: (s.get(AnonymousCase, case_id) or AnonymousCase()).ask_request_id)
-    box.slack.click(vera.id, "find_ally_for_case", message=card(box))
+    box.slack.click(vera.id, AnonymousIds.FIND_ALLY, message=card(box))
     box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args["channel"] == allies_channel)
     box.fake.wait_for(
         "chat.postMessage",
@@ -913,7 +935,7 @@ def test_checks_before_the_ack_never_wait_for_the_sqlite_writer(sbox: Sandbox) -
     opened = len(box.fake.calls_to("views.open"))
     holder = _hold_sqlite_writer(box)
     try:
-        box.slack.click(vera.id, "message_requester", message=card(box))
+        box.slack.click(vera.id, AnonymousIds.MESSAGE, message=card(box))
         box.fake.wait_for("views.open", count=opened + 1)
         answer = box.slack.dm_message(asker.id, None, "are you there?", root["ts"])
         assert answer.status == 200
@@ -934,7 +956,7 @@ def test_a_malformed_preview_submission_is_still_acknowledged(sbox: Sandbox) -> 
     payload["view"] = {
         "id": "VBROKEN",
         "type": "modal",
-        "callback_id": "anonymous_preview",
+        "callback_id": AnonymousIds.PREVIEW,
         "private_metadata": "{not json",
         "blocks": [],
         "state": {"values": {}},

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.devkit.sandbox import Sandbox
+from handlers.feedback import Ids
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
 from storage.models.requests import Match
@@ -25,7 +26,7 @@ def _setup(box: Sandbox) -> tuple[int, datetime]:
 
 
 def _prompt(box: Sandbox, user: str) -> dict:
-    [message] = [m for m in box.fake.dm_messages(user) if "feedback_worked" in str(m)]
+    [message] = [m for m in box.fake.dm_messages(user) if Ids.WORKED in str(m)]
     return message
 
 
@@ -44,7 +45,7 @@ def _ledger(box: Sandbox) -> list[PointsEntry]:
 def _answer_worked(box: Sandbox, prompt_at: datetime) -> dict:
     """Send the prompts, click "It worked" as the requester; the updated prompt."""
     box.run_due(prompt_at)
-    box.slack.click(REQUESTER, "feedback_worked", message=_prompt(box, REQUESTER))
+    box.slack.click(REQUESTER, Ids.WORKED, message=_prompt(box, REQUESTER))
     box.fake.wait_for("chat.update")
     return _prompt_after_update(box, REQUESTER)
 
@@ -52,7 +53,7 @@ def _answer_worked(box: Sandbox, prompt_at: datetime) -> dict:
 def _open_comment_modal(box: Sandbox, prompt_at: datetime) -> dict | None:
     """Answer, then click "Add a comment"; the modal the requester sees."""
     answered = _answer_worked(box, prompt_at)
-    box.slack.click(REQUESTER, "feedback_comment", message=answered)
+    box.slack.click(REQUESTER, Ids.COMMENT, message=answered)
     box.fake.wait_for("views.open")
     return box.fake.current_view(REQUESTER)
 
@@ -68,7 +69,7 @@ def test_prompts_arrive_after_feedback_after_in_each_persons_own_dm(sandbox: San
     for user in (REQUESTER, ALLY):
         message = _prompt(box, user)
         text = str(message["blocks"])
-        assert "feedback_not_worked" in text
+        assert Ids.NOT_WORKED in text
         assert REQUESTER not in str([b for b in message["blocks"] if b["type"] == "actions"])
     assert box.run_due(prompt_at + timedelta(minutes=1)) == 0
     assert len(box.fake.calls_to("chat.postMessage")) == 2
@@ -79,11 +80,11 @@ def test_a_click_records_at_once_and_offers_a_comment(sandbox: Sandbox) -> None:
     box = sandbox
     match_id, prompt_at = _setup(box)
     box.run_due(prompt_at)
-    box.slack.click(REQUESTER, "feedback_worked", message=_prompt(box, REQUESTER))
+    box.slack.click(REQUESTER, Ids.WORKED, message=_prompt(box, REQUESTER))
     [update] = box.fake.wait_for("chat.update")
     blocks = str(update.args["blocks"])
-    assert "feedback_worked" not in blocks and "feedback_not_worked" not in blocks
-    assert "It worked" in blocks and "feedback_comment" in blocks
+    assert Ids.WORKED not in blocks and Ids.NOT_WORKED not in blocks
+    assert "It worked" in blocks and Ids.COMMENT in blocks
     match = _match(box, match_id)
     assert match.outcome == "worked" and match.closed_at is not None
     [entry] = _ledger(box)
@@ -95,7 +96,7 @@ def test_the_allys_answer_does_not_decide_the_outcome(sandbox: Sandbox) -> None:
     box = sandbox
     match_id, prompt_at = _setup(box)
     box.run_due(prompt_at)
-    box.slack.click(ALLY, "feedback_worked", message=_prompt(box, ALLY))
+    box.slack.click(ALLY, Ids.WORKED, message=_prompt(box, ALLY))
     box.fake.wait_for("chat.update")
     assert _match(box, match_id).outcome is None
     assert _ledger(box) == []
@@ -108,12 +109,12 @@ def test_second_clicks_and_other_peoples_clicks_change_nothing(sandbox: Sandbox)
     box.run_due(prompt_at)
     message = _prompt(box, REQUESTER)
     # (A forged or replayed payload: Slack would not show this DM to the ally.)
-    box.slack.click(ALLY, "feedback_not_worked", message=message)
+    box.slack.click(ALLY, Ids.NOT_WORKED, message=message)
     [refusal] = box.fake.wait_for("response_url")
     assert "someone else" in refusal.args["text"]
-    box.slack.click(REQUESTER, "feedback_not_worked", message=message)
+    box.slack.click(REQUESTER, Ids.NOT_WORKED, message=message)
     box.fake.wait_for("chat.update")
-    box.slack.click(REQUESTER, "feedback_worked", message=message)
+    box.slack.click(REQUESTER, Ids.WORKED, message=message)
     [again] = box.fake.wait_for("chat.postEphemeral")
     assert "already recorded" in again.args["text"]
     assert _match(box, match_id).outcome == "not_worked"
@@ -129,9 +130,7 @@ def test_concurrent_clicks_count_the_points_once(sandbox: Sandbox) -> None:
     message = _prompt(box, REQUESTER)
     with concurrent.futures.ThreadPoolExecutor(10) as pool:
         replies = list(
-            pool.map(
-                lambda _: box.slack.click(REQUESTER, "feedback_worked", message=message), range(10)
-            )
+            pool.map(lambda _: box.slack.click(REQUESTER, Ids.WORKED, message=message), range(10))
         )
     assert all(r.status == 200 for r in replies)
     box.fake.wait_for("chat.update")
@@ -145,8 +144,8 @@ def test_the_comment_modal_stores_the_comment(sandbox: Sandbox) -> None:
     box = sandbox
     match_id, prompt_at = _setup(box)
     view = _open_comment_modal(box, prompt_at)
-    assert view is not None and view["callback_id"] == "feedback_comment"
-    reply = box.slack.submit_view(REQUESTER, view, {"comment": "Great <!channel> help"})
+    assert view is not None and view["callback_id"] == Ids.COMMENT
+    reply = box.slack.submit_view(REQUESTER, view, {Ids.COMMENT_BLOCK: "Great <!channel> help"})
     assert reply.status == 200 and reply.json() is None
     box.fake.wait_for("chat.update", count=2)
     with box.db.session() as s:
@@ -162,14 +161,14 @@ def test_an_empty_or_foreign_comment_is_refused_in_the_modal(sandbox: Sandbox) -
     _, prompt_at = _setup(box)
     view = _open_comment_modal(box, prompt_at)
     assert view is not None
-    empty = box.slack.submit_view(REQUESTER, view, {"comment": "   "})
+    empty = box.slack.submit_view(REQUESTER, view, {Ids.COMMENT_BLOCK: "   "})
     assert empty.json()["response_action"] == "errors"
-    foreign = box.slack.submit_view(ALLY, view, {"comment": "mine now"})
+    foreign = box.slack.submit_view(ALLY, view, {Ids.COMMENT_BLOCK: "mine now"})
     assert "someone else" in foreign.json()["errors"]["comment"]
 
 
 def _prompt_after_update(box: Sandbox, user: str) -> dict:
-    [message] = [m for m in box.fake.dm_messages(user) if "feedback_comment" in str(m)]
+    [message] = [m for m in box.fake.dm_messages(user) if Ids.COMMENT in str(m)]
     return message
 
 
@@ -178,7 +177,7 @@ def test_one_reminder_halfway_only_to_those_who_have_not_answered(sandbox: Sandb
     box = sandbox
     _, prompt_at = _setup(box)
     box.run_due(prompt_at)
-    box.slack.click(ALLY, "feedback_worked", message=_prompt(box, ALLY))
+    box.slack.click(ALLY, Ids.WORKED, message=_prompt(box, ALLY))
     box.fake.wait_for("chat.update")
     halfway = prompt_at + box.settings.feedback_close_after / 2
     assert box.run_due(halfway - timedelta(seconds=1)) == 0
@@ -200,8 +199,8 @@ def test_no_answer_closes_the_match_as_no_feedback(sandbox: Sandbox) -> None:
     box.run_due(close_at)
     assert _match(box, match_id).outcome == "no_feedback"
     updates = box.fake.calls_to("chat.update")
-    assert updates and all("feedback_worked" not in str(c.args["blocks"]) for c in updates)
-    box.slack.click(REQUESTER, "feedback_worked", message=_prompt_from_calls(box))
+    assert updates and all(Ids.WORKED not in str(c.args["blocks"]) for c in updates)
+    box.slack.click(REQUESTER, Ids.WORKED, message=_prompt_from_calls(box))
     [refusal] = box.fake.wait_for("chat.postEphemeral")
     assert "closed" in refusal.args["text"]
     assert _ledger(box) == []
@@ -216,11 +215,11 @@ def _prompt_from_calls(box: Sandbox) -> dict:
         "blocks": [
             {
                 "type": "actions",
-                "block_id": "feedback",
+                "block_id": Ids.PROMPT_BLOCK,
                 "elements": [
                     {
                         "type": "button",
-                        "action_id": "feedback_worked",
+                        "action_id": Ids.WORKED,
                         "text": {"type": "plain_text", "text": "It worked"},
                         "value": _token_of(box, update.args["channel"]),
                     }
@@ -261,7 +260,7 @@ def test_the_comment_modal_carries_only_the_opaque_token(sandbox: Sandbox) -> No
     box = sandbox
     match_id, prompt_at = _setup(box)
     answered = _answer_worked(box, prompt_at)
-    box.slack.click(REQUESTER, "feedback_comment", message=answered)
+    box.slack.click(REQUESTER, Ids.COMMENT, message=answered)
     box.fake.wait_for("views.open")
     view = box.fake.current_view(REQUESTER)
     assert view is not None
@@ -273,7 +272,7 @@ def test_the_comment_modal_carries_only_the_opaque_token(sandbox: Sandbox) -> No
         ).scalar_one()
     assert json.loads(view["private_metadata"]) == {"t": token}
     assert answered["channel"] not in view["private_metadata"]
-    box.slack.submit_view(REQUESTER, view, {"comment": "Thanks"})
+    box.slack.submit_view(REQUESTER, view, {Ids.COMMENT_BLOCK: "Thanks"})
     [update] = box.fake.wait_for(
         "chat.update", predicate=lambda c: "Thank you for your comment" in str(c.args)
     )
@@ -286,7 +285,7 @@ def test_a_failed_views_open_still_acks_the_comment_click(sqlite_sandbox: Sandbo
     _, prompt_at = _setup(box)
     answered = _answer_worked(box, prompt_at)
     box.fake.fail_next("views.open", status=500, times=10)
-    answer = box.slack.click(REQUESTER, "feedback_comment", message=answered)
+    answer = box.slack.click(REQUESTER, Ids.COMMENT, message=answered)
     assert answer.status == 200
     box.fake.wait_for(
         "chat.postEphemeral", predicate=lambda c: "could not open" in str(c.args.get("text"))
@@ -304,7 +303,7 @@ def test_a_failed_update_at_the_close_is_finished_by_the_retry(
     shown = [
         (c.response["channel"], c.response["ts"])
         for c in box.fake.calls_to("chat.postMessage")
-        if "feedback_worked" in json.dumps(c.args.get("blocks"))
+        if Ids.WORKED in json.dumps(c.args.get("blocks"))
     ]
     assert len(shown) == 4  # two prompts, two reminders
     real_update = box.client.chat_update
@@ -324,7 +323,7 @@ def test_a_failed_update_at_the_close_is_finished_by_the_retry(
     assert len([c for c in box.fake.calls_to("chat.update") if c.ok]) == 1
     box.run_due(close_at + timedelta(hours=1))  # the retry, after its backoff
     for channel, ts in shown:
-        assert "feedback_worked" not in json.dumps(box.fake.message(channel, ts)["blocks"])
+        assert Ids.WORKED not in json.dumps(box.fake.message(channel, ts)["blocks"])
         updated = [
             c
             for c in box.fake.calls_to("chat.update")

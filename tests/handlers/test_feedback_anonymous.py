@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.devkit.sandbox import Person, Sandbox
+from handlers.feedback import Ids
 from storage.models.feedback import Feedback
 from storage.types import utcnow
 from tests.handlers.flows import (
@@ -37,24 +38,24 @@ def _prompted_case(box: Sandbox) -> Person:
 
 
 def _relayed_prompt(box: Sandbox, person: Person) -> dict[str, Any]:
-    [prompt] = [m for m in box.fake.dm_messages(person.id) if "feedback_worked" in str(m)]
+    [prompt] = [m for m in box.fake.dm_messages(person.id) if Ids.WORKED in str(m)]
     return prompt
 
 
 def _comment_modal(box: Sandbox, person: Person) -> dict[str, Any]:
     """Click "It worked" on the relayed prompt, then "Add a comment"; the modal."""
     prompt = _relayed_prompt(box, person)
-    box.slack.click(person.id, "feedback_worked", message=prompt)
+    box.slack.click(person.id, Ids.WORKED, message=prompt)
     box.fake.wait_for(
-        "chat.update", predicate=lambda c: "feedback_comment" in json.dumps(c.args.get("blocks"))
+        "chat.update", predicate=lambda c: Ids.COMMENT in json.dumps(c.args.get("blocks"))
     )
     answered = box.fake.message(box.fake.im_channel(person.id), prompt["ts"])
     settle(box)
     opened = len(box.fake.calls_to("views.open"))
-    box.slack.click(person.id, "feedback_comment", message=answered)
+    box.slack.click(person.id, Ids.COMMENT, message=answered)
     box.fake.wait_for("views.open", count=opened + 1)
     view = box.fake.current_view(person.id)
-    assert view is not None and view["callback_id"] == "feedback_comment"
+    assert view is not None and view["callback_id"] == Ids.COMMENT
     return view
 
 
@@ -74,7 +75,7 @@ def test_an_anonymous_requesters_comment_is_stored_redacted(sandbox: Sandbox) ->
     settle(box)
     box.deps.identities.clear()  # weeks after the request: their names are looked up again
     looked_up = len(identity_lookups(box, priya, ok=True))
-    answer = box.slack.submit_view(priya.id, view, {"comment": SIGNED})
+    answer = box.slack.submit_view(priya.id, view, {Ids.COMMENT_BLOCK: SIGNED})
     assert answer.status == 200 and answer.json() is None
     settle(box)  # the comment is stored after the ack
     assert len(identity_lookups(box, priya, ok=True)) == looked_up + 1
@@ -94,7 +95,7 @@ def test_a_failed_name_lookup_stores_nothing_and_asks_again(sandbox: Sandbox) ->
     settle(box)
     box.deps.identities.clear()
     box.fake.fail_next("users.info", status=500, times=10)
-    box.slack.submit_view(priya.id, view, {"comment": SIGNED})
+    box.slack.submit_view(priya.id, view, {Ids.COMMENT_BLOCK: SIGNED})
     box.fake.wait_for(
         "chat.postMessage",
         predicate=lambda c: c.args["channel"] == priya.id and "could not save" in str(c.args),

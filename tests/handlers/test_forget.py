@@ -11,6 +11,9 @@ from sqlmodel import col, select
 from bot.devkit.sandbox import Sandbox
 from bot.privacy import privacy
 from bot.rules import forget as forget_rules
+from handlers.anonymous.ids import Ids as AnonymousIds
+from handlers.feedback import Ids as FeedbackIds
+from handlers.requests.ids import Ids as RequestsIds
 from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
@@ -49,7 +52,7 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
     priya, vera, amara = ws.requester, ws.volunteers[0], ws.allies[0]
     _make_allies(box, amara)
     ask_card = _ask(box, NAMED_TEXT)
-    box.slack.click(amara.id, "offer_help", message=ask_card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=ask_card)
     _until(lambda: _offers_dm(box))
     case_id = send(box, priya, details="quietly-distinctive words about my manager")
     take(box, vera)
@@ -75,7 +78,7 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
     # Slack: the allies card names nobody and holds no text; the ally who offered is told.
     _until(lambda: "Withdrawn" in json.dumps(_card(box, ask_card)["blocks"]))
     shown = json.dumps(_card(box, ask_card)["blocks"])
-    assert priya.id not in shown and NAMED_TEXT not in shown and "offer_help" not in shown
+    assert priya.id not in shown and NAMED_TEXT not in shown and RequestsIds.OFFER not in shown
     told_amara = box.fake.wait_for(
         "chat.postMessage",
         predicate=lambda c: c.args["channel"] == amara.id and "withdrawn" in str(c.args),
@@ -128,8 +131,8 @@ def test_two_allies_who_offered_on_one_request_can_both_be_forgotten(sandbox: Sa
     amara, ben = box.workspace.allies[:2]
     _make_allies(box, amara, ben)
     ask_card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=ask_card)
-    box.slack.click(ben.id, "offer_help", message=ask_card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=ask_card)
+    box.slack.click(ben.id, RequestsIds.OFFER, message=ask_card)
     _until(
         lambda: ben.id in json.dumps(_offers_dm(box)) and amara.id in json.dumps(_offers_dm(box))
     )
@@ -161,10 +164,10 @@ def _matched(box: Sandbox) -> dict[str, Any]:
     priya, amara = box.workspace.requester, box.workspace.allies[0]
     _make_allies(box, amara)
     ask_card = _ask(box, NAMED_TEXT)
-    box.slack.click(amara.id, "offer_help", message=ask_card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=ask_card)
     [dm] = _until(lambda: _offers_dm(box))
     choose = next(b["accessory"] for b in dm["blocks"] if b.get("accessory"))
-    box.slack.click(priya.id, "choose_ally", message=dm, value=choose["value"])
+    box.slack.click(priya.id, RequestsIds.CHOOSE, message=dm, value=choose["value"])
     _until(lambda: "Matched" in json.dumps(_card(box, ask_card)["blocks"]))
     # The choice's last message: its follow-ups do not overlap what the test does next.
     _until(lambda: "You chose" in json.dumps(_offers_dm(box)))
@@ -214,7 +217,7 @@ def test_an_ally_is_forgotten_but_the_match_and_points_still_count(sandbox: Sand
     prompts = [
         c
         for c in box.fake.calls_to("chat.postMessage")
-        if "feedback_worked" in json.dumps(c.args.get("blocks"))
+        if FeedbackIds.WORKED in json.dumps(c.args.get("blocks"))
     ]
     assert [c.args["channel"] for c in prompts] == [priya.id]
     assert "<@" not in json.dumps(prompts[0].args["blocks"]), "the forgotten ally is not named"
@@ -223,7 +226,7 @@ def test_an_ally_is_forgotten_but_the_match_and_points_still_count(sandbox: Sand
     with box.db.session() as s:
         [row] = s.exec(select(Feedback).where(Feedback.user_id == priya.id)).all()
     prompt = box.fake.message(prompts[0].response["channel"], prompts[0].response["ts"])
-    box.slack.click(priya.id, "feedback_worked", message=prompt, value=row.token)
+    box.slack.click(priya.id, FeedbackIds.WORKED, message=prompt, value=row.token)
     eventually(box, lambda s: s.exec(select(Match).where(Match.outcome == "worked")).first())
     with box.db.session() as s:
         assert s.exec(select(PointsEntry)).all() == []
@@ -261,7 +264,7 @@ def test_a_volunteer_is_forgotten_and_their_open_case_goes_back_to_the_channel(
             c.args["channel"] == ws.volunteers_channel and "take them again" in str(c.args)
         ),
     )
-    _until(lambda: "take_case" in json.dumps(card(box)["blocks"]))
+    _until(lambda: AnonymousIds.TAKE in json.dumps(card(box)["blocks"]))
     take(box, victor)
     with box.db.session() as s:
         again = s.get(AnonymousCase, second)
@@ -310,7 +313,7 @@ def test_a_released_case_can_ask_the_allies_again(sqlite_sandbox: Sandbox) -> No
     vera, victor = ws.volunteers
     send(box, ws.requester, details="an ask to pass on")
     take(box, vera)
-    box.slack.click(vera.id, "find_ally_for_case", message=card(box))
+    box.slack.click(vera.id, AnonymousIds.FIND_ALLY, message=card(box))
     asks = lambda: [  # noqa: E731
         c for c in box.fake.calls_to("chat.postMessage") if c.args["channel"] == ws.allies_channel
     ]
@@ -321,9 +324,9 @@ def test_a_released_case_can_ask_the_allies_again(sqlite_sandbox: Sandbox) -> No
         predicate=lambda c: c.args["channel"] == vera.id and "allies channel" in str(c.args),
     )
     _forget(box, vera.id)
-    _until(lambda: "take_case" in json.dumps(card(box)["blocks"]))
+    _until(lambda: AnonymousIds.TAKE in json.dumps(card(box)["blocks"]))
     take(box, victor)
-    box.slack.click(victor.id, "find_ally_for_case", message=card(box))
+    box.slack.click(victor.id, AnonymousIds.FIND_ALLY, message=card(box))
     _until(lambda: len(asks()) == 2)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from bot.devkit.sandbox import Person, Sandbox
 from bot.privacy import privacy
 from bot.rules import forget as forget_rules
+from handlers.anonymous.ids import Ids
 from storage.models.anonymous import AnonymousCase
 from storage.types import utcnow
 from tests.handlers.flows import (
@@ -73,16 +74,16 @@ def test_a_held_case_behaves_as_open_until_the_case_side_runs(sandbox: Sandbox) 
     # But the case looks as it did: held, open, its buttons working for its volunteer.
     assert case.status == "taken" and case.outcome is None and case.purged_at is None
     before = len(box.fake.calls)
-    relay = _open_modal(box, vera, "message_requester")
-    assert relay is not None and relay["callback_id"] == "relay_message"
-    box.slack.submit_view(vera.id, relay, values={"message": "Are you still there?"})
+    relay = _open_modal(box, vera, Ids.MESSAGE)
+    assert relay is not None and relay["callback_id"] == Ids.RELAY_VIEW
+    box.slack.submit_view(vera.id, relay, values={Ids.RELAY_INPUT: "Are you still there?"})
     settle(box)
-    closing = _open_modal(box, vera, "close_case")
-    assert closing is not None and closing["callback_id"] == "case_close"
+    closing = _open_modal(box, vera, Ids.CLOSE)
+    assert closing is not None and closing["callback_id"] == Ids.CLOSE_VIEW
     told = _said_to(box, vera, before)
     assert "is closed" not in told and "withdrawn" not in told
     assert handle in told  # the relay was answered like any other
-    assert "Case" in json.dumps(card(box)["blocks"]) and "take_case" not in json.dumps(card(box))
+    assert "Case" in json.dumps(card(box)["blocks"]) and Ids.TAKE not in json.dumps(card(box))
     sent_to_her = [c for c in box.fake.calls[before:] if priya.id in json.dumps(c.args)]
     assert sent_to_her == []
 
@@ -97,7 +98,7 @@ def test_a_held_case_behaves_as_open_until_the_case_side_runs(sandbox: Sandbox) 
         "chat.postMessage",
         predicate=lambda c: c.args["channel"] == vera.id and "withdrawn" in str(c.args),
     )
-    assert "close_case" not in json.dumps(card(box)["blocks"])
+    assert Ids.CLOSE not in json.dumps(card(box)["blocks"])
 
 
 def test_a_case_the_volunteer_closed_meanwhile_keeps_their_outcome(sandbox: Sandbox) -> None:

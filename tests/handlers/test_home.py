@@ -7,6 +7,8 @@ import time
 
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
+from handlers.allies import Ids as AlliesIds
+from handlers.requests.ids import Ids as RequestsIds
 
 
 def _home(box: Sandbox, user: str) -> dict:
@@ -25,7 +27,7 @@ def test_home_shows_purpose_ask_button_and_join(sqlite_sandbox: Sandbox) -> None
     box.slack.app_home_opened(user)
     dumped = json.dumps(_home(box, user))
     assert "allyship programme" in dumped
-    assert "open_request_modal" in dumped and "join_allies" in dumped
+    assert RequestsIds.OPEN_MODAL in dumped and AlliesIds.JOIN in dumped
 
 
 def test_home_shows_requests_and_ally_profile(sqlite_sandbox: Sandbox) -> None:
@@ -34,14 +36,19 @@ def test_home_shows_requests_and_ally_profile(sqlite_sandbox: Sandbox) -> None:
     user = box.workspace.allies[0].id
     with box.db.session() as s:
         allies.join(s, user_id=user, business_unit="Finance", available=False)
-    box.slack.shortcut("ask_for_an_ally", user)
+    box.slack.shortcut(RequestsIds.SHORTCUT, user)
     box.fake.wait_for("views.open")
     view = box.fake.current_view(user)
     assert view is not None
     box.slack.submit_view(
         user,
         view,
-        {"kind": "named", "category": "listening", "details": "<!here> hi", "consent": True},
+        {
+            RequestsIds.KIND: "named",
+            RequestsIds.CATEGORY: "listening",
+            RequestsIds.DETAILS: "<!here> hi",
+            RequestsIds.CONSENT: True,
+        },
     )
     box.fake.wait_for("chat.postMessage", count=2)
     box.slack.app_home_opened(user)

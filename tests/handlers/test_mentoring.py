@@ -176,7 +176,7 @@ def test_checkins_at_the_cadence_and_a_lapse_flagged_once(sandbox: Sandbox) -> N
     box.fake.wait_for("views.open", count=opened + 1)
     modal = box.fake.current_view(met.mentor_id)
     assert modal is not None and modal["callback_id"] == Ids.NOTE_VIEW.value
-    box.slack.submit_view(met.mentor_id, modal, {"note": "Words that matter <!channel>"})
+    box.slack.submit_view(met.mentor_id, modal, {Ids.NOTE_INPUT: "Words that matter <!channel>"})
     box.fake.wait_for("chat.update", predicate=has("Note saved"))
     with box.db.session() as s:
         notes = [c.note for c in s.exec(select(MentoringCheckin)) if c.note]

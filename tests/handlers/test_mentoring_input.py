@@ -71,9 +71,9 @@ def test_signup_refusals_show_in_the_modal_and_save_nothing(sandbox: Sandbox) ->
     admin(box, "cohort Spring 6 2w")
     admin(box, "call Spring")
     for values, block in (
-        (signup_values("mentee", reports_to="U0ASKER"), "reports_to"),
-        (signup_values("mentee", exclude=("U0ASKER",)), "exclude"),
-        (signup_values("mentee", interests=()), "interests"),
+        (signup_values("mentee", reports_to="U0ASKER"), Ids.REPORTS_TO),
+        (signup_values("mentee", exclude=("U0ASKER",)), Ids.EXCLUDE),
+        (signup_values("mentee", interests=()), Ids.INTERESTS),
     ):
         view = open_signup(box, "U0ASKER")
         answer = box.slack.submit_view("U0ASKER", view, values)

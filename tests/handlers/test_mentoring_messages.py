@@ -11,10 +11,11 @@ import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.devkit.fakeslack.validation import MAX_MESSAGE_CHARS, message_chars, message_violations
-from handlers.mentoring.ids import Ids
 from messages.content import load_content
 from messages.render import render
 from tests.messages.cases_mentoring import CASES, OVERALL, PEOPLE, _movement, _pairs
+
+pytestmark = pytest.mark.usefixtures("template_ids")
 
 CAPPED = sorted(t for t in CASES if not t.endswith("modal.json.j2"))
 FALLBACK = "Proposed pairs for a cohort whose name is eighty characters long, at most: 1000"
@@ -40,7 +41,6 @@ def test_a_proposal_of_a_thousand_says_how_many_it_leaves_out() -> None:
     summary counts all of them."""
     blocks = render(
         "mentoring/proposal.json.j2",
-        ids=Ids,
         cohort_id=1,
         cohort_name="Spring",
         version=1,

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.devkit.sandbox import Sandbox
 from bot.privacy import privacy
+from handlers.requests.ids import Ids as RequestsIds
 from handlers.surveys.ids import Ids
 from storage.models.anonymous import CasePause
 from tests.handlers.flows import _ask, _bot_in_volunteers, _case_ask, _until, _volunteers
@@ -26,9 +27,9 @@ def _report_twice(box: Sandbox) -> dict:
     _bot_in_volunteers(box)
     request_card = _ask(box)
     amara, ben, _ = box.workspace.allies
-    box.slack.click(amara.id, "report_misuse", message=request_card)
+    box.slack.click(amara.id, RequestsIds.REPORT, message=request_card)
     _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
-    box.slack.click(ben.id, "report_misuse", message=request_card)
+    box.slack.click(ben.id, RequestsIds.REPORT, message=request_card)
     box.fake.wait_for("chat.update", predicate=lambda c: "by 2 people" in json.dumps(c.args))
     settle(box)
     return _card(box)
@@ -41,7 +42,12 @@ def _try_to_ask(box: Sandbox) -> dict:
     answer = box.slack.submit_view(
         asker,
         view,
-        {"kind": "named", "category": "career_advice", "details": "Again", "consent": True},
+        {
+            RequestsIds.KIND: "named",
+            RequestsIds.CATEGORY: "career_advice",
+            RequestsIds.DETAILS: "Again",
+            RequestsIds.CONSENT: True,
+        },
     )
     return answer.json() or {}
 
@@ -129,7 +135,7 @@ def test_pausing_an_anonymous_requester_works_by_marker_alone(sandbox: Sandbox) 
     _volunteers(box, vera)
     _, _, ask_card = _case_ask(box)
     reporter = box.workspace.allies[0].id
-    box.slack.click(reporter, "report_misuse", message=ask_card)
+    box.slack.click(reporter, RequestsIds.REPORT, message=ask_card)
     _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
     card = [m for m in box.fake.messages(box.workspace.volunteers_channel) if "dismiss" in str(m)]
     box.slack.click(vera, Ids.PAUSE.value, message=card[-1])
@@ -151,7 +157,7 @@ def _pause_the_hidden_requester(box: Sandbox) -> str:
     vera = box.workspace.volunteers[0].id
     _volunteers(box, vera)
     _, _, ask_card = _case_ask(box)
-    box.slack.click(box.workspace.allies[0].id, "report_misuse", message=ask_card)
+    box.slack.click(box.workspace.allies[0].id, RequestsIds.REPORT, message=ask_card)
     _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
     card = [m for m in box.fake.messages(box.workspace.volunteers_channel) if "dismiss" in str(m)]
     box.slack.click(vera, Ids.PAUSE.value, message=card[-1])

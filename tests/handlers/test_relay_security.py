@@ -14,6 +14,7 @@ from bot.devkit.sandbox import Person, Sandbox
 from bot.jobs import queue as jobs
 from bot.rules.anonymous import cases, drafts
 from bot.rules.anonymous import relays as relay_rules
+from handlers.anonymous.ids import Ids
 from storage.models.anonymous import AnonymousCase, CaseDraft, CaseRelay
 from storage.types import utcnow
 from tests.handlers.flows import (
@@ -148,7 +149,7 @@ def test_a_removed_volunteer_gets_nothing_and_the_next_holder_gets_the_reply(
     with box.db.session() as session:
         case = session.get(AnonymousCase, case_id)
         assert case is not None and case.status == cases.OPEN and case.volunteer_id is None
-    assert "take_case" in str(card(box)["blocks"]) and vera.id not in str(card(box)["blocks"])
+    assert Ids.TAKE in str(card(box)["blocks"]) and vera.id not in str(card(box)["blocks"])
     take(box, wale)
     shown = relayed(box, wale, "words for my volunteer only")
     assert asker.id not in str(shown.args)
@@ -305,7 +306,7 @@ def test_a_volunteer_cannot_take_the_case_they_asked(box: Sandbox) -> None:
     """Vera asked anonymously: her Take is refused, privately, and the case stays open."""
     vera = box.workspace.volunteers[0]
     case_id = send(box, vera)
-    box.slack.click(vera.id, "take_case", message=card(box))
+    box.slack.click(vera.id, Ids.TAKE, message=card(box))
     [refused] = box.fake.wait_for(
         "chat.postEphemeral", predicate=lambda c: "you asked" in str(c.args)
     )
@@ -352,7 +353,7 @@ def test_confirm_with_no_names_keeps_the_draft_and_the_requester_can_send_again(
         assert not session.exec(select(AnonymousCase)).all()
         assert len(session.exec(select(CaseDraft)).all()) == 1
     message = box.fake.message(told.response["channel"], told.response["ts"])
-    box.slack.click(asker.id, "send_anonymous_request", message=message)
+    box.slack.click(asker.id, Ids.SEND_AGAIN, message=message)
     vol = box.workspace.volunteers_channel
     box.fake.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") == vol)
     settle(box)
@@ -360,7 +361,7 @@ def test_confirm_with_no_names_keeps_the_draft_and_the_requester_can_send_again(
     with box.db.session() as session:
         assert len(session.exec(select(AnonymousCase)).all()) == 1
         assert not session.exec(select(CaseDraft)).all()
-    box.slack.click(asker.id, "send_anonymous_request", message=message)
+    box.slack.click(asker.id, Ids.SEND_AGAIN, message=message)
     settle(box)
     with box.db.session() as session:
         assert len(session.exec(select(AnonymousCase)).all()) == 1
@@ -420,13 +421,13 @@ def test_a_failed_introduction_is_sent_by_the_sweep_and_never_twice(box: Sandbox
     )
     settle(box)
     box.fake.fail_next("conversations.open", status=200, error="fatal_error")
-    box.slack.click(asker.id, "reveal_to_ally", message=found)
+    box.slack.click(asker.id, Ids.REVEAL, message=found)
     box.fake.wait_for("conversations.open", ok=False)
     settle(box)
     with box.db.session() as session:
         case = session.get(AnonymousCase, case_id)
         assert case is not None and case.revealed_at is not None
-    box.slack.click(asker.id, "reveal_to_ally", message=found)
+    box.slack.click(asker.id, Ids.REVEAL, message=found)
     settle(box)
     box.run_due(utcnow() + timedelta(minutes=5))
     box.run_due(utcnow() + timedelta(hours=2))
@@ -546,7 +547,7 @@ def test_a_forgotten_askers_waiting_reply_goes_and_take_works_as_for_any_case(
     settle(box)
     assert not relays(box), "the sealed words of the forgotten asker must not stay"
     updates = len(box.fake.calls_to("chat.update"))
-    box.slack.click(vera.id, "take_case", message=card(box))
+    box.slack.click(vera.id, Ids.TAKE, message=card(box))
     box.fake.wait_for("chat.update", count=updates + 1)
     settle(box)
     assert not [c for c in box.fake.calls_to("chat.postEphemeral") if c.args.get("user") == vera.id]
@@ -632,7 +633,7 @@ def test_an_edit_never_reaches_a_volunteer_removed_from_the_channel(box: Sandbox
         for c in box.fake.calls_to("chat.update")
         if c.args.get("channel") == copy["channel"] and "not for vera" in str(c.args)
     ]
-    assert "take_case" in json.dumps(card(box)["blocks"])
+    assert Ids.TAKE in json.dumps(card(box)["blocks"])
     take(box, wale)
     relayed(box, wale, "edited words, not for vera")
 
@@ -694,7 +695,7 @@ def test_no_volunteer_is_told_of_an_introduction_that_was_never_sent(box: Sandbo
     )
     settle(box)
     box.fake.fail_next("conversations.open", status=200, error="fatal_error")
-    box.slack.click(asker.id, "reveal_to_ally", message=found)
+    box.slack.click(asker.id, Ids.REVEAL, message=found)
     box.fake.wait_for("conversations.open", ok=False)
     _forget(box, amara.id)
     box.run_due(utcnow() + timedelta(minutes=5))
@@ -716,7 +717,7 @@ def test_a_reply_left_waiting_by_an_earlier_forget_me_is_dropped_quietly_at_the_
     with box.db.session() as session:
         cases.unlink_requester(session, cases.get_case(session, case_id=case_id))
     updates = len(box.fake.calls_to("chat.update"))
-    box.slack.click(vera.id, "take_case", message=card(box))
+    box.slack.click(vera.id, Ids.TAKE, message=card(box))
     box.fake.wait_for("chat.update", count=updates + 1)
     settle(box)
     assert not [c for c in box.fake.calls_to("chat.postEphemeral") if c.args.get("user") == vera.id]

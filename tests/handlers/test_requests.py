@@ -12,6 +12,8 @@ from sqlmodel import select
 
 from bot.devkit.fakeslack import Call
 from bot.devkit.sandbox import Sandbox
+from handlers.allies import Ids as AlliesIds
+from handlers.requests.ids import Ids as RequestsIds
 from storage.models.requests import AllyRequest, Match
 from tests.handlers.flows import (
     CONFIRMATION,
@@ -40,13 +42,13 @@ def test_ally_opens_the_modal_with_the_trigger(sqlite_sandbox: Sandbox) -> None:
     box = sqlite_sandbox
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "", user_id=user, channel_id="C0GENERAL")
-    box.slack.shortcut("ask_for_an_ally", user)
-    box.slack.click_raw(user, "open_request_modal", "home")
+    box.slack.shortcut(RequestsIds.SHORTCUT, user)
+    box.slack.click_raw(user, RequestsIds.OPEN_MODAL, "home")
     calls = box.fake.wait_for("views.open", count=3)
     for call in calls:
         view = call.args["view"]
         view = json.loads(view) if isinstance(view, str) else view
-        assert view["callback_id"] == "allyship_request"
+        assert view["callback_id"] == RequestsIds.REQUEST_VIEW
 
 
 def test_every_way_to_open_the_modal_fetches_the_names_after_views_open(
@@ -57,8 +59,8 @@ def test_every_way_to_open_the_modal_fetches_the_names_after_views_open(
     user = box.workspace.colleague.id
     opens: list[Callable[[], Any]] = [
         lambda: box.slack.slash("/ally", "", user_id=user, channel_id="C0GENERAL"),
-        lambda: box.slack.shortcut("ask_for_an_ally", user),
-        lambda: box.slack.click_raw(user, "open_request_modal", "home"),
+        lambda: box.slack.shortcut(RequestsIds.SHORTCUT, user),
+        lambda: box.slack.click_raw(user, RequestsIds.OPEN_MODAL, "home"),
     ]
     for count, open_modal in enumerate(opens, start=1):
         assert open_modal().status == 200
@@ -73,10 +75,10 @@ def test_a_failed_lookup_never_stops_the_modal_opening(sqlite_sandbox: Sandbox) 
     box = sqlite_sandbox
     user = box.workspace.colleague.id
     box.fake.fail_next("users.info", status=500, times=3)
-    assert box.slack.shortcut("ask_for_an_ally", user).status == 200
+    assert box.slack.shortcut(RequestsIds.SHORTCUT, user).status == 200
     box.fake.wait_for("users.info", count=3, ok=False, timeout=15)
     view = box.fake.current_view(user)
-    assert view is not None and view["callback_id"] == "allyship_request"
+    assert view is not None and view["callback_id"] == RequestsIds.REQUEST_VIEW
     settle(box)
     assert box.deps.identities.get(user) is None
     assert not box.fake.calls_to("chat.postEphemeral") and not box.fake.calls_to("chat.postMessage")
@@ -99,24 +101,24 @@ def test_named_request_posts_an_escaped_card_and_confirms(sandbox: Sandbox) -> N
     }
     with box.db.session() as s:
         request = s.exec(select(AllyRequest)).one()
-    assert buttons == {"offer_help": str(request.id), "report_misuse": str(request.id)}
+    assert buttons == {RequestsIds.OFFER: str(request.id), RequestsIds.REPORT: str(request.id)}
     assert (request.card_channel, request.card_ts) == (card["channel"], card["ts"])
     assert request.details == HOSTILE.strip()
     [confirmation] = _until(lambda: box.fake.dm_messages(box.workspace.requester.id))
-    assert "withdraw_request" in json.dumps(confirmation["blocks"])
+    assert RequestsIds.WITHDRAW in json.dumps(confirmation["blocks"])
 
 
 def test_modal_errors_for_empty_long_text_and_missing_consent(sqlite_sandbox: Sandbox) -> None:
     """Whitespace, over 3000 characters or no consent: errors keyed by block, nothing posted."""
     box = sqlite_sandbox
     asker = box.workspace.requester.id
-    box.slack.shortcut("ask_for_an_ally", asker)
+    box.slack.shortcut(RequestsIds.SHORTCUT, asker)
     view = _until(lambda: box.fake.current_view(asker))
-    base = {"kind": "named", "category": "listening", "consent": True}
+    base = {RequestsIds.KIND: "named", RequestsIds.CATEGORY: "listening", RequestsIds.CONSENT: True}
     for values, block in [
-        ({**base, "details": "   \n  "}, "details"),
-        ({**base, "details": "x" * 3001}, "details"),
-        ({**base, "details": "ok", "consent": False}, "consent"),
+        ({**base, RequestsIds.DETAILS: "   \n  "}, RequestsIds.DETAILS),
+        ({**base, RequestsIds.DETAILS: "x" * 3001}, RequestsIds.DETAILS),
+        ({**base, RequestsIds.DETAILS: "ok", RequestsIds.CONSENT: False}, RequestsIds.CONSENT),
     ]:
         answer = box.slack.submit_view(asker, view, values).json()
         assert answer["response_action"] == "errors" and block in answer["errors"]
@@ -129,12 +131,19 @@ def test_open_request_limit_is_a_modal_error(sqlite_sandbox: Sandbox) -> None:
     for _ in range(3):
         _ask(box)
     asker = box.workspace.requester.id
-    box.slack.shortcut("ask_for_an_ally", asker)
+    box.slack.shortcut(RequestsIds.SHORTCUT, asker)
     view = _until(lambda: box.fake.current_view(asker))
     answer = box.slack.submit_view(
-        asker, view, {"kind": "named", "category": "listening", "details": "x", "consent": True}
+        asker,
+        view,
+        {
+            RequestsIds.KIND: "named",
+            RequestsIds.CATEGORY: "listening",
+            RequestsIds.DETAILS: "x",
+            RequestsIds.CONSENT: True,
+        },
     ).json()
-    assert "3 open requests" in answer["errors"]["details"]
+    assert "3 open requests" in answer["errors"][RequestsIds.DETAILS]
 
 
 def test_offers_by_button_and_reaction_then_choice_introduces_the_pair(sandbox: Sandbox) -> None:
@@ -144,14 +153,14 @@ def test_offers_by_button_and_reaction_then_choice_introduces_the_pair(sandbox: 
     asker = box.workspace.requester.id
     amara, ben, chen = box.workspace.allies
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=card)
     _until(lambda: len(_offers_dm(box)) == 1)
     box.slack.reaction_added(ben.id, "raised_hand", card["channel"], card["ts"])
     _until(lambda: ben.id in json.dumps(_offers_dm(box)))
     [dm] = _offers_dm(box)
     buttons = [b["accessory"] for b in dm["blocks"] if b.get("accessory")]
-    assert [b["action_id"] for b in buttons] == ["choose_ally", "choose_ally"]
-    box.slack.click(asker, "choose_ally", message=dm, value=buttons[1]["value"])
+    assert [b["action_id"] for b in buttons] == [RequestsIds.CHOOSE, RequestsIds.CHOOSE]
+    box.slack.click(asker, RequestsIds.CHOOSE, message=dm, value=buttons[1]["value"])
     [opened] = box.fake.wait_for(
         "conversations.open", predicate=lambda c: "," in str(c.args["users"])
     )
@@ -160,7 +169,7 @@ def test_offers_by_button_and_reaction_then_choice_introduces_the_pair(sandbox: 
     [intro] = _until(lambda: box.fake.messages(group))
     assert "Tips from the ally handbook" in json.dumps(intro["blocks"])
     _until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]))
-    assert "offer_help" not in json.dumps(_card(box, card)["blocks"])
+    assert RequestsIds.OFFER not in json.dumps(_card(box, card)["blocks"])
     _until(lambda: box.fake.dm_messages(amara.id))
     assert "chose another ally" in json.dumps(box.fake.dm_messages(amara.id))
     assert box.fake.dm_messages(chen.id) == []
@@ -177,11 +186,11 @@ def test_who_may_offer(sqlite_sandbox: Sandbox) -> None:
     _make_allies(box, amara, available=False)
     card = _ask(box)
     colleague, asker = box.workspace.colleague.id, box.workspace.requester.id
-    box.slack.click(colleague, "offer_help", message=card)
-    box.slack.click(asker, "offer_help", message=card)
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(colleague, RequestsIds.OFFER, message=card)
+    box.slack.click(asker, RequestsIds.OFFER, message=card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=card)
     invite = _until(lambda: box.fake.dm_messages(colleague) or box.fake.ephemerals(colleague))
-    assert "join_allies" in json.dumps(invite)
+    assert AlliesIds.JOIN in json.dumps(invite)
     _until(
         lambda: (
             "your own request"
@@ -200,7 +209,7 @@ def test_double_click_and_retried_reaction_make_one_offer(sandbox: Sandbox) -> N
     card = _ask(box)
     with ThreadPoolExecutor(4) as pool:
         answers = list(
-            pool.map(lambda _: box.slack.click(amara.id, "offer_help", message=card), range(2))
+            pool.map(lambda _: box.slack.click(amara.id, RequestsIds.OFFER, message=card), range(2))
         )
     assert all(a.status == 200 for a in answers)
     _until(lambda: len(box.fake.ephemerals(amara.id)) == 2)
@@ -222,7 +231,7 @@ def test_double_click_and_retried_reaction_make_one_offer(sandbox: Sandbox) -> N
                 c
                 for c in posts
                 if c.args.get("channel") == box.workspace.requester.id
-                and "choose_ally" in json.dumps(c.args.get("blocks"))
+                and RequestsIds.CHOOSE in json.dumps(c.args.get("blocks"))
             ]
         )
         == 1
@@ -236,7 +245,7 @@ def test_click_and_reaction_at_once_make_one_offer(sandbox: Sandbox) -> None:
     amara = box.workspace.allies[0]
     card = _ask(box)
     with ThreadPoolExecutor(2) as pool:
-        a = pool.submit(box.slack.click, amara.id, "offer_help", message=card)
+        a = pool.submit(box.slack.click, amara.id, RequestsIds.OFFER, message=card)
         b = pool.submit(
             box.slack.reaction_added, amara.id, "raised_hand", card["channel"], card["ts"]
         )
@@ -255,7 +264,9 @@ def test_two_allies_at_once_make_one_offers_dm_listing_both(sandbox: Sandbox) ->
     card = _ask(box)
     box.fake.delay("chat.postMessage", 0.3)  # widen the window in which a second post could start
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda p: box.slack.click(p.id, "offer_help", message=card), (amara, ben)))
+        list(
+            pool.map(lambda p: box.slack.click(p.id, RequestsIds.OFFER, message=card), (amara, ben))
+        )
     _until(
         lambda: amara.id in json.dumps(_offers_dm(box)) and ben.id in json.dumps(_offers_dm(box))
     )
@@ -270,14 +281,18 @@ def test_two_choices_at_once_make_exactly_one_match(sandbox: Sandbox) -> None:
     asker = box.workspace.requester.id
     amara, ben, _ = box.workspace.allies
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
-    box.slack.click(ben.id, "offer_help", message=card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=card)
+    box.slack.click(ben.id, RequestsIds.OFFER, message=card)
     # Both clicks are acked before their work runs, so either offer may be listed first.
     _until(lambda: all(a.id in json.dumps(_offers_dm(box)) for a in (amara, ben)))
     [dm] = _offers_dm(box)
     values = [b["accessory"]["value"] for b in dm["blocks"] if b.get("accessory")]
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda v: box.slack.click(asker, "choose_ally", message=dm, value=v), values))
+        list(
+            pool.map(
+                lambda v: box.slack.click(asker, RequestsIds.CHOOSE, message=dm, value=v), values
+            )
+        )
     box.fake.wait_for("conversations.open", predicate=lambda c: "," in str(c.args["users"]))
     _until(
         lambda: (
@@ -298,17 +313,19 @@ def test_forged_choice_and_old_buttons_are_refused(sqlite_sandbox: Sandbox) -> N
     asker = box.workspace.requester.id
     amara, ben, chen = box.workspace.allies
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=card)
     _until(lambda: _offers_dm(box))
     [offer] = _offer_rows(box)
-    box.slack.click_raw(ben.id, "choose_ally", str(offer.id), channel=box.workspace.allies_channel)
+    box.slack.click_raw(
+        ben.id, RequestsIds.CHOOSE, str(offer.id), channel=box.workspace.allies_channel
+    )
     _until(
         lambda: (
             "Only the person who asked"
             in json.dumps(box.fake.ephemerals(ben.id) + box.fake.dm_messages(ben.id))
         )
     )
-    box.slack.click_raw(asker, "choose_ally", "not-a-number")
+    box.slack.click_raw(asker, RequestsIds.CHOOSE, "not-a-number")
     _until(
         lambda: (
             "no longer works"
@@ -318,10 +335,10 @@ def test_forged_choice_and_old_buttons_are_refused(sqlite_sandbox: Sandbox) -> N
     with box.db.session() as s:
         assert s.exec(select(Match)).all() == []
     [dm] = _offers_dm(box)
-    box.slack.click(asker, "choose_ally", message=dm)
+    box.slack.click(asker, RequestsIds.CHOOSE, message=dm)
     box.fake.wait_for("conversations.open", predicate=lambda c: "," in str(c.args["users"]))
     box.slack.click_raw(
-        chen.id, "offer_help", str(offer.request_id), channel=box.workspace.allies_channel
+        chen.id, RequestsIds.OFFER, str(offer.request_id), channel=box.workspace.allies_channel
     )
     _until(lambda: "already has an ally" in json.dumps(box.fake.ephemerals(chen.id)))
     assert len(_offer_rows(box)) == 1
@@ -347,23 +364,23 @@ def test_withdraw_updates_card_and_tells_offering_allies(sqlite_sandbox: Sandbox
     asker = box.workspace.requester.id
     amara = box.workspace.allies[0]
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=card)
     _until(lambda: _offers_dm(box))
     [confirmation] = [m for m in box.fake.dm_messages(asker) if m.get("text") == CONFIRMATION]
-    box.slack.click(amara.id, "withdraw_request", message=confirmation)
+    box.slack.click(amara.id, RequestsIds.WITHDRAW, message=confirmation)
     _until(
         lambda: (
             "Only the person who asked"
             in json.dumps(box.fake.ephemerals(amara.id) + box.fake.dm_messages(amara.id))
         )
     )
-    box.slack.click(asker, "withdraw_request", message=confirmation)
+    box.slack.click(asker, RequestsIds.WITHDRAW, message=confirmation)
     _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
-    assert "offer_help" not in json.dumps(_card(box, card)["blocks"])
+    assert RequestsIds.OFFER not in json.dumps(_card(box, card)["blocks"])
     _until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
     _until(
         lambda: (
-            "withdraw_request"
+            RequestsIds.WITHDRAW
             not in json.dumps(box.fake.message(confirmation["channel"], confirmation["ts"]))
         )
     )
@@ -375,7 +392,7 @@ def test_report_misuse_thanks_and_tells_volunteers(sqlite_sandbox: Sandbox) -> N
     _bot_in_volunteers(box)
     card = _ask(box)
     ally = box.workspace.allies[0]
-    box.slack.click(ally.id, "report_misuse", message=card)
+    box.slack.click(ally.id, RequestsIds.REPORT, message=card)
     _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
     _until(lambda: "volunteers will review" in json.dumps(box.fake.ephemerals(ally.id)))
 
@@ -400,7 +417,7 @@ def test_escalation_posts_once_only_while_open_without_offers(sandbox: Sandbox) 
     assert box.workspace.requester.id in json.dumps(note["blocks"])
     second = _ask(box)
     _make_allies(box)
-    box.slack.click(box.workspace.allies[0].id, "offer_help", message=second)
+    box.slack.click(box.workspace.allies[0].id, RequestsIds.OFFER, message=second)
     _until(lambda: _offers_dm(box))
     with box.db.session() as s:
         other = s.exec(select(AllyRequest).where(AllyRequest.card_ts == second["ts"])).one()

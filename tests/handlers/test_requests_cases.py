@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.devkit.sandbox import Sandbox
 from bot.jobs.queue import find
+from handlers.requests.ids import Ids
 from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow
@@ -44,11 +45,11 @@ def test_a_removed_volunteer_can_neither_choose_nor_withdraw(sandbox: Sandbox) -
     vera, amara = box.workspace.volunteers[0].id, box.workspace.allies[0].id
     _volunteers(box)  # Vera has left the volunteers channel
     _, request_id, card = _case_ask(box)
-    box.slack.click(amara, "offer_help", message=card)
+    box.slack.click(amara, Ids.OFFER, message=card)
     [offer] = _until(lambda: _offer_rows(box))
-    box.slack.click_raw(vera, "choose_ally", str(offer.id), channel=box.workspace.allies_channel)
+    box.slack.click_raw(vera, Ids.CHOOSE, str(offer.id), channel=box.workspace.allies_channel)
     _until(lambda: _said_to(box, vera, "Only the programme"))
-    box.slack.click_raw(vera, "withdraw_request", str(request_id))
+    box.slack.click_raw(vera, Ids.WITHDRAW, str(request_id))
     _until(lambda: _said_to(box, vera, "Only the programme") >= 2)
     with box.db.session() as s:
         assert s.exec(select(Match)).all() == []
@@ -69,7 +70,7 @@ def test_a_volunteer_withdraws_a_cases_ask_and_the_case_can_ask_again(sandbox: S
     vera = box.workspace.volunteers[0].id
     _volunteers(box, vera)
     case_id, request_id, card = _case_ask(box)
-    box.slack.click_raw(vera, "withdraw_request", str(request_id))
+    box.slack.click_raw(vera, Ids.WITHDRAW, str(request_id))
     _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
     with box.db.session() as s:
         case = s.get(AnonymousCase, case_id)
@@ -85,7 +86,7 @@ def test_the_anonymous_requester_cannot_offer_on_their_cases_ask(sandbox: Sandbo
     _, _, card = _case_ask(box)
     settle(box)
     before = len(box.fake.calls)
-    box.slack.click(priya, "offer_help", message=card)
+    box.slack.click(priya, Ids.OFFER, message=card)
     box.slack.reaction_added(priya, "raised_hand", card["channel"], card["ts"])
     _until(lambda: _said_to(box, priya, "cannot offer") >= 2)
     assert _offer_rows(box) == []
@@ -103,8 +104,8 @@ def test_a_failed_introduction_is_finished_later_and_nothing_doubles(sandbox: Sa
     asker = box.workspace.requester.id
     amara, ben, _ = box.workspace.allies
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
-    box.slack.click(ben.id, "offer_help", message=card)
+    box.slack.click(amara.id, Ids.OFFER, message=card)
+    box.slack.click(ben.id, Ids.OFFER, message=card)
     # Both clicks are acked before their work runs, so either offer may be listed first.
     _until(lambda: all(a.id in json.dumps(_offers_dm(box)) for a in (amara, ben)))
     [dm] = _offers_dm(box)
@@ -114,7 +115,7 @@ def test_a_failed_introduction_is_finished_later_and_nothing_doubles(sandbox: Sa
         if b.get("accessory") and ben.id in b["text"]["text"]
     ]
     box.fake.fail_next("conversations.open", status=500, times=10)
-    box.slack.click(asker, "choose_ally", message=dm, value=chosen)
+    box.slack.click(asker, Ids.CHOOSE, message=dm, value=chosen)
     # The client retries with backoff (up to ~3.5 s) before the introduction counts as failed.
     box.fake.wait_for("conversations.open", count=3, ok=False, timeout=30)
     # Independent steps are not held up by the failed introduction.
@@ -137,7 +138,7 @@ def test_a_failed_introduction_is_finished_later_and_nothing_doubles(sandbox: Sa
     assert len(box.fake.dm_messages(amara.id)) == 1
     assert box.fake.dm_messages(ben.id) == []
     assert len(_offers_dm(box)) == 1
-    assert "offer_help" not in json.dumps(_card(box, card)["blocks"])
+    assert Ids.OFFER not in json.dumps(_card(box, card)["blocks"])
     intros = [
         c
         for c in box.fake.calls_to("chat.postMessage")
@@ -153,11 +154,11 @@ def test_a_failed_choice_for_a_case_still_tells_the_requester_once(sandbox: Sand
     vera, amara = box.workspace.volunteers[0].id, box.workspace.allies[0].id
     _volunteers(box, vera)
     case_id, _, card = _case_ask(box)
-    box.slack.click(amara, "offer_help", message=card)
+    box.slack.click(amara, Ids.OFFER, message=card)
     [offer] = _until(lambda: _offer_rows(box))
     _until(lambda: box.fake.dm_messages(vera))
     box.fake.fail_next("conversations.open", status=500, times=10)
-    box.slack.click_raw(vera, "choose_ally", str(offer.id))
+    box.slack.click_raw(vera, Ids.CHOOSE, str(offer.id))
     _until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]), timeout=30)
     # The click's own tries (the introduction, then the case's thread, each retried with
     # backoff) end in telling Vera; only then do the sweeps take over, one at a time.

@@ -21,6 +21,7 @@ from bot.devkit.sandbox import Sandbox
 from bot.privacy import privacy
 from bot.rules import allies
 from bot.rules import requests as rules
+from handlers.requests.ids import Ids
 from storage.models.programme import ProcessedEvent
 from storage.models.requests import AllyRequest, Match
 from storage.models.schedule import DueItem
@@ -104,19 +105,19 @@ def test_withdrawing_from_ally_status_replaces_the_reply_and_tells_the_allies(
     _make_allies(box)
     asker, amara = box.workspace.requester.id, box.workspace.allies[0]
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(amara.id, Ids.OFFER, message=card)
     _until(lambda: _offers_dm(box))
     status = _status_reply(box, asker)
-    answer = box.slack.click(asker, "withdraw_request", message=status)
+    answer = box.slack.click(asker, Ids.WITHDRAW, message=status)
     assert answer.status == 200
     _until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
     _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
     [replaced] = box.fake.wait_for("response_url")
     assert replaced.args.get("replace_original") in (True, "true")
-    assert "withdraw_request" not in json.dumps(replaced.args.get("blocks"))
+    assert Ids.WITHDRAW not in json.dumps(replaced.args.get("blocks"))
     assert "withdrawn" in json.dumps(replaced.args.get("blocks"))
     [shown] = [e for e in box.fake.ephemerals(asker) if e["message_ts"] == status["message_ts"]]
-    assert "withdraw_request" not in json.dumps(shown["blocks"]), "replaced in place"
+    assert Ids.WITHDRAW not in json.dumps(shown["blocks"]), "replaced in place"
     settle(box)
     assert "Something went wrong" not in _said_to(box, asker)
     assert not [c for c in box.fake.calls_to("chat.update") if not c.ok]
@@ -130,12 +131,12 @@ def test_a_failed_home_redraw_still_redraws_the_card_and_tells_the_allies(
     _make_allies(box)
     asker, amara = box.workspace.requester.id, box.workspace.allies[0]
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(amara.id, Ids.OFFER, message=card)
     _until(lambda: _offers_dm(box))
     box.slack.app_home_opened(asker)
     home = _until(lambda: box.fake.home_view(asker))
     box.fake.fail_next("views.publish", status=500, times=3)
-    box.slack.click(asker, "withdraw_request", view=home)
+    box.slack.click(asker, Ids.WITHDRAW, view=home)
     _until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
     _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
     with box.db.session() as s:
@@ -149,7 +150,7 @@ def test_an_ally_not_told_of_a_withdrawal_is_told_by_the_sweep_once(sandbox: San
     _make_allies(box)
     asker, amara = box.workspace.requester.id, box.workspace.allies[0]
     card = _ask(box)
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(amara.id, Ids.OFFER, message=card)
     _until(lambda: _offers_dm(box))
     box.slack.app_home_opened(asker)
     home = _until(lambda: box.fake.home_view(asker))
@@ -158,7 +159,7 @@ def test_an_ally_not_told_of_a_withdrawal_is_told_by_the_sweep_once(sandbox: San
     ]
     # Three tries (the client retries a 500 twice): the ally's DM fails for good, for now.
     box.fake.fail_next("chat.postMessage", status=500, times=3, error="internal_error")
-    box.slack.click(asker, "withdraw_request", view=home)
+    box.slack.click(asker, Ids.WITHDRAW, view=home)
     _until(lambda: _told(box, asker, "for a little while"))
     settle(box)
     assert told() == []
@@ -179,7 +180,7 @@ def _submit(box: Sandbox) -> None:
     answer = box.slack.submit_view(
         asker,
         view,
-        {"kind": "named", "category": "career_advice", "details": "Help", "consent": True},
+        {Ids.KIND: "named", Ids.CATEGORY: "career_advice", Ids.DETAILS: "Help", Ids.CONSENT: True},
     )
     assert answer.status == 200 and answer.json() is None
 
@@ -242,7 +243,7 @@ def test_a_request_withdrawn_before_its_card_is_never_posted(sqlite_sandbox: San
     _until(lambda: "posted shortly" in _said_to(box, asker))
     box.slack.app_home_opened(asker)
     home = _until(lambda: box.fake.home_view(asker))
-    box.slack.click(asker, "withdraw_request", view=home)
+    box.slack.click(asker, Ids.WITHDRAW, view=home)
     _until(lambda: "withdrawn" in json.dumps(box.fake.home_view(asker)))
     box.run_due(utcnow() + LATER)
     settle(box)
@@ -261,14 +262,14 @@ def test_report_misuse_twice_posts_once(sandbox: Sandbox) -> None:
     card = _ask(box)
     amara, ben, _ = box.workspace.allies
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda _: box.slack.click(amara.id, "report_misuse", message=card), "ab"))
+        list(pool.map(lambda _: box.slack.click(amara.id, Ids.REPORT, message=card), "ab"))
     _until(lambda: len(_told(box, amara.id, "already reported")) == 1)
-    box.slack.click(amara.id, "report_misuse", message=card)
+    box.slack.click(amara.id, Ids.REPORT, message=card)
     _until(lambda: len(_told(box, amara.id, "already reported")) == 2)
     settle(box)
     assert len(box.fake.messages(box.workspace.volunteers_channel)) == 1
     assert len(_told(box, amara.id, "volunteers will review")) == 1
-    box.slack.click(ben.id, "report_misuse", message=card)
+    box.slack.click(ben.id, Ids.REPORT, message=card)
     box.fake.wait_for("chat.update", predicate=lambda c: "by 2 people" in json.dumps(c.args))
     settle(box)
     [review] = box.fake.messages(box.workspace.volunteers_channel)
@@ -290,11 +291,11 @@ def test_a_failed_misuse_note_can_be_reported_again(sqlite_sandbox: Sandbox) -> 
     card = _ask(box)
     amara = box.workspace.allies[0]
     box.fake.fail_next("chat.postMessage", status=500, times=3)
-    box.slack.click(amara.id, "report_misuse", message=card)
+    box.slack.click(amara.id, Ids.REPORT, message=card)
     _until(lambda: "Something went wrong" in _said_to(box, amara.id))
     settle(box)
     assert box.fake.messages(box.workspace.volunteers_channel) == []
-    box.slack.click(amara.id, "report_misuse", message=card)
+    box.slack.click(amara.id, Ids.REPORT, message=card)
     _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
     _until(lambda: "volunteers will review" in _said_to(box, amara.id))
 
@@ -315,7 +316,7 @@ def test_the_offers_dm_says_how_many_more_offered(sandbox: Sandbox) -> None:
             user = f"U0MANY{n:03d}"
             allies.join(s, user_id=user, business_unit="Sales", available=True)
             rules.record_offer(s, request_id=request_id, ally_user_id=user, source="button")
-    box.slack.click(amara.id, "offer_help", message=card)
+    box.slack.click(amara.id, Ids.OFFER, message=card)
     [dm] = _until(lambda: _offers_dm(box))
     assert "and 161 more offered" in json.dumps(dm["blocks"])
     assert len(dm["blocks"]) <= 50
@@ -341,9 +342,9 @@ def two_hour_sandbox(tmp_path: Path, sqlite_template: Path) -> Iterator[Sandbox]
 def _choose_first(box: Sandbox) -> dict[str, Any]:
     """Amara offers, Priya chooses her; returns the offers DM (before the choice)."""
     card = _ask(box)
-    box.slack.click(box.workspace.allies[0].id, "offer_help", message=card)
+    box.slack.click(box.workspace.allies[0].id, Ids.OFFER, message=card)
     [dm] = _until(lambda: _offers_dm(box))
-    box.slack.click(box.workspace.requester.id, "choose_ally", message=dm)
+    box.slack.click(box.workspace.requester.id, Ids.CHOOSE, message=dm)
     return dm
 
 

@@ -130,7 +130,7 @@ def _everyone_answers(box: Sandbox, people: list[str]) -> None:
             "know_what_to_ask": str(1 + i % 5),
             "would_offer": "5",
             "meaning": "listen",
-            "business_unit": unit,
+            Ids.UNIT: unit,
             "anything_else": f"comment number {i}",
         }
         response, _ = _answer(box, person, values)
@@ -345,14 +345,14 @@ def test_thousands_of_units_are_typed_and_matched_ignoring_case(sandbox: Sandbox
         s.add_all(BusinessUnit(name=name, source="admin") for name in names)
     people = _started(box)
     person = people[1]
-    values = {"know_what_to_ask": "4", "anything_else": "my words", "business_unit": "Nowhere"}
+    values = {"know_what_to_ask": "4", "anything_else": "my words", Ids.UNIT: "Nowhere"}
     response, view = _answer(box, person, values)
     assert len(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()) < 250_000
     field = next(b for b in view["blocks"] if b.get("block_id") == Ids.UNIT.value)["element"]
     assert field["type"] == "plain_text_input"
     errors = response.json()["errors"]
     assert list(errors) == [Ids.UNIT.value] and "Nowhere" in errors[Ids.UNIT.value]
-    values["business_unit"] = f" {names[42].upper()} "
+    values[Ids.UNIT] = f" {names[42].upper()} "
     answer = box.slack.submit_view(person, view, values)
     assert answer.status == 200 and not answer.json()
     with box.db.read() as s:

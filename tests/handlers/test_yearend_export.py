@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.devkit.sandbox import Sandbox
 from bot.rules.points import ledger as points_ledger
+from handlers.requests.ids import Ids as RequestsIds
 from handlers.yearend.ids import Ids
 from storage.models.anonymous import AnonymousCase
 from storage.types import utcnow
@@ -28,7 +29,12 @@ def _anonymous_case(box: Sandbox, asker: str) -> None:
     box.slack.submit_view(
         asker,
         view,
-        {"kind": "anonymous", "category": "career_advice", "details": SECRET_ASK, "consent": True},
+        {
+            RequestsIds.KIND: "anonymous",
+            RequestsIds.CATEGORY: "career_advice",
+            RequestsIds.DETAILS: SECRET_ASK,
+            RequestsIds.CONSENT: True,
+        },
     )
     preview = until(
         lambda: (

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.devkit.sandbox import Sandbox
+from handlers.yearend.ids import Ids
 from tests.handlers.yearend_flows import until
 
 
@@ -22,7 +23,7 @@ def test_home_offers_the_story_form_during_the_campaign(
         person = box.workspace.colleague.id
         box.slack.app_home_opened(person)
         view = until(lambda: box.fake.home_view(person))
-        assert ("open_story_modal" in str(view["blocks"])) is shown
+        assert (Ids.OPEN_STORY in str(view["blocks"])) is shown
         box.db.dispose()
 
 

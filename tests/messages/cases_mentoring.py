@@ -32,7 +32,6 @@ def _item(c: Content) -> Any:
 def _signup(c: Content) -> list[dict[str, Any]]:
     m = _mentoring(c)
     base = {
-        "ids": Ids,
         "metadata": '{"c":1}',
         "interests": m.interests,
         "groups": m.framework.checkbox_groups(),
@@ -99,7 +98,6 @@ OVERALL = Overall(9, 40, 4.4, 7, {1: 5, 2: 4}, {2: 3, 3: 6})
 CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
     "mentoring/call.json.j2": lambda c: [
         {
-            "ids": Ids,
             "cohort_id": 7,
             "cohort_name": name,
             "months": months,
@@ -116,7 +114,6 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
     ],
     "mentoring/proposal.json.j2": lambda c: [
         {
-            "ids": Ids,
             "cohort_id": 3,
             "cohort_name": NAME80,
             "version": 12,
@@ -142,7 +139,6 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
     ],
     "mentoring/checkin.json.j2": lambda c: [
         {
-            "ids": Ids,
             "checkin_id": 4,
             "meeting": 13,
             "answer": answer,
@@ -152,10 +148,8 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
         for answer in (None, "met", "not_met")
         for noted in (False, True)
     ],
-    "mentoring/note_modal.json.j2": lambda c: [{"ids": Ids, "metadata": '{"k":4}'}],
-    "mentoring/closing.json.j2": lambda c: [
-        {"ids": Ids, "participant_id": 9, "cohort_name": NAME80}
-    ],
+    "mentoring/note_modal.json.j2": lambda c: [{"metadata": '{"k":4}'}],
+    "mentoring/closing.json.j2": lambda c: [{"participant_id": 9, "cohort_name": NAME80}],
     "mentoring/report.json.j2": lambda c: [
         {"cohort_name": NAME80, "rows": rows, "overall": overall, "assessed": 3, "min_group": 5}
         for rows in (
@@ -171,7 +165,6 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
         {"cohort_name": NAME80, "row": _movement(3, n)} for n in (0, 1, 26)
     ],
     "mentoring/partner_left.json.j2": lambda c: [
-        {"ids": Ids, "participant_id": 2, "cohort_name": NAME80, "offer": offer}
-        for offer in (True, False)
+        {"participant_id": 2, "cohort_name": NAME80, "offer": offer} for offer in (True, False)
     ],
 }

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.rules.surveys.runs import questions_of
-from handlers.surveys.ids import TEMPLATE_IDS
 from handlers.surveys.listeners import form_data
 from handlers.surveys.surface import page_data
 from messages.content import Content
@@ -42,7 +41,6 @@ def _surveys(content: Content) -> list[SurveyDef]:
 def _invite(content: Content) -> list[dict[str, Any]]:
     return [
         {
-            "ids": TEMPLATE_IDS,
             "run_id": run_id,
             "title": survey.title,
             "intro": intro,
@@ -92,7 +90,6 @@ def _report(content: Content) -> list[dict[str, Any]]:
 def _misuse_card(content: Content) -> list[dict[str, Any]]:
     return [
         {
-            "ids": {"dismiss": "dismiss_report", "pause": "pause_requester"},
             "report_id": report_id,
             "request_id": 10**9,
             "category_label": label,

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.rules.yearend.assessment import ItemView
 from handlers.common.units import choose_units
-from handlers.yearend.ids import ACCEPT, DECLINE, Ids, item_value
+from handlers.yearend.ids import ACCEPT, DECLINE, item_value
 from messages.content import Content
 
 HOSTILE = "<!channel> <@U0BOSS> & <https://x.example|y> {{ 7*7 }} :tada: 🎉 "
@@ -65,7 +65,6 @@ def _cards(c: Content) -> list[dict[str, Any]]:
     return [
         {
             "i": i,
-            "ids": Ids,
             "value": item_value(i.kind, i.id),
             "accept_id": ACCEPT[i.kind],
             "decline_id": DECLINE[i.kind],
@@ -75,13 +74,12 @@ def _cards(c: Content) -> list[dict[str, Any]]:
 
 
 CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
-    "yearend/story_modal.json.j2": lambda c: [{"ids": Ids}],
+    "yearend/story_modal.json.j2": lambda c: [{}],
     "yearend/event_modal.json.j2": lambda c: [
-        {"ids": Ids, "choice": choose_units(units)} for units in UNIT_COUNTS
+        {"choice": choose_units(units)} for units in UNIT_COUNTS
     ],
     "yearend/decline_modal.json.j2": lambda c: [
-        {"ids": Ids, "metadata": '{"k":"story","i":1000000000}', "kind": k}
-        for k in ("story", "event")
+        {"metadata": '{"k":"story","i":1000000000}', "kind": k} for k in ("story", "event")
     ],
     "yearend/card.json.j2": _cards,
     "yearend/outcome.json.j2": lambda c: [
@@ -126,13 +124,10 @@ def _standings(c: Content) -> list[dict[str, Any]]:
                     "page": index,
                     "pages": len(split),
                     "confirm": index == len(split),
-                    "ids": Ids,
                 }
             )
     empty = compute_empty()
-    out.append(
-        {"s": empty, "year": 2026, "lines": [], "page": 1, "pages": 1, "confirm": True, "ids": Ids}
-    )
+    out.append({"s": empty, "year": 2026, "lines": [], "page": 1, "pages": 1, "confirm": True})
     return out
 
 
@@ -147,7 +142,7 @@ CASES["yearend/announcement.json.j2"] = lambda c: [
     {"awards": _awards(), "year": 2026},
     {"awards": (compute_empty(),) * 3, "year": 2026},
 ]
-CASES["yearend/call.json.j2"] = lambda c: [{"ids": Ids, "year": 2026}]
+CASES["yearend/call.json.j2"] = lambda c: [{"year": 2026}]
 
 
 def _targets() -> list[Any]:
@@ -159,7 +154,7 @@ def _targets() -> list[Any]:
 
 
 CASES["yearend/nudges_preview.json.j2"] = lambda c: [
-    {"year": 2026, "targets": t, "already": a, "ids": Ids, "page": p, "pages": 2, "confirm": p == 2}
+    {"year": 2026, "targets": t, "already": a, "page": p, "pages": 2, "confirm": p == 2}
     for t, a in (([], []), (_targets()[:3], [_targets()[0].name]), (_targets()[:50], []))
     for p in (1, 2)
 ]

@@ -10,8 +10,10 @@ from bot.config import DEFAULT_CONTENT_DIR
 from bot.devkit.fakeslack.validation import message_violations, view_violations
 from bot.rules.allies import Profile
 from bot.rules.requests import RequestForm
+from handlers.allies import Ids as AlliesIds
 from handlers.common.units import choose_units
 from handlers.home import HomeRequest
+from handlers.requests.ids import Ids as RequestsIds
 from handlers.requests.surface import OfferView, RequestView
 from messages.content import load_content
 from messages.render import render, render_blocks
@@ -63,7 +65,7 @@ def test_card_renders_every_state_with_hostile_text_literal(status: str) -> None
     _validate(blocks)
     _assert_literal(blocks)
     actions = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert actions == (["offer_help", "report_misuse"] if status == "open" else [])
+    assert actions == ([RequestsIds.OFFER, RequestsIds.REPORT] if status == "open" else [])
     assert "<@U0ASKER>" in json.dumps(blocks)
 
 
@@ -97,8 +99,8 @@ def test_offers_dm_lists_each_ally_with_a_choose_button() -> None:
     blocks = render_blocks("requests/offers.json.j2", r=_request(), offers=offers, chosen=None)
     buttons = [b["accessory"] for b in blocks if b.get("accessory")]
     assert [(b["action_id"], b["value"]) for b in buttons] == [
-        ("choose_ally", "11"),
-        ("choose_ally", "12"),
+        (RequestsIds.CHOOSE, "11"),
+        (RequestsIds.CHOOSE, "12"),
     ]
 
 
@@ -112,14 +114,14 @@ def test_request_modal_and_prefill_keep_text() -> None:
             prefill=prefill,
         )
         _valid_view(view)
-        assert view["callback_id"] == "allyship_request"
+        assert view["callback_id"] == RequestsIds.REQUEST_VIEW
         ids = [(b.get("block_id"), b.get("element", {}).get("action_id")) for b in view["blocks"]]
         for name in ("kind", "category", "details", "timing", "consent"):
             assert (name, name) in ids
         if prefill:
-            details = next(b for b in view["blocks"] if b.get("block_id") == "details")
+            details = next(b for b in view["blocks"] if b.get("block_id") == RequestsIds.DETAILS)
             assert details["element"]["initial_value"] == HOSTILE
-        consent = next(b for b in view["blocks"] if b.get("block_id") == "consent")
+        consent = next(b for b in view["blocks"] if b.get("block_id") == RequestsIds.CONSENT)
         [option] = consent["element"]["options"]
         assert len(option["text"]["text"]) <= 75
         assert consent["element"].get("initial_options", [option]) == [option]
@@ -134,7 +136,7 @@ def test_signup_import_and_home_views_render() -> None:
     for current in (None, Profile("R&D <x>", False)):
         view = render("allies/signup.json.j2", choice=choose_units(units), current=current)
         _valid_view(view)
-        assert view["callback_id"] == "ally_signup"
+        assert view["callback_id"] == AlliesIds.SIGNUP_VIEW
     _valid_view(render("allies/bu_import.json.j2", units=units))
     home = render(
         "home/home.json.j2",
@@ -180,6 +182,6 @@ def test_offers_dm_of_a_cases_ask_lets_the_volunteer_withdraw_it() -> None:
         if b["type"] == "actions"
         for e in b["elements"]
     ]
-    assert actions == [("withdraw_request", "7")]
+    assert actions == [(RequestsIds.WITHDRAW, "7")]
     named = render_blocks("requests/offers.json.j2", r=_request(), offers=offers, chosen=None)
-    assert "withdraw_request" not in json.dumps(named)
+    assert RequestsIds.WITHDRAW not in json.dumps(named)

@@ -9,6 +9,9 @@ from typing import Any
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
+from handlers.allies import Ids as AlliesIds
+from handlers.anonymous.ids import Ids as AnonymousIds
+from handlers.requests.ids import Ids as RequestsIds
 
 ASK = (
     "I'm Priya Raman (call me on +44 7700 900123). In design reviews my ideas get repeated "
@@ -53,12 +56,12 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     admin = ws.admin
     show.step(f"{admin.real_name} imports the volunteers' business units: `/ally-admin bu import`")
     box.slack.slash("/ally-admin", "bu import", user_id=admin.id, channel_id=ws.general_channel)
-    _opened(box, "bu_import")
+    _opened(box, AlliesIds.IMPORT_VIEW)
     csv = "\n".join(f"{v.email},People" for v in ws.volunteers)
     show.note("she pastes: " + csv.replace("\n", " / "))
     view = box.fake.current_view(admin.id)
     assert view is not None
-    box.slack.submit_view(admin.id, view, {"csv": csv})
+    box.slack.submit_view(admin.id, view, {AlliesIds.CSV: csv})
     box.fake.wait_for("chat.postMessage", predicate=lambda c: "Imported" in str(c.args))
 
     show.step(f"{priya.real_name} types `/ally` and chooses to ask anonymously")
@@ -73,11 +76,11 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         priya.id,
         modal,
         values={
-            "kind": "anonymous",
-            "category": "speaking_up",
-            "details": ASK,
-            "timing": "before Thursday's review",
-            "consent": True,
+            RequestsIds.KIND: "anonymous",
+            RequestsIds.CATEGORY: "speaking_up",
+            RequestsIds.DETAILS: ASK,
+            RequestsIds.TIMING: "before Thursday's review",
+            RequestsIds.CONSENT: True,
         },
     )
     preview = box.fake.current_view(priya.id)
@@ -97,20 +100,22 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     show.note("the volunteers never see Priya's name or ID: only the case handle and the text")
 
     show.step(f"{vera.real_name} takes the case")
-    box.slack.click(vera.id, "take_case", message=_card(box))
+    box.slack.click(vera.id, AnonymousIds.TAKE, message=_card(box))
     # The take's last step: the person behind the case is told (the take is committed).
     _wait(box, "chat.postMessage", lambda c: "has taken" in str(c.args.get("text")))
     box.idle()
 
     show.step("Vera clicks 'Message requester' and writes to the person behind the case")
-    box.slack.click(vera.id, "message_requester", message=_card(box))
-    _opened(box, "relay_message")
+    box.slack.click(vera.id, AnonymousIds.MESSAGE, message=_card(box))
+    _opened(box, AnonymousIds.RELAY_VIEW)
     relay = box.fake.current_view(vera.id)
     assert relay is not None
     box.slack.submit_view(
         vera.id,
         relay,
-        values={"message": "Hi, I'm Vera. Would it help if an ally amplified your ideas?"},
+        values={
+            AnonymousIds.RELAY_INPUT: "Hi, I'm Vera. Would it help if an ally amplified your ideas?"
+        },
     )
     _wait(box, "chat.postMessage", lambda c: "amplified" in str(c.args.get("blocks")))
     box.idle()
@@ -137,7 +142,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     box.idle()
 
     show.step("Vera clicks 'Find an ally': an anonymised ask goes to #allies")
-    box.slack.click(vera.id, "find_ally_for_case", message=_card(box))
+    box.slack.click(vera.id, AnonymousIds.FIND_ALLY, message=_card(box))
     # The find's last step: Vera is told the ask is in #allies (it was posted before).
     _wait(
         box,
@@ -148,18 +153,20 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
 
     show.step(f"{amara.real_name} offers to help")
     ask = box.fake.messages(ws.allies_channel)[-1]
-    box.slack.click(amara.id, "offer_help", message=ask)
+    box.slack.click(amara.id, RequestsIds.OFFER, message=ask)
     offers = _wait(
         box,
         "chat.postMessage",
-        lambda c: c.args.get("channel") == vera.id and "choose_ally" in str(c.args.get("blocks")),
+        lambda c: (
+            c.args.get("channel") == vera.id and RequestsIds.CHOOSE in str(c.args.get("blocks"))
+        ),
     )
     box.idle()
 
     show.step("Vera chooses Amara")
     box.slack.click(
         vera.id,
-        "choose_ally",
+        RequestsIds.CHOOSE,
         message=box.fake.message(offers.response["channel"], offers.response["ts"]),
     )
     _wait(box, "chat.postMessage", lambda c: "ally has been found" in str(c.args.get("text")))
@@ -168,11 +175,11 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     show.note("Amara is introduced to Vera, not to Priya; only Priya can reveal herself")
 
     show.step("Vera closes the case as helped")
-    box.slack.click(vera.id, "close_case", message=_card(box))
-    _opened(box, "case_close")
+    box.slack.click(vera.id, AnonymousIds.CLOSE, message=_card(box))
+    _opened(box, AnonymousIds.CLOSE_VIEW)
     closing = box.fake.current_view(vera.id)
     assert closing is not None
-    box.slack.submit_view(vera.id, closing, values={"outcome": "helped"})
+    box.slack.submit_view(vera.id, closing, values={AnonymousIds.OUTCOME: "helped"})
     _wait(box, "chat.postMessage", lambda c: "was closed" in str(c.args.get("text")))
     box.idle()
     show.flush()

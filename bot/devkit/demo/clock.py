@@ -12,6 +12,7 @@ from bot.app.scheduler import last_fire_time, schedule_leaderboard
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.sandbox import Sandbox
 from bot.rules.feedback.prompts import schedule_feedback
+from handlers.feedback import Ids
 from storage.models.programme import BusinessUnit, Member
 from storage.models.requests import AllyRequest, Match, Offer
 from storage.types import utcnow
@@ -29,11 +30,11 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     box.run_due(now + box.settings.feedback_after + timedelta(minutes=1))
     show.flush()
 
-    prompt = next((m for m in box.fake.dm_messages(requester) if "feedback_worked" in str(m)), None)
+    prompt = next((m for m in box.fake.dm_messages(requester) if Ids.WORKED in str(m)), None)
     if prompt is not None:
         show.step(f'{_name(box, requester)} clicks "It worked"')
         updates = len(box.fake.calls_to("chat.update"))
-        box.slack.click(requester, "feedback_worked", message=prompt)
+        box.slack.click(requester, Ids.WORKED, message=prompt)
         box.fake.wait_for("chat.update", count=updates + 1)
         show.flush()
         show.note("the answer is recorded at once; the ally's business unit earns 10 points")

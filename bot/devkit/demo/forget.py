@@ -11,6 +11,7 @@ from sqlmodel import select
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.sandbox import Sandbox
 from bot.rules.forget import CASE_DELAY_MIN, CASE_DELAY_SPREAD
+from handlers.forget import Ids
 from storage.models.points import PointsEntry
 from storage.types import utcnow
 
@@ -24,7 +25,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         before = session.exec(select(func.sum(PointsEntry.amount))).one()
     show.step(f"{priya.real_name} types `/ally forget-me`; a confirmation opens")
     box.slack.slash("/ally", "forget-me", user_id=priya.id, channel_id=ws.general_channel)
-    box.fake.wait_for("views.open", predicate=lambda c: "forget_me" in json.dumps(c.args))
+    box.fake.wait_for("views.open", predicate=lambda c: Ids.VIEW in json.dumps(c.args))
     view = box.fake.current_view(priya.id)
     assert view is not None
     show.step(f"{priya.real_name} confirms *Delete my data*")

@@ -58,11 +58,11 @@ def _sign_up(box: Sandbox, person: Person, values: dict[str, Any]) -> None:
 
 def _values(role: str, unit: str, country: str, interests: list[str], **extra: Any) -> dict:
     values: dict[str, Any] = {
-        "role": role,
-        "business_unit": unit,
-        "country": country,
-        "seniority": "Director" if role == "mentee" else "Specialist",
-        "interests": interests,
+        Ids.ROLE: role,
+        Ids.BUSINESS_UNIT: unit,
+        Ids.COUNTRY: country,
+        Ids.SENIORITY: "Director" if role == "mentee" else "Specialist",
+        Ids.INTERESTS: interests,
         "maturity_1_1": role == "mentor",
     }
     values.update(extra)

@@ -8,6 +8,8 @@ from pathlib import Path
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.fakeslack import Call
 from bot.devkit.sandbox import Sandbox
+from handlers.allies import Ids as AlliesIds
+from handlers.requests.ids import Ids as RequestsIds
 
 
 def _has(text: str, channel: str | None = None):
@@ -28,15 +30,17 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     for ally, unit in ((amara, "Engineering"), (ben, "Sales")):
         show.step(f"{ally.real_name} types `/ally join` and signs up as an ally in {unit}")
         box.slack.slash("/ally", "join", user_id=ally.id, channel_id=ws.general_channel)
-        fake.wait_for("views.open", predicate=lambda c: "ally_signup" in json.dumps(c.args))
+        fake.wait_for("views.open", predicate=lambda c: AlliesIds.SIGNUP_VIEW in json.dumps(c.args))
         view = fake.current_view(ally.id)
         assert view is not None
-        box.slack.submit_view(ally.id, view, {"business_unit": unit, "availability": "available"})
+        box.slack.submit_view(
+            ally.id, view, {AlliesIds.BUSINESS_UNIT: unit, AlliesIds.AVAILABILITY: "available"}
+        )
         fake.wait_for("chat.postMessage", predicate=_has("You are an ally", ally.id))
 
     show.step(f"{priya.real_name} types `/ally`; the request modal opens")
     box.slack.slash("/ally", "", user_id=priya.id, channel_id=ws.general_channel)
-    fake.wait_for("views.open", predicate=lambda c: "allyship_request" in json.dumps(c.args))
+    fake.wait_for("views.open", predicate=lambda c: RequestsIds.REQUEST_VIEW in json.dumps(c.args))
     view = fake.current_view(priya.id)
     assert view is not None
     show.step(f"{priya.real_name} asks by name for career advice and submits")
@@ -44,34 +48,34 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
         priya.id,
         view,
         {
-            "kind": "named",
-            "category": "career_advice",
-            "details": "I have my promotion panel next week and would love to rehearse "
+            RequestsIds.KIND: "named",
+            RequestsIds.CATEGORY: "career_advice",
+            RequestsIds.DETAILS: "I have my promotion panel next week and would love to rehearse "
             "my pitch with someone who has sat on one. <!channel> stays literal.",
-            "timing": "before Friday's review",
-            "consent": True,
+            RequestsIds.TIMING: "before Friday's review",
+            RequestsIds.CONSENT: True,
         },
     )
-    fake.wait_for("chat.postMessage", predicate=_has("offer_help", ws.allies_channel))
-    fake.wait_for("chat.postMessage", predicate=_has("withdraw_request", priya.id))
+    fake.wait_for("chat.postMessage", predicate=_has(RequestsIds.OFFER, ws.allies_channel))
+    fake.wait_for("chat.postMessage", predicate=_has(RequestsIds.WITHDRAW, priya.id))
     card = fake.messages(ws.allies_channel)[-1]
 
     show.step(f"{amara.real_name} clicks *I can help* on the card")
-    box.slack.click(amara.id, "offer_help", message=card)
-    fake.wait_for("chat.postMessage", predicate=_has("choose_ally", priya.id))
+    box.slack.click(amara.id, RequestsIds.OFFER, message=card)
+    fake.wait_for("chat.postMessage", predicate=_has(RequestsIds.CHOOSE, priya.id))
 
     show.step(f"{ben.real_name} reacts to the card with :{box.settings.interest_emoji}:")
     box.slack.reaction_added(ben.id, box.settings.interest_emoji, card["channel"], card["ts"])
     fake.wait_for("chat.update", predicate=_has(ben.id))
 
-    offers = next(m for m in fake.dm_messages(priya.id) if "choose_ally" in json.dumps(m))
+    offers = next(m for m in fake.dm_messages(priya.id) if RequestsIds.CHOOSE in json.dumps(m))
     ben_offer = next(
         b["accessory"]["value"]
         for b in offers["blocks"]
         if b.get("accessory") and ben.id in b["text"]["text"]
     )
     show.step(f"{priya.real_name} chooses {ben.real_name} in her DM")
-    box.slack.click(priya.id, "choose_ally", message=offers, value=ben_offer)
+    box.slack.click(priya.id, RequestsIds.CHOOSE, message=offers, value=ben_offer)
     fake.wait_for("chat.postMessage", predicate=_has("Tips from the ally handbook"))
     fake.wait_for("chat.update", predicate=_has("Matched", ws.allies_channel))
     fake.wait_for("chat.postMessage", predicate=_has("chose another ally", amara.id))

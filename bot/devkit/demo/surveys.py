@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.fakeslack import Call
 from bot.devkit.sandbox import Sandbox
+from handlers.requests.ids import Ids as RequestsIds
 from handlers.surveys.ids import Ids
 
 # Colleagues who join the workspace for this scene, so that the survey has a dozen answers.
@@ -77,7 +78,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
                 "seen_addressed": str(1 + index % 5),
                 "would_ask": "4",
                 "would_offer": "5",
-                "business_unit": unit,
+                Ids.UNIT: unit,
             },
         )
     first = people[0]
@@ -110,24 +111,24 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     tom = ws.colleague
     show.step(f"{tom.real_name} asks for an ally by name")
     box.slack.slash("/ally", "", user_id=tom.id, channel_id=ws.general_channel)
-    fake.wait_for("views.open", predicate=lambda c: "allyship_request" in json.dumps(c.args))
+    fake.wait_for("views.open", predicate=lambda c: RequestsIds.REQUEST_VIEW in json.dumps(c.args))
     view = fake.current_view(tom.id)
     assert view is not None
     box.slack.submit_view(
         tom.id,
         view,
         {
-            "kind": "named",
-            "category": "speaking_up",
-            "details": "Could someone sit in on Thursday's planning meeting with me?",
-            "consent": True,
+            RequestsIds.KIND: "named",
+            RequestsIds.CATEGORY: "speaking_up",
+            RequestsIds.DETAILS: "Could someone sit in on Thursday's planning meeting with me?",
+            RequestsIds.CONSENT: True,
         },
     )
     fake.wait_for("chat.postMessage", predicate=_said("Thursday's planning"))
-    cards = [m for m in fake.messages(ws.allies_channel) if "report_misuse" in str(m)]
+    cards = [m for m in fake.messages(ws.allies_channel) if RequestsIds.REPORT in str(m)]
     chen = ws.allies[2]
     show.step(f"{chen.real_name} clicks *Report misuse* on a request card")
-    box.slack.click(chen.id, "report_misuse", message=cards[0])
+    box.slack.click(chen.id, RequestsIds.REPORT, message=cards[0])
     fake.wait_for("chat.postMessage", predicate=_said(Ids.DISMISS.value))
     card = [m for m in fake.messages(ws.volunteers_channel) if Ids.DISMISS.value in str(m)][-1]
     vera = ws.volunteers[0]
