@@ -130,6 +130,10 @@ def on_reminder_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
 _CLOSED = "Feedback has closed."
 
 
+def _retire(client: WebClient, channel: str, ts: str, blocks: list[dict[str, Any]]) -> None:
+    client.chat_update(channel=channel, ts=ts, text=_CLOSED, blocks=blocks)
+
+
 def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     """Close a match the requester did not answer as "no feedback"; retire its buttons.
 
@@ -142,8 +146,7 @@ def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
         shown = prompts.prompts_to_retire(session, match_id=match_id)
     blocks = render_blocks("feedback/closed.json.j2")
     steps = [
-        Step(name, partial(client.chat_update, channel=channel, ts=ts, text=_CLOSED, blocks=blocks))
-        for name, channel, ts in shown
+        Step(name, partial(_retire, client, channel, ts, blocks)) for name, channel, ts in shown
     ]
     once.run_due_steps(app_deps.db, key=item.key, steps=steps, what="feedback close")
 
