@@ -138,8 +138,7 @@ def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
                 due_at=item.now + d.settings.survey_reminder_after,
             )
 
-    # Keyed by the item's number: the item's key names the person.
-    _settled(once.send_once(d.db, f"survey-dm:{item.id}", send, record=record))
+    _settled(once.send_once(d.db, _send_key(d, "dm", run_id, user_id), send, record=record))
 
 
 def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
@@ -159,6 +158,12 @@ def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
             d.db, f"survey-reminder:{item.id}", partial(_dm, client, user_id, text, blocks)
         )
     )
+
+
+def _send_key(d: Deps, what: str, run_id: int, user_id: str) -> str:
+    """A survey DM's send, named by a keyed marker: the record holds no one's ID (and not the
+    run's answer marker, which goes at close)."""
+    return f"survey-{what}:{run_id}:{d.privacy.marker(f'survey-{what}:{run_id}:{user_id}')[:32]}"
 
 
 def _settled(outcome: once.Outcome) -> None:
