@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
 from handlers.yearend.ids import Ids
-from tests.rules.points_support import member
 
 ALLY = "U0ALLY1"  # Engineering
 REPORTER = "U0ASKER"  # Sales
@@ -33,9 +33,9 @@ def setup(box: Sandbox) -> None:
     Engineering."""
     with box.db.session() as s:
         allies.join(s, user_id=ALLY, business_unit="Engineering", available=True)
-    member(box.db, REPORTER, "Sales")
-    member(box.db, VOL_OTHER, "People")
-    member(box.db, VOL_SAME, "Engineering")
+    factories.member(box.db, REPORTER, "Sales")
+    factories.member(box.db, VOL_OTHER, "People")
+    factories.member(box.db, VOL_SAME, "Engineering")
     volunteers(box, [p.id for p in box.workspace.volunteers])
 
 

@@ -11,6 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
+from bot.devkit import factories
 from bot.privacy import Identity, Privacy
 from bot.rules.anonymous import cases, drafts, relays
 from bot.rules.errors import Conflict, NotAllowed
@@ -271,9 +272,8 @@ def test_case_in_thread_needs_the_right_person_and_channel(db: Database) -> None
 def test_closing_as_helped_earns_the_volunteers_unit_points_once(db: Database) -> None:
     """A case closed as helped adds 5 points to the volunteer's BU; misuse adds none."""
     from storage.models.points import PointsEntry
-    from tests.rules.points_support import member
 
-    member(db, "U0VOL1", "People")
+    factories.member(db, "U0VOL1", "People")
     helped, misused = _open(db), _open(db)
     for case_id, outcome in ((helped, cases.HELPED), (misused, cases.MISUSE)):
         with db.session() as session:
