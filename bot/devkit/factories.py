@@ -66,6 +66,17 @@ def ally(db: Database, user_id: str, unit: str = UNIT, *, available: bool = True
         _join(session, user_id, unit, available=available)
 
 
+def ensure_ally(db: Database, user_id: str, unit: str = UNIT) -> None:
+    """An ally: signed up in `unit` unless they are one already (then left as they are)."""
+    with db.session() as session:
+        _ensure_ally(session, user_id, unit)
+
+
+def _ensure_ally(session: Session, user_id: str, unit: str) -> None:
+    if allies.find_ally(session, user_id=user_id) is None:
+        _join(session, user_id, unit)
+
+
 def _join(session: Session, user_id: str, unit: str, *, available: bool = True) -> None:
     allies.join(
         session, user_id=user_id, business_unit=_unit_name(session, unit), available=available
@@ -187,7 +198,8 @@ def match(
     details: str = "help",
     feedback_due: bool = True,
 ) -> int:
-    """A request of `requester` matched with `ally_id`, an ally of `ally_unit`: the match id.
+    """A request of `requester` matched with `ally`: the match id. Someone who is not an ally
+    yet signs up first, in `ally_unit`; an ally stays as they are (unit and availability).
 
     The offer is recorded by storage without the rules' check of who may offer, so a test
     can reach a state the rules refuse (an ally matched on their own request).
@@ -214,9 +226,9 @@ def match_ask(
     matched_at: datetime | None = None,
     feedback_due: bool = True,
 ) -> int:
-    """An open request (a case's ask, say) matched with `ally_id`: the match id (see `match`)."""
+    """An open request (a case's ask, say) matched with `ally`: the match id (see `match`)."""
     with db.session() as session:
-        _join(session, ally, ally_unit)
+        _ensure_ally(session, ally, ally_unit)
         request_store.insert_offer(
             session, request_id=request_id, ally_user_id=ally, source="button"
         )
