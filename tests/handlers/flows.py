@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from bot.rules.anonymous import cases
 from handlers.requests.surface import post_card
 from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Offer
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 # Elsewhere a loaded CI machine gets all the room Bolt's 3 s ack allows: the previews made
 # without a prefetch must still come out complete (redacted with the names).
@@ -266,17 +265,6 @@ def close(box: Sandbox, volunteer: Person, outcome: str, pause: bool = False) ->
     return answer
 
 
-def _until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Wait for the app's post-ack work to reach a state (not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "the expected state was not reached"
-            return value
-        time.sleep(0.02)
-
-
 def _bot_in_volunteers(box: Sandbox) -> None:
     """The bot is invited to the private volunteers channel, as the README asks."""
     channel = box.workspace.volunteers_channel
@@ -309,7 +297,7 @@ def _ask(box: Sandbox, details: str = "Help me prepare for my promotion panel.")
         [c for c in box.fake.calls_to("chat.postMessage") if c.ok and _confirmation(asker)(c)]
     )
     box.slack.slash("/ally", "", user_id=asker, channel_id=box.workspace.general_channel)
-    view = _until(lambda: box.fake.current_view(asker))
+    view = until(lambda: box.fake.current_view(asker))
     answer = box.slack.submit_view(
         asker,
         view,
@@ -322,7 +310,7 @@ def _ask(box: Sandbox, details: str = "Help me prepare for my promotion panel.")
         },
     )
     assert answer.status == 200 and answer.json() is None
-    messages = _until(lambda: box.fake.messages(box.workspace.allies_channel)[before:] or None)
+    messages = until(lambda: box.fake.messages(box.workspace.allies_channel)[before:] or None)
     box.fake.wait_for("chat.postMessage", count=confirmed + 1, predicate=_confirmation(asker))
     return messages[0]
 

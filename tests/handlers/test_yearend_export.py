@@ -14,8 +14,8 @@ from bot.rules.points import ledger as points_ledger
 from handlers.yearend.ids import Ids
 from storage.models.anonymous import AnonymousCase
 from storage.types import utcnow
-from tests.handlers.yearend_flows import ALLY, REPORTER, VOL_OTHER, click, setup, tell_story, until
-from tests.helpers import settle
+from tests.handlers.yearend_flows import ALLY, REPORTER, VOL_OTHER, click, setup, tell_story
+from tests.helpers import settle, until
 
 SECRET_ASK = "Please help, my manager keeps talking over me in standups"
 STORY_TEXT = "She made room for my voice in the design review"

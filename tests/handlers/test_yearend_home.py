@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.devkit.sandbox import Sandbox
-from tests.handlers.yearend_flows import until
+from tests.helpers import until
 
 
 @pytest.mark.parametrize(("cron", "shown"), [("0 0 1 1 *", True), ("59 23 31 12 *", False)])

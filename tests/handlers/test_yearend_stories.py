@@ -23,10 +23,9 @@ from tests.handlers.yearend_flows import (
     log_event,
     setup,
     tell_story,
-    until,
     volunteers,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 HOSTILE = "Stood up for me <!channel> <@U0BOSS> <https://x.example|y> & {{ 7*7 }}"
 

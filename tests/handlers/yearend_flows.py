@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
 from handlers.yearend.ids import Ids
+from tests.helpers import until
 
 ALLY = "U0ALLY1"  # Engineering
 REPORTER = "U0ASKER"  # Sales
 VOL_OTHER = "U0VOL1"  # People: may assess
 VOL_SAME = "U0VOL2"  # Engineering: the ally's unit
-
-
-def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Wait for the app's post-ack work to reach a state (not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "the expected state was not reached"
-            return value
-        time.sleep(0.02)
 
 
 def setup(box: Sandbox) -> None:
