@@ -14,11 +14,12 @@ from sqlmodel import select
 
 import handlers.anonymous.surface
 import handlers.common.roster
+from bot.devkit import factories
 from bot.devkit.fakeslack import Call, Response
 from bot.devkit.sandbox import Person, Sandbox
+from bot.jobs import queue as jobs
 from bot.privacy import privacy
 from bot.rules import allies
-from bot.rules import requests as rules
 from bot.rules.anonymous import cases
 from handlers.requests.surface import post_card
 from storage.models.anonymous import AnonymousCase
@@ -273,9 +274,8 @@ def _bot_in_volunteers(box: Sandbox) -> None:
 
 
 def _make_allies(box: Sandbox, *people: Any, available: bool = True) -> None:
-    with box.db.session() as s:
-        for person in people or box.workspace.allies:
-            allies.join(s, user_id=person.id, business_unit="Engineering", available=available)
+    for person in people or box.workspace.allies:
+        factories.ally(box.db, person.id, available=available)
 
 
 CONFIRMATION = "Your request for an ally was posted."
@@ -342,36 +342,22 @@ def _volunteers(box: Sandbox, *people: str) -> None:
 
 
 def _case_ask(box: Sandbox) -> tuple[int, int, dict]:
-    """Priya's anonymous case, taken by Vera, with its ask posted: (case id, ask id, card)."""
-    p = privacy(box.settings)
+    """Priya's anonymous case, taken by Vera, with its ask posted: (case id, ask id, card).
+
+    The case's own card is never posted: these tests start from its ask.
+    """
     priya, vera = box.workspace.requester.id, box.workspace.volunteers[0].id
+    case_id = factories.anonymous_case(
+        box.db,
+        privacy(box.settings),
+        requester=priya,
+        volunteer=vera,
+        details="Help with a difficult review.",
+        handle=HANDLE,
+    )
     with box.db.session() as s:
-        case = AnonymousCase(
-            handle=HANDLE,
-            category="career_advice",
-            details="Help with a difficult review.",
-            requester_sealed=p.seal(priya),
-            requester_marker=p.marker(priya),
-            volunteer_id=vera,
-            status="taken",
-        )
-        s.add(case)
-        s.flush()
-        assert case.id is not None
-        request = rules.create_request(
-            s,
-            kind=rules.ANONYMOUS,
-            category="career_advice",
-            details="Help with a difficult review.",
-            timing=None,
-            requester_id=None,
-            chooser_id=vera,
-            on_behalf_of=HANDLE,
-            submission_key=f"case:{case.id}",
-        )
-        assert request.id is not None
-        cases.attach_ask(s, case_id=case.id, request_id=request.id)
-        case_id, request_id = case.id, request.id
+        jobs.cancel(s, key=cases.card_key(case_id))
+    request_id = factories.case_ask(box.db, case_id)
     assert post_card(box.client, box.deps, request_id)
     with box.db.session() as s:
         ask = s.get(AllyRequest, request_id)

@@ -496,23 +496,7 @@ def test_release_reopens_the_case_once_and_withdraws_its_open_ask(db: Database) 
     """A holder who left: the case is open again (one release wins), its open ask withdrawn."""
     from bot.jobs import queue as jobs
 
-    case_id = _open(db)
-    _take(db, case_id)
-    with db.session() as session:
-        ask = AllyRequest(
-            kind="anonymous",
-            category="listening",
-            details="the case's words",
-            status="open",
-            chooser_id="U0VOL1",
-            on_behalf_of="Case TEST",
-            submission_key=f"case:{case_id}",
-        )
-        session.add(ask)
-        session.flush()
-        assert ask.id is not None
-        ask_id = ask.id
-        cases.attach_ask(session, case_id=case_id, request_id=ask_id)
+    case_id, ask_id = _taken_with_open_ask(db)
     with db.session() as session:
         key = cases.release_case(session, case_id=case_id, volunteer_id="U0VOL1")
         assert key is not None
@@ -554,21 +538,7 @@ def _taken_with_open_ask(db: Database) -> tuple[int, int]:
     """A case taken by U0VOL1 with an open ask in the allies channel; (case id, ask id)."""
     case_id = _open(db)
     _take(db, case_id)
-    with db.session() as session:
-        ask = AllyRequest(
-            kind="anonymous",
-            category="listening",
-            details="the case's words",
-            status="open",
-            chooser_id="U0VOL1",
-            on_behalf_of="Case TEST",
-            submission_key=f"case:{case_id}",
-        )
-        session.add(ask)
-        session.flush()
-        assert ask.id is not None
-        cases.attach_ask(session, case_id=case_id, request_id=ask.id)
-        return case_id, ask.id
+    return case_id, factories.case_ask(db, case_id)
 
 
 def _locks_the_ask_before_the_case(
