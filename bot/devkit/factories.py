@@ -376,22 +376,9 @@ def anonymous_case(
 def case_ask(db: Database, case_id: int) -> int:
     """The ask its holder posts for a taken case, linked to it: the ask's request id.
 
-    Recorded as the ask's modal does (its card is not posted; see handlers' post_card).
+    Made by the rule the ask button calls (its card is not posted; see handlers' post_card).
     """
     with db.session() as session:
         case = cases.get_case(session, case_id=case_id)
         assert case.volunteer_id is not None, "a case's ask is made by its holder"
-        ask = request_rules.create_request(
-            session,
-            kind=request_rules.ANONYMOUS,
-            category=case.category,
-            details=case.details or "",
-            timing=case.timing,
-            requester_id=None,
-            chooser_id=case.volunteer_id,
-            on_behalf_of=case.handle,
-            submission_key=f"case:{case_id}",
-        )
-        assert ask.id is not None
-        assert cases.attach_ask(session, case_id=case_id, request_id=ask.id)
-        return ask.id
+        return cases.new_ask(session, case, chooser_id=case.volunteer_id)
