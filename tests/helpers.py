@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet
 
@@ -42,3 +44,14 @@ def settle(box: Sandbox) -> None:
     has not run yet. The app keeps serving afterwards.
     """
     box.idle()
+
+
+def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Wait for the app's post-ack work to reach a state (not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, "the expected state was not reached"
+            return value
+        time.sleep(0.02)

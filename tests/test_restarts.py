@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from bot.app.factory import create_app
 from bot.app.scheduler import Sweeper
+from bot.devkit import factories
+from bot.devkit.factories import REQUESTER
 from bot.devkit.sandbox import Sandbox
 from bot.jobs import queue as jobs
 from handlers.common.client import make_client
@@ -16,7 +18,6 @@ from handlers.common.deps import build_deps
 from handlers.feedback import Ids
 from storage.db import Database
 from storage.types import utcnow
-from tests.rules.points_support import REQUESTER, make_match, member
 
 ALLIES = ("U0ALLY1", "U0ALLY2", "U0ALLY3")
 
@@ -39,7 +40,7 @@ def _prompts(box: Sandbox) -> Counter[tuple[str, str]]:
 def _matches(box: Sandbox, count: int) -> tuple[list[int], object]:
     matched = utcnow() - timedelta(days=20)
     ids = [
-        make_match(box.db, box.settings, matched_at=matched, ally=ALLIES[i % 3])
+        factories.match(box.db, box.settings, matched_at=matched, ally=ALLIES[i % 3])
         for i in range(count)
     ]
     return ids, matched + box.settings.feedback_after
@@ -49,7 +50,7 @@ def test_a_prompt_due_while_the_bot_was_down_arrives_once_after_restart(db: Data
     """Stop after a match, let the time pass, start a new app on the database: one prompt each."""
     with Sandbox(db.url, db=db) as first:
         matched = utcnow() - timedelta(days=8)
-        make_match(db, first.settings, matched_at=matched)
+        factories.match(db, first.settings, matched_at=matched)
         assert first.run_due(matched + timedelta(days=1)) == 0
     with Sandbox(db.url, db=db) as second:
         assert second.run_due() == 1
@@ -96,7 +97,7 @@ def test_a_send_failing_half_way_resends_only_what_is_missing(db: Database) -> N
     """The requester's prompt went out, the ally's failed: the retry sends only the ally's."""
     with Sandbox(db.url, db=db) as box:
         matched = utcnow() - timedelta(days=8)
-        make_match(db, box.settings, matched_at=matched, ally="U0NEWALLY")
+        factories.match(db, box.settings, matched_at=matched, ally="U0NEWALLY")
         prompt_at = matched + box.settings.feedback_after
         assert box.run_due(prompt_at) == 1  # user_not_found for the ally: the item stays due
         assert [u for u, _ in _prompts(box)] == [REQUESTER]
@@ -111,7 +112,7 @@ def test_two_replicas_sweeping_together_send_every_prompt_once(db: Database) -> 
     """Two app instances (and two more sweepers) with their own Database objects sweep at once."""
     with Sandbox(db.url, db=db) as box:
         for ally in ALLIES:
-            member(db, ally, "Engineering")
+            factories.member(db, ally, "Engineering")
         _, prompt_at = _matches(box, 30)
         other_db = Database(db.url)
         try:
@@ -149,7 +150,7 @@ def test_rate_limits_and_server_errors_lose_no_prompt_and_double_none(db: Databa
         assert box.run_due(first_due) == 3
         matched = utcnow() - timedelta(days=10)
         for ally in ALLIES:
-            make_match(db, box.settings, matched_at=matched, ally=ally)
+            factories.match(db, box.settings, matched_at=matched, ally=ally)
         second_due = matched + box.settings.feedback_after
         # More 500s than the client retries: one item's send fails; it stays due.
         box.fake.fail_next("chat.postMessage", status=500, times=3)

@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from bot.jobs import once
 from bot.jobs import queue as jobs
-from bot.rules import requests as request_rules
 from bot.rules.anonymous import cases, relays
 from bot.rules.errors import Conflict, NotFound
 from handlers.anonymous.ids import Ids
@@ -79,7 +78,7 @@ def on_find_ally_button(
             # The ask exists but its card never reached the allies channel: post it now.
             request_id = case.ask_request_id
         else:
-            request_id = _new_ask(session, case, chooser_id=user_id)
+            request_id = cases.new_ask(session, case, chooser_id=user_id)
     if not request_surface.post_card(client, d, request_id):
         raise Conflict(f"An ask for {handle} is already in the allies channel.")
     refresh_card(client, d, case_id)
@@ -88,28 +87,6 @@ def on_find_ally_button(
         "choose is introduced to you, never to the person who asked."
     )
     client.chat_postMessage(channel=user_id, text=text, blocks=notice_blocks(text))
-
-
-def _new_ask(session: Session, case: AnonymousCase, *, chooser_id: str) -> int:
-    """Create the case's ask (on behalf of its handle) and link it to the case, once."""
-
-    case_id = case.id
-    assert case_id is not None
-    request = request_rules.create_request(
-        session,
-        kind=request_rules.ANONYMOUS,
-        category=case.category,
-        details=case.details or "",
-        timing=case.timing,
-        requester_id=None,
-        chooser_id=chooser_id,
-        on_behalf_of=case.handle,
-        submission_key=f"case:{case_id}",
-    )
-    assert request.id is not None
-    if not cases.attach_ask(session, case_id=case_id, request_id=request.id):
-        raise Conflict(f"An ask for {case.handle} is already in the allies channel.")
-    return request.id
 
 
 def after_case_match(client: WebClient, deps: Deps, *, match_id: int) -> None:

@@ -20,6 +20,7 @@ from bot.app.scheduler import (
     last_fire_time,
     schedule_leaderboard,
 )
+from bot.devkit import factories
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, Sandbox, sandbox_settings
 from bot.jobs import queue as jobs
 from bot.jobs.queue import MAX_ATTEMPTS
@@ -28,7 +29,6 @@ from storage.db import Database
 from storage.models.programme import BusinessUnit
 from storage.models.schedule import DueItem
 from storage.types import utcnow
-from tests.rules.points_support import make_match
 
 
 def test_last_fire_time_is_in_the_programmes_time_zone() -> None:
@@ -160,7 +160,7 @@ def test_the_background_scheduler_sweeps_and_is_configured_for_downtime(
     """Started, it sweeps at once (work due while down) with explicit, coalesced jobs."""
     box = sqlite_sandbox
     matched = utcnow() - timedelta(days=8)
-    make_match(box.db, box.settings, matched_at=matched)
+    factories.match(box.db, box.settings, matched_at=matched)
     scheduler = Scheduler(box.deps, box.client, interval=3600, pace=0).start()
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
@@ -177,7 +177,7 @@ def test_an_injected_clock_moves_the_sweep_forward(sqlite_sandbox: Sandbox) -> N
     """The scheduler's clock is injectable: a sweep sees the time it is given."""
     box = sqlite_sandbox
     matched = utcnow()
-    make_match(box.db, box.settings, matched_at=matched)
+    factories.match(box.db, box.settings, matched_at=matched)
     later = matched + box.settings.feedback_after
     scheduler = Scheduler(box.deps, box.client, clock=lambda: later, pace=0)
     assert scheduler.sweep() == 1

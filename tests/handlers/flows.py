@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +14,12 @@ from sqlmodel import select
 
 import handlers.anonymous.surface
 import handlers.common.roster
+from bot.devkit import factories
 from bot.devkit.fakeslack import Call, Response
 from bot.devkit.sandbox import Person, Sandbox
+from bot.jobs import queue as jobs
 from bot.privacy import privacy
 from bot.rules import allies
-from bot.rules import requests as rules
 from bot.rules.anonymous import cases
 from handlers.anonymous.ids import Ids as AnonymousIds
 from handlers.forget import Ids as ForgetIds
@@ -27,7 +27,7 @@ from handlers.requests.ids import Ids as RequestsIds
 from handlers.requests.surface import post_card
 from storage.models.anonymous import AnonymousCase
 from storage.models.requests import AllyRequest, Offer
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 # Elsewhere a loaded CI machine gets all the room Bolt's 3 s ack allows: the previews made
 # without a prefetch must still come out complete (redacted with the names).
@@ -270,17 +270,6 @@ def close(box: Sandbox, volunteer: Person, outcome: str, pause: bool = False) ->
     return answer
 
 
-def _until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Wait for the app's post-ack work to reach a state (not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "the expected state was not reached"
-            return value
-        time.sleep(0.02)
-
-
 def _bot_in_volunteers(box: Sandbox) -> None:
     """The bot is invited to the private volunteers channel, as the README asks."""
     channel = box.workspace.volunteers_channel
@@ -289,9 +278,8 @@ def _bot_in_volunteers(box: Sandbox) -> None:
 
 
 def _make_allies(box: Sandbox, *people: Any, available: bool = True) -> None:
-    with box.db.session() as s:
-        for person in people or box.workspace.allies:
-            allies.join(s, user_id=person.id, business_unit="Engineering", available=available)
+    for person in people or box.workspace.allies:
+        factories.ally(box.db, person.id, available=available)
 
 
 CONFIRMATION = "Your request for an ally was posted."
@@ -313,7 +301,7 @@ def _ask(box: Sandbox, details: str = "Help me prepare for my promotion panel.")
         [c for c in box.fake.calls_to("chat.postMessage") if c.ok and _confirmation(asker)(c)]
     )
     box.slack.slash("/ally", "", user_id=asker, channel_id=box.workspace.general_channel)
-    view = _until(lambda: box.fake.current_view(asker))
+    view = until(lambda: box.fake.current_view(asker))
     answer = box.slack.submit_view(
         asker,
         view,
@@ -326,7 +314,7 @@ def _ask(box: Sandbox, details: str = "Help me prepare for my promotion panel.")
         },
     )
     assert answer.status == 200 and answer.json() is None
-    messages = _until(lambda: box.fake.messages(box.workspace.allies_channel)[before:] or None)
+    messages = until(lambda: box.fake.messages(box.workspace.allies_channel)[before:] or None)
     box.fake.wait_for("chat.postMessage", count=confirmed + 1, predicate=_confirmation(asker))
     return messages[0]
 
@@ -358,36 +346,22 @@ def _volunteers(box: Sandbox, *people: str) -> None:
 
 
 def _case_ask(box: Sandbox) -> tuple[int, int, dict]:
-    """Priya's anonymous case, taken by Vera, with its ask posted: (case id, ask id, card)."""
-    p = privacy(box.settings)
+    """Priya's anonymous case, taken by Vera, with its ask posted: (case id, ask id, card).
+
+    The case's own card is never posted: these tests start from its ask.
+    """
     priya, vera = box.workspace.requester.id, box.workspace.volunteers[0].id
+    case_id = factories.anonymous_case(
+        box.db,
+        privacy(box.settings),
+        requester=priya,
+        volunteer=vera,
+        details="Help with a difficult review.",
+        handle=HANDLE,
+    )
     with box.db.session() as s:
-        case = AnonymousCase(
-            handle=HANDLE,
-            category="career_advice",
-            details="Help with a difficult review.",
-            requester_sealed=p.seal(priya),
-            requester_marker=p.marker(priya),
-            volunteer_id=vera,
-            status="taken",
-        )
-        s.add(case)
-        s.flush()
-        assert case.id is not None
-        request = rules.create_request(
-            s,
-            kind=rules.ANONYMOUS,
-            category="career_advice",
-            details="Help with a difficult review.",
-            timing=None,
-            requester_id=None,
-            chooser_id=vera,
-            on_behalf_of=HANDLE,
-            submission_key=f"case:{case.id}",
-        )
-        assert request.id is not None
-        cases.attach_ask(s, case_id=case.id, request_id=request.id)
-        case_id, request_id = case.id, request.id
+        jobs.cancel(s, key=cases.card_key(case_id))
+    request_id = factories.case_ask(box.db, case_id)
     assert post_card(box.client, box.deps, request_id)
     with box.db.session() as s:
         ask = s.get(AllyRequest, request_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,17 +16,7 @@ from bot.rules import allies
 from handlers.allies import Ids
 from handlers.common.units import unit_groups
 from storage.models.programme import BusinessUnit, Member
-from tests.helpers import settle
-
-
-def _until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "the expected state was not reached"
-            return value
-        time.sleep(0.02)
+from tests.helpers import settle, until
 
 
 def test_join_opens_signup_with_configured_units_and_saves(sandbox: Sandbox) -> None:
@@ -35,13 +24,13 @@ def test_join_opens_signup_with_configured_units_and_saves(sandbox: Sandbox) -> 
     box = sandbox
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     assert view["callback_id"] == Ids.SIGNUP_VIEW
     select = next(b for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT)["element"]
     assert select["action_id"] == Ids.BUSINESS_UNIT
     assert [o["value"] for o in select["options"]] == ["Engineering", "Finance", "People", "Sales"]
     box.slack.submit_view(user, view, {Ids.BUSINESS_UNIT: "Sales", Ids.AVAILABILITY: "available"})
-    _until(lambda: box.fake.dm_messages(user))
+    until(lambda: box.fake.dm_messages(user))
     with box.db.session() as s:
         assert allies.profile(s, user_id=user) == allies.Profile("Sales", True)
 
@@ -53,13 +42,13 @@ def test_join_button_prefills_and_changes_availability(sqlite_sandbox: Sandbox) 
     with box.db.session() as s:
         allies.join(s, user_id=user, business_unit="People", available=True)
     box.slack.click_raw(user, Ids.JOIN, "edit")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     select = next(b for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT)["element"]
     assert select["initial_option"]["value"] == "People"
     box.slack.submit_view(
         user, view, {Ids.BUSINESS_UNIT: "People", Ids.AVAILABILITY: "unavailable"}
     )
-    _until(lambda: box.fake.dm_messages(user))
+    until(lambda: box.fake.dm_messages(user))
     with box.db.session() as s:
         assert allies.profile(s, user_id=user) == allies.Profile("People", False)
 
@@ -71,7 +60,7 @@ def test_leave_from_the_modal(sqlite_sandbox: Sandbox) -> None:
     with box.db.session() as s:
         allies.join(s, user_id=user, business_unit="People", available=True)
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     box.slack.click(user, Ids.LEAVE, view=view)
     box.fake.wait_for("views.update")
     with box.db.session() as s:
@@ -83,22 +72,22 @@ def test_admin_adds_a_unit_and_imports_a_csv(sandbox: Sandbox) -> None:
     box = sandbox
     admin = box.workspace.admin.id
     box.slack.slash("/ally-admin", "bu add Customer Success", user_id=admin, channel_id="C0GENERAL")
-    _until(lambda: "Added the business unit" in json.dumps(box.fake.ephemerals(admin)))
+    until(lambda: "Added the business unit" in json.dumps(box.fake.ephemerals(admin)))
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(admin))
+    view = until(lambda: box.fake.current_view(admin))
     bad = "email,bu\npriya@example.com,Sales\nU0TOM,Nowhere"
     answer = box.slack.submit_view(admin, view, {Ids.CSV: bad}).json()
     assert "line 3" in answer["errors"]["csv"]
     unknown = "priya@example.com,Sales\nnobody@example.com,Sales"
     box.slack.submit_view(admin, view, {Ids.CSV: unknown})
-    _until(lambda: "line 2" in json.dumps(box.fake.dm_messages(admin)))
+    until(lambda: "line 2" in json.dumps(box.fake.dm_messages(admin)))
     with box.db.session() as s:
         assert s.get(Member, box.workspace.requester.id) is None
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(admin))
+    view = until(lambda: box.fake.current_view(admin))
     good = f"priya@example.com, customer success\n{box.workspace.colleague.id},Sales"
     box.slack.submit_view(admin, view, {Ids.CSV: good})
-    _until(lambda: "Imported 2" in json.dumps(box.fake.dm_messages(admin)))
+    until(lambda: "Imported 2" in json.dumps(box.fake.dm_messages(admin)))
     with box.db.session() as s:
         unit = allies.member_unit(s, user_id=box.workspace.requester.id)
         assert unit is not None and unit.name == "Customer Success"
@@ -109,7 +98,7 @@ def test_non_admin_cannot_use_bu(sqlite_sandbox: Sandbox) -> None:
     box = sqlite_sandbox
     user = box.workspace.colleague.id
     box.slack.slash("/ally-admin", "bu add Hackers", user_id=user, channel_id="C0GENERAL")
-    _until(lambda: box.fake.ephemerals(user))
+    until(lambda: box.fake.ephemerals(user))
     with box.db.session() as s:
         assert allies.business_unit_named(s, "Hackers") is None
 
@@ -159,12 +148,12 @@ def test_signup_is_answered_while_another_writer_holds_sqlite(sqlite_sandbox: Sa
     box = sqlite_sandbox
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     with _sqlite_writer_held(box):
         answer = box.slack.submit_view(user, view, {Ids.BUSINESS_UNIT: "Sales"})
         assert answer.status == 200
         assert answer.json() is None  # the modal closes
-    _until(lambda: "You are an ally" in json.dumps(box.fake.dm_messages(user)))
+    until(lambda: "You are an ally" in json.dumps(box.fake.dm_messages(user)))
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) == allies.Profile("Sales", True)
 
@@ -174,7 +163,7 @@ def test_signup_with_a_unit_not_in_the_list_is_a_modal_error(sqlite_sandbox: San
     box = sqlite_sandbox
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     forged = json.loads(json.dumps(view))
     gone = {"text": {"type": "plain_text", "text": "Gone"}, "value": "Gone"}
     _select(forged)["options"].append(gone)
@@ -213,7 +202,7 @@ def test_a_failed_views_open_is_tried_once_acked_and_explained(
             [box.fake.ephemerals(user), box.fake.dm_messages(user)]
         )
 
-    _until(told)
+    until(told)
     settle(box)
     assert len(box.fake.calls_to("views.open")) == 1
 
@@ -239,7 +228,7 @@ def test_signup_offers_every_unit_when_there_are_more_than_100(sandbox: Sandbox)
     with box.db.session() as s:
         allies.join(s, user_id=user, business_unit=last, available=True)
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     View(**view).validate_json()
     select = _select(view)
     assert "options" not in select
@@ -249,7 +238,7 @@ def test_signup_offers_every_unit_when_there_are_more_than_100(sandbox: Sandbox)
     assert all(len(g["label"]["text"]) <= 75 for g in select["option_groups"])
     assert select["initial_option"]["value"] == last
     box.slack.submit_view(user, view, {Ids.BUSINESS_UNIT: last, Ids.AVAILABILITY: "unavailable"})
-    _until(lambda: "unavailable" in json.dumps(box.fake.dm_messages(user)))
+    until(lambda: "unavailable" in json.dumps(box.fake.dm_messages(user)))
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) == allies.Profile(last, False)
 
@@ -265,7 +254,7 @@ def test_signup_with_thousands_of_units_takes_a_typed_name(sqlite_sandbox: Sandb
         s.add_all(BusinessUnit(name=name, source="admin") for name in THOUSANDS)
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     assert len(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()) < 250_000
     field = _select(view)
     assert field["type"] == "plain_text_input" and field["action_id"] == Ids.BUSINESS_UNIT
@@ -287,12 +276,12 @@ def test_signup_with_thousands_of_units_takes_a_typed_name(sqlite_sandbox: Sandb
         user, view, {Ids.BUSINESS_UNIT: f"  {wanted.lower()} ", Ids.AVAILABILITY: "unavailable"}
     )
     assert answer.status == 200 and answer.json() is None
-    _until(lambda: box.fake.dm_messages(user))
+    until(lambda: box.fake.dm_messages(user))
     with box.db.read() as s:
         assert allies.profile(s, user_id=user) == allies.Profile(wanted, False)
     # Reopened, the form shows the ally's unit already typed.
     box.slack.click_raw(user, Ids.JOIN, "edit")
-    again = _until(lambda: (v := box.fake.current_view(user)) and v["id"] != view["id"] and v)
+    again = until(lambda: (v := box.fake.current_view(user)) and v["id"] != view["id"] and v)
     assert _select(again)["initial_value"] == wanted
 
 
@@ -306,7 +295,7 @@ def test_signup_without_units_explains_instead_of_an_empty_select(
             s.delete(unit)
     user = box.workspace.colleague.id
     box.slack.slash("/ally", "join", user_id=user, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(user))
+    view = until(lambda: box.fake.current_view(user))
     assert not [b for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT]
     assert "no business units" in json.dumps(view)
 
@@ -329,13 +318,13 @@ def test_admins_see_every_unit_in_the_import_modal_and_the_list(sqlite_sandbox: 
     _add_units(box, LONG_UNITS)
     admin = box.workspace.admin.id
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(admin))
+    view = until(lambda: box.fake.current_view(admin))
     shown = " ".join(
         e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]
     )
     assert all(name in shown for name in LONG_UNITS)
     box.slack.slash("/ally-admin", "bu", user_id=admin, channel_id="C0GENERAL")
-    _until(lambda: len(box.fake.ephemerals(admin)) >= 1)
+    until(lambda: len(box.fake.ephemerals(admin)) >= 1)
     settle(box)
     listed = json.dumps(box.fake.ephemerals(admin))
     assert all(name in listed for name in LONG_UNITS)
@@ -349,7 +338,7 @@ def test_import_aborts_when_slack_cannot_be_asked_about_emails(
     box = sandbox
     admin = box.workspace.admin.id
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(admin))
+    view = until(lambda: box.fake.current_view(admin))
     if error == "ratelimited":  # still limited after the client's retries
         box.fake.fail_next("users.lookupByEmail", status=429, times=10, retry_after=0)
     else:
@@ -357,7 +346,7 @@ def test_import_aborts_when_slack_cannot_be_asked_about_emails(
     good = f"{box.workspace.colleague.id},Sales\npriya@example.com,Sales"
     answer = box.slack.submit_view(admin, view, {Ids.CSV: good})
     assert answer.status == 200
-    said = json.dumps(_until(lambda: box.fake.dm_messages(admin)))
+    said = json.dumps(until(lambda: box.fake.dm_messages(admin)))
     assert "could not ask Slack" in said and "Nothing was imported" in said
     assert "No Slack user" not in said
     settle(box)
@@ -371,12 +360,12 @@ def test_import_asks_slack_after_the_ack_and_once_per_address(sqlite_sandbox: Sa
     box = sqlite_sandbox
     admin = box.workspace.admin.id
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
-    view = _until(lambda: box.fake.current_view(admin))
+    view = until(lambda: box.fake.current_view(admin))
     box.fake.delay("users.lookupByEmail", 3.5)
     text = "priya@example.com,Sales\nPRIYA@example.com,Sales\ntom@example.com,People"
     answer = box.slack.submit_view(admin, view, {Ids.CSV: text})
     assert answer.status == 200
     assert answer.json() is None
-    _until(lambda: "Imported 2" in json.dumps(box.fake.dm_messages(admin)), timeout=30)
+    until(lambda: "Imported 2" in json.dumps(box.fake.dm_messages(admin)), timeout=30)
     box.fake.delay("users.lookupByEmail", 0)
     assert len(box.fake.calls_to("users.lookupByEmail")) == 2

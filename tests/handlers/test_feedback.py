@@ -10,18 +10,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.devkit import factories
+from bot.devkit.factories import ALLY, REQUESTER
 from bot.devkit.sandbox import Sandbox
 from handlers.feedback import Ids
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
 from storage.models.requests import Match
 from storage.types import utcnow
-from tests.rules.points_support import ALLY, REQUESTER, make_match
 
 
 def _setup(box: Sandbox) -> tuple[int, datetime]:
     matched = utcnow() - timedelta(days=30)
-    match_id = make_match(box.db, box.settings, matched_at=matched)
+    match_id = factories.match(box.db, box.settings, matched_at=matched)
     return match_id, matched + box.settings.feedback_after
 
 
@@ -241,7 +242,7 @@ def test_an_anonymous_requester_is_asked_only_through_the_relay(sandbox: Sandbox
     """For an anonymous case no DM goes to any user ID but the ally's; no identity is stored."""
     box = sandbox
     matched = utcnow() - timedelta(days=30)
-    match_id = make_match(
+    match_id = factories.match(
         box.db, box.settings, matched_at=matched, requester=None, kind="anonymous"
     )
     box.run_due(matched + box.settings.feedback_after)

@@ -28,7 +28,6 @@ from tests.handlers.flows import (
     _forget,
     _make_allies,
     _offers_dm,
-    _until,
     card,
     close,
     eventually,
@@ -40,7 +39,7 @@ from tests.handlers.flows import (
     take,
     with_bot_in_volunteers,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 NAMED_TEXT = "Help me prepare for my promotion panel."
 
@@ -53,7 +52,7 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
     _make_allies(box, amara)
     ask_card = _ask(box, NAMED_TEXT)
     box.slack.click(amara.id, RequestsIds.OFFER, message=ask_card)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     case_id = send(box, priya, details="quietly-distinctive words about my manager")
     take(box, vera)
     marker = privacy(box.settings).marker(priya.id)
@@ -76,7 +75,7 @@ def test_a_requester_is_forgotten_everywhere_and_slack_is_tidied(sandbox: Sandbo
         assert case is not None and case.requester_sealed is None and case.details is not None
         assert case.status == "taken" and case.purged_at is None
     # Slack: the allies card names nobody and holds no text; the ally who offered is told.
-    _until(lambda: "Withdrawn" in json.dumps(_card(box, ask_card)["blocks"]))
+    until(lambda: "Withdrawn" in json.dumps(_card(box, ask_card)["blocks"]))
     shown = json.dumps(_card(box, ask_card)["blocks"])
     assert priya.id not in shown and NAMED_TEXT not in shown and RequestsIds.OFFER not in shown
     told_amara = box.fake.wait_for(
@@ -133,14 +132,12 @@ def test_two_allies_who_offered_on_one_request_can_both_be_forgotten(sandbox: Sa
     ask_card = _ask(box)
     box.slack.click(amara.id, RequestsIds.OFFER, message=ask_card)
     box.slack.click(ben.id, RequestsIds.OFFER, message=ask_card)
-    _until(
-        lambda: ben.id in json.dumps(_offers_dm(box)) and amara.id in json.dumps(_offers_dm(box))
-    )
+    until(lambda: ben.id in json.dumps(_offers_dm(box)) and amara.id in json.dumps(_offers_dm(box)))
     _forget(box, amara.id)
     _forget(box, ben.id)
     stored = _database_text(box)
     assert amara.id not in stored and ben.id not in stored
-    _until(lambda: "have withdrawn for now" in json.dumps(_offers_dm(box)))
+    until(lambda: "have withdrawn for now" in json.dumps(_offers_dm(box)))
 
 
 def test_an_escalated_request_is_redrawn_for_the_volunteers(sqlite_sandbox: Sandbox) -> None:
@@ -155,7 +152,7 @@ def test_an_escalated_request_is_redrawn_for_the_volunteers(sqlite_sandbox: Sand
     where = (escalation.response["channel"], escalation.response["ts"])
     assert priya.id in json.dumps(box.fake.message(*where))
     _forget(box, priya.id)
-    _until(lambda: NAMED_TEXT not in json.dumps(box.fake.message(*where)))
+    until(lambda: NAMED_TEXT not in json.dumps(box.fake.message(*where)))
     assert priya.id not in json.dumps(box.fake.message(*where))
 
 
@@ -165,12 +162,12 @@ def _matched(box: Sandbox) -> dict[str, Any]:
     _make_allies(box, amara)
     ask_card = _ask(box, NAMED_TEXT)
     box.slack.click(amara.id, RequestsIds.OFFER, message=ask_card)
-    [dm] = _until(lambda: _offers_dm(box))
+    [dm] = until(lambda: _offers_dm(box))
     choose = next(b["accessory"] for b in dm["blocks"] if b.get("accessory"))
     box.slack.click(priya.id, RequestsIds.CHOOSE, message=dm, value=choose["value"])
-    _until(lambda: "Matched" in json.dumps(_card(box, ask_card)["blocks"]))
+    until(lambda: "Matched" in json.dumps(_card(box, ask_card)["blocks"]))
     # The choice's last message: its follow-ups do not overlap what the test does next.
-    _until(lambda: "You chose" in json.dumps(_offers_dm(box)))
+    until(lambda: "You chose" in json.dumps(_offers_dm(box)))
     eventually(box, lambda s: s.exec(select(Match).where(Match.intro_ts != None)).all())  # noqa: E711
     return ask_card
 
@@ -187,7 +184,7 @@ def test_a_matched_requester_is_forgotten_and_the_introduction_is_cleared(
 
     _forget(box, box.workspace.requester.id)
 
-    _until(lambda: "cleared" in json.dumps(box.fake.message(match.conversation_id, match.intro_ts)))
+    until(lambda: "cleared" in json.dumps(box.fake.message(match.conversation_id, match.intro_ts)))
     intro = json.dumps(box.fake.message(match.conversation_id, match.intro_ts))
     assert NAMED_TEXT not in intro and box.workspace.requester.id not in intro
 
@@ -206,7 +203,7 @@ def test_an_ally_is_forgotten_but_the_match_and_points_still_count(sandbox: Sand
     _forget(box, amara.id)
 
     # The introduction named her (and showed the request): it is cleared, then forgotten.
-    _until(lambda: "cleared" in json.dumps(box.fake.message(*where)))
+    until(lambda: "cleared" in json.dumps(box.fake.message(*where)))
     eventually(box, lambda s: s.exec(select(Match).where(Match.conversation_id == None)).all())  # noqa: E711
     assert amara.id not in _database_text(box)
     with box.db.session() as s:
@@ -264,7 +261,7 @@ def test_a_volunteer_is_forgotten_and_their_open_case_goes_back_to_the_channel(
             c.args["channel"] == ws.volunteers_channel and "take them again" in str(c.args)
         ),
     )
-    _until(lambda: AnonymousIds.TAKE in json.dumps(card(box)["blocks"]))
+    until(lambda: AnonymousIds.TAKE in json.dumps(card(box)["blocks"]))
     take(box, victor)
     with box.db.session() as s:
         again = s.get(AnonymousCase, second)
@@ -317,17 +314,17 @@ def test_a_released_case_can_ask_the_allies_again(sqlite_sandbox: Sandbox) -> No
     asks = lambda: [  # noqa: E731
         c for c in box.fake.calls_to("chat.postMessage") if c.args["channel"] == ws.allies_channel
     ]
-    _until(lambda: len(asks()) == 1)
+    until(lambda: len(asks()) == 1)
     # Vera hears of the ask last: the click no longer redraws the card under the forget's.
     box.fake.wait_for(
         "chat.postMessage",
         predicate=lambda c: c.args["channel"] == vera.id and "allies channel" in str(c.args),
     )
     _forget(box, vera.id)
-    _until(lambda: AnonymousIds.TAKE in json.dumps(card(box)["blocks"]))
+    until(lambda: AnonymousIds.TAKE in json.dumps(card(box)["blocks"]))
     take(box, victor)
     box.slack.click(victor.id, AnonymousIds.FIND_ALLY, message=card(box))
-    _until(lambda: len(asks()) == 2)
+    until(lambda: len(asks()) == 2)
 
 
 def test_forget_me_is_in_help_and_needs_confirmation(sqlite_sandbox: Sandbox) -> None:

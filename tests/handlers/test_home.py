@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
 from handlers.allies import Ids as AlliesIds
@@ -64,10 +65,9 @@ def test_home_shows_requests_and_ally_profile(sqlite_sandbox: Sandbox) -> None:
 def test_home_shows_business_unit_standings_but_no_people(sqlite_sandbox: Sandbox) -> None:
     """The home lists this year's BU standings with their points, and names no individual."""
     from bot.rules.points import ledger
-    from tests.rules.points_support import member
 
     box = sqlite_sandbox
-    member(box.db, box.workspace.allies[0].id, "Engineering")
+    factories.member(box.db, box.workspace.allies[0].id, "Engineering")
     with box.db.session() as s:
         unit = ledger.find_business_unit(s, "Engineering")
         assert unit is not None and unit.id is not None

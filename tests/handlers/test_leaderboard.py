@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.app.scheduler import schedule_leaderboard
+from bot.devkit import factories
 from bot.devkit.fakeslack.server import Call
 from bot.devkit.sandbox import Sandbox
 from bot.rules.points import leaderboard, ledger
@@ -16,15 +17,14 @@ from storage.models.programme import BusinessUnit
 from storage.models.schedule import DueItem
 from storage.types import utcnow
 from tests.helpers import settle
-from tests.rules.points_support import business_unit
 
 # Slack refuses whole messages over about 12,000 characters (SLACK_FACTS, Block Kit limits).
 MESSAGE_CHARS = 12_000
 
 
 def _seed(box: Sandbox) -> None:
-    eng = business_unit(box.db, "Engineering")
-    business_unit(box.db, "Sales")
+    eng = factories.business_unit(box.db, "Engineering")
+    factories.business_unit(box.db, "Sales")
     with box.db.session() as s:
         ledger.add_entry(
             s,
@@ -104,7 +104,10 @@ def test_bad_adjustments_get_clear_private_messages(sqlite_sandbox: Sandbox) -> 
 def test_units_with_numbers_in_their_names_can_be_adjusted(sandbox: Sandbox) -> None:
     """`points adjust region 10 -3 typo` adjusts "Region 10", not "Region" or "Region 1"."""
     box = sandbox
-    ids = {name: business_unit(box.db, name) for name in ("Region 1", "Region 10", "2030 Vision")}
+    ids = {
+        name: factories.business_unit(box.db, name)
+        for name in ("Region 1", "Region 10", "2030 Vision")
+    }
     assert "-3 points* for *Region 10*" in _admin(box, "points adjust region 10 -3 typo")
     assert "+7 points* for *2030 Vision*" in _admin(box, "points adjust 2030 Vision 7 event")
     assert "+2 points* for *Region 1*" in _admin(box, "points adjust Region 1 2 fixed")

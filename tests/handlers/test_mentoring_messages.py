@@ -13,7 +13,7 @@ from bot.config import DEFAULT_CONTENT_DIR
 from bot.devkit.fakeslack.validation import MAX_MESSAGE_CHARS, message_chars, message_violations
 from messages.content import load_content
 from messages.render import render
-from tests.messages.cases_mentoring import CASES, OVERALL, PEOPLE, _movement, _pairs
+from tests.messages.cases_mentoring import CASES, OVERALL, PEOPLE, movement_row, proposed_pairs
 
 pytestmark = pytest.mark.usefixtures("template_ids")
 
@@ -44,7 +44,7 @@ def test_a_proposal_of_a_thousand_says_how_many_it_leaves_out() -> None:
         cohort_id=1,
         cohort_name="Spring",
         version=1,
-        pairs=_pairs(PEOPLE),
+        pairs=proposed_pairs(PEOPLE),
         unmatched=[
             {"id": f"U{i:08d}", "role": "mentee", "reason": "no mentor left"} for i in range(PEOPLE)
         ],
@@ -64,7 +64,7 @@ def test_a_proposal_of_a_thousand_says_how_many_it_leaves_out() -> None:
 def test_a_report_of_a_thousand_keeps_its_figures() -> None:
     """The report lists who fits, says how many more, and its counts and overall figures
     cover everyone."""
-    rows = tuple(_movement(None if i % 3 else 3, i % 7) for i in range(PEOPLE))
+    rows = tuple(movement_row(None if i % 3 else 3, i % 7) for i in range(PEOPLE))
     blocks = render(
         "mentoring/report.json.j2",
         cohort_name="Spring",

@@ -12,8 +12,8 @@ from bot.privacy import privacy
 from handlers.requests.ids import Ids as RequestsIds
 from handlers.surveys.ids import Ids
 from storage.models.anonymous import CasePause
-from tests.handlers.flows import _ask, _bot_in_volunteers, _case_ask, _until, _volunteers
-from tests.helpers import settle
+from tests.handlers.flows import _ask, _bot_in_volunteers, _case_ask, _volunteers
+from tests.helpers import settle, until
 
 ADMIN = "U0ADMIN"
 
@@ -28,7 +28,7 @@ def _report_twice(box: Sandbox) -> dict:
     request_card = _ask(box)
     amara, ben, _ = box.workspace.allies
     box.slack.click(amara.id, RequestsIds.REPORT, message=request_card)
-    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    until(lambda: box.fake.messages(box.workspace.volunteers_channel))
     box.slack.click(ben.id, RequestsIds.REPORT, message=request_card)
     box.fake.wait_for("chat.update", predicate=lambda c: "by 2 people" in json.dumps(c.args))
     settle(box)
@@ -38,7 +38,7 @@ def _report_twice(box: Sandbox) -> dict:
 def _try_to_ask(box: Sandbox) -> dict:
     asker = box.workspace.requester.id
     box.slack.slash("/ally", "", user_id=asker, channel_id=box.workspace.general_channel)
-    view = _until(lambda: box.fake.current_view(asker))
+    view = until(lambda: box.fake.current_view(asker))
     answer = box.slack.submit_view(
         asker,
         view,
@@ -136,7 +136,7 @@ def test_pausing_an_anonymous_requester_works_by_marker_alone(sandbox: Sandbox) 
     _, _, ask_card = _case_ask(box)
     reporter = box.workspace.allies[0].id
     box.slack.click(reporter, RequestsIds.REPORT, message=ask_card)
-    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    until(lambda: box.fake.messages(box.workspace.volunteers_channel))
     card = [m for m in box.fake.messages(box.workspace.volunteers_channel) if "dismiss" in str(m)]
     box.slack.click(vera, Ids.PAUSE.value, message=card[-1])
     box.fake.wait_for("chat.update", predicate=lambda c: "was paused by" in json.dumps(c.args))
@@ -158,7 +158,7 @@ def _pause_the_hidden_requester(box: Sandbox) -> str:
     _volunteers(box, vera)
     _, _, ask_card = _case_ask(box)
     box.slack.click(box.workspace.allies[0].id, RequestsIds.REPORT, message=ask_card)
-    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    until(lambda: box.fake.messages(box.workspace.volunteers_channel))
     card = [m for m in box.fake.messages(box.workspace.volunteers_channel) if "dismiss" in str(m)]
     box.slack.click(vera, Ids.PAUSE.value, message=card[-1])
     box.fake.wait_for("chat.update", predicate=lambda c: "was paused by" in json.dumps(c.args))

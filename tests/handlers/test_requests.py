@@ -23,9 +23,8 @@ from tests.handlers.flows import (
     _make_allies,
     _offer_rows,
     _offers_dm,
-    _until,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 HOSTILE = (
     "Help <!channel> <!here> <@U0BOSS> <https://x.example|y> "
@@ -67,7 +66,7 @@ def test_every_way_to_open_the_modal_fetches_the_names_after_views_open(
         box.fake.wait_for("users.info", count=count, predicate=lambda c: c.args["user"] == user)
     methods = [c.method for c in box.fake.calls if c.method in ("views.open", "users.info")]
     assert methods == ["views.open", "users.info"] * 3
-    _until(lambda: box.deps.identities.get(user))
+    until(lambda: box.deps.identities.get(user))
 
 
 def test_a_failed_lookup_never_stops_the_modal_opening(sqlite_sandbox: Sandbox) -> None:
@@ -104,7 +103,7 @@ def test_named_request_posts_an_escaped_card_and_confirms(sandbox: Sandbox) -> N
     assert buttons == {RequestsIds.OFFER: str(request.id), RequestsIds.REPORT: str(request.id)}
     assert (request.card_channel, request.card_ts) == (card["channel"], card["ts"])
     assert request.details == HOSTILE.strip()
-    [confirmation] = _until(lambda: box.fake.dm_messages(box.workspace.requester.id))
+    [confirmation] = until(lambda: box.fake.dm_messages(box.workspace.requester.id))
     assert RequestsIds.WITHDRAW in json.dumps(confirmation["blocks"])
 
 
@@ -113,7 +112,7 @@ def test_modal_errors_for_empty_long_text_and_missing_consent(sqlite_sandbox: Sa
     box = sqlite_sandbox
     asker = box.workspace.requester.id
     box.slack.shortcut(RequestsIds.SHORTCUT, asker)
-    view = _until(lambda: box.fake.current_view(asker))
+    view = until(lambda: box.fake.current_view(asker))
     base = {RequestsIds.KIND: "named", RequestsIds.CATEGORY: "listening", RequestsIds.CONSENT: True}
     for values, block in [
         ({**base, RequestsIds.DETAILS: "   \n  "}, RequestsIds.DETAILS),
@@ -132,7 +131,7 @@ def test_open_request_limit_is_a_modal_error(sqlite_sandbox: Sandbox) -> None:
         _ask(box)
     asker = box.workspace.requester.id
     box.slack.shortcut(RequestsIds.SHORTCUT, asker)
-    view = _until(lambda: box.fake.current_view(asker))
+    view = until(lambda: box.fake.current_view(asker))
     answer = box.slack.submit_view(
         asker,
         view,
@@ -154,9 +153,9 @@ def test_offers_by_button_and_reaction_then_choice_introduces_the_pair(sandbox: 
     amara, ben, chen = box.workspace.allies
     card = _ask(box)
     box.slack.click(amara.id, RequestsIds.OFFER, message=card)
-    _until(lambda: len(_offers_dm(box)) == 1)
+    until(lambda: len(_offers_dm(box)) == 1)
     box.slack.reaction_added(ben.id, "raised_hand", card["channel"], card["ts"])
-    _until(lambda: ben.id in json.dumps(_offers_dm(box)))
+    until(lambda: ben.id in json.dumps(_offers_dm(box)))
     [dm] = _offers_dm(box)
     buttons = [b["accessory"] for b in dm["blocks"] if b.get("accessory")]
     assert [b["action_id"] for b in buttons] == [RequestsIds.CHOOSE, RequestsIds.CHOOSE]
@@ -166,14 +165,14 @@ def test_offers_by_button_and_reaction_then_choice_introduces_the_pair(sandbox: 
     )
     assert set(str(opened.args["users"]).split(",")) == {asker, ben.id}
     group = opened.response["channel"]["id"]
-    [intro] = _until(lambda: box.fake.messages(group))
+    [intro] = until(lambda: box.fake.messages(group))
     assert "Tips from the ally handbook" in json.dumps(intro["blocks"])
-    _until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]))
+    until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]))
     assert RequestsIds.OFFER not in json.dumps(_card(box, card)["blocks"])
-    _until(lambda: box.fake.dm_messages(amara.id))
+    until(lambda: box.fake.dm_messages(amara.id))
     assert "chose another ally" in json.dumps(box.fake.dm_messages(amara.id))
     assert box.fake.dm_messages(chen.id) == []
-    _until(lambda: "You chose" in json.dumps(_offers_dm(box)))
+    until(lambda: "You chose" in json.dumps(_offers_dm(box)))
     with box.db.session() as s:
         [match] = s.exec(select(Match)).all()
         assert match.ally_user_id == ben.id and match.conversation_id == group
@@ -189,15 +188,15 @@ def test_who_may_offer(sqlite_sandbox: Sandbox) -> None:
     box.slack.click(colleague, RequestsIds.OFFER, message=card)
     box.slack.click(asker, RequestsIds.OFFER, message=card)
     box.slack.click(amara.id, RequestsIds.OFFER, message=card)
-    invite = _until(lambda: box.fake.dm_messages(colleague) or box.fake.ephemerals(colleague))
+    invite = until(lambda: box.fake.dm_messages(colleague) or box.fake.ephemerals(colleague))
     assert AlliesIds.JOIN in json.dumps(invite)
-    _until(
+    until(
         lambda: (
             "your own request"
             in json.dumps(box.fake.ephemerals(asker) + box.fake.dm_messages(asker))
         )
     )
-    _until(lambda: "availability" in json.dumps(box.fake.ephemerals(amara.id)))
+    until(lambda: "availability" in json.dumps(box.fake.ephemerals(amara.id)))
     assert _offer_rows(box) == []
 
 
@@ -212,7 +211,7 @@ def test_double_click_and_retried_reaction_make_one_offer(sandbox: Sandbox) -> N
             pool.map(lambda _: box.slack.click(amara.id, RequestsIds.OFFER, message=card), range(2))
         )
     assert all(a.status == 200 for a in answers)
-    _until(lambda: len(box.fake.ephemerals(amara.id)) == 2)
+    until(lambda: len(box.fake.ephemerals(amara.id)) == 2)
     texts = " | ".join(sorted(e["text"] for e in box.fake.ephemerals(amara.id)))
     assert texts.count("already offered") == 1 and texts.count("may choose you") == 1
     event = box.slack._reaction_event(
@@ -221,7 +220,7 @@ def test_double_click_and_retried_reaction_make_one_offer(sandbox: Sandbox) -> N
     event_id = box.slack.new_event_id()
     box.slack.event(event, event_id=event_id)
     box.slack.event(event, event_id=event_id, retry_num=1)
-    _until(lambda: len(_offers_dm(box)) == 1)
+    until(lambda: len(_offers_dm(box)) == 1)
     settle(box)
     assert len(_offer_rows(box)) == 1
     posts = box.fake.calls_to("chat.postMessage")
@@ -250,8 +249,8 @@ def test_click_and_reaction_at_once_make_one_offer(sandbox: Sandbox) -> None:
             box.slack.reaction_added, amara.id, "raised_hand", card["channel"], card["ts"]
         )
         assert a.result().status == 200 and b.result().status == 200
-    _until(lambda: len(_offers_dm(box)) == 1)
-    _until(lambda: box.fake.ephemerals(amara.id))
+    until(lambda: len(_offers_dm(box)) == 1)
+    until(lambda: box.fake.ephemerals(amara.id))
     settle(box)
     assert len(_offer_rows(box)) == 1
 
@@ -267,9 +266,7 @@ def test_two_allies_at_once_make_one_offers_dm_listing_both(sandbox: Sandbox) ->
         list(
             pool.map(lambda p: box.slack.click(p.id, RequestsIds.OFFER, message=card), (amara, ben))
         )
-    _until(
-        lambda: amara.id in json.dumps(_offers_dm(box)) and ben.id in json.dumps(_offers_dm(box))
-    )
+    until(lambda: amara.id in json.dumps(_offers_dm(box)) and ben.id in json.dumps(_offers_dm(box)))
     settle(box)
     assert len(_offers_dm(box)) == 1
 
@@ -284,7 +281,7 @@ def test_two_choices_at_once_make_exactly_one_match(sandbox: Sandbox) -> None:
     box.slack.click(amara.id, RequestsIds.OFFER, message=card)
     box.slack.click(ben.id, RequestsIds.OFFER, message=card)
     # Both clicks are acked before their work runs, so either offer may be listed first.
-    _until(lambda: all(a.id in json.dumps(_offers_dm(box)) for a in (amara, ben)))
+    until(lambda: all(a.id in json.dumps(_offers_dm(box)) for a in (amara, ben)))
     [dm] = _offers_dm(box)
     values = [b["accessory"]["value"] for b in dm["blocks"] if b.get("accessory")]
     with ThreadPoolExecutor(2) as pool:
@@ -294,7 +291,7 @@ def test_two_choices_at_once_make_exactly_one_match(sandbox: Sandbox) -> None:
             )
         )
     box.fake.wait_for("conversations.open", predicate=lambda c: "," in str(c.args["users"]))
-    _until(
+    until(
         lambda: (
             "already chosen" in json.dumps(box.fake.ephemerals(asker) + box.fake.dm_messages(asker))
         )
@@ -314,19 +311,19 @@ def test_forged_choice_and_old_buttons_are_refused(sqlite_sandbox: Sandbox) -> N
     amara, ben, chen = box.workspace.allies
     card = _ask(box)
     box.slack.click(amara.id, RequestsIds.OFFER, message=card)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     [offer] = _offer_rows(box)
     box.slack.click_raw(
         ben.id, RequestsIds.CHOOSE, str(offer.id), channel=box.workspace.allies_channel
     )
-    _until(
+    until(
         lambda: (
             "Only the person who asked"
             in json.dumps(box.fake.ephemerals(ben.id) + box.fake.dm_messages(ben.id))
         )
     )
     box.slack.click_raw(asker, RequestsIds.CHOOSE, "not-a-number")
-    _until(
+    until(
         lambda: (
             "no longer works"
             in json.dumps(box.fake.ephemerals(asker) + box.fake.dm_messages(asker))
@@ -340,7 +337,7 @@ def test_forged_choice_and_old_buttons_are_refused(sqlite_sandbox: Sandbox) -> N
     box.slack.click_raw(
         chen.id, RequestsIds.OFFER, str(offer.request_id), channel=box.workspace.allies_channel
     )
-    _until(lambda: "already has an ally" in json.dumps(box.fake.ephemerals(chen.id)))
+    until(lambda: "already has an ally" in json.dumps(box.fake.ephemerals(chen.id)))
     assert len(_offer_rows(box)) == 1
 
 
@@ -351,9 +348,9 @@ def test_reaction_removed_withdraws_the_offer(sqlite_sandbox: Sandbox) -> None:
     amara = box.workspace.allies[0]
     card = _ask(box)
     box.slack.reaction_added(amara.id, "raised_hand", card["channel"], card["ts"])
-    _until(lambda: amara.id in json.dumps(_offers_dm(box)))
+    until(lambda: amara.id in json.dumps(_offers_dm(box)))
     box.slack.reaction_removed(amara.id, "raised_hand", card["channel"], card["ts"])
-    _until(lambda: amara.id not in json.dumps(_offers_dm(box)))
+    until(lambda: amara.id not in json.dumps(_offers_dm(box)))
     assert _offer_rows(box) == []
 
 
@@ -365,20 +362,20 @@ def test_withdraw_updates_card_and_tells_offering_allies(sqlite_sandbox: Sandbox
     amara = box.workspace.allies[0]
     card = _ask(box)
     box.slack.click(amara.id, RequestsIds.OFFER, message=card)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     [confirmation] = [m for m in box.fake.dm_messages(asker) if m.get("text") == CONFIRMATION]
     box.slack.click(amara.id, RequestsIds.WITHDRAW, message=confirmation)
-    _until(
+    until(
         lambda: (
             "Only the person who asked"
             in json.dumps(box.fake.ephemerals(amara.id) + box.fake.dm_messages(amara.id))
         )
     )
     box.slack.click(asker, RequestsIds.WITHDRAW, message=confirmation)
-    _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
+    until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
     assert RequestsIds.OFFER not in json.dumps(_card(box, card)["blocks"])
-    _until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
-    _until(
+    until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
+    until(
         lambda: (
             RequestsIds.WITHDRAW
             not in json.dumps(box.fake.message(confirmation["channel"], confirmation["ts"]))
@@ -393,8 +390,8 @@ def test_report_misuse_thanks_and_tells_volunteers(sqlite_sandbox: Sandbox) -> N
     card = _ask(box)
     ally = box.workspace.allies[0]
     box.slack.click(ally.id, RequestsIds.REPORT, message=card)
-    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
-    _until(lambda: "volunteers will review" in json.dumps(box.fake.ephemerals(ally.id)))
+    until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    until(lambda: "volunteers will review" in json.dumps(box.fake.ephemerals(ally.id)))
 
 
 def test_escalation_posts_once_only_while_open_without_offers(sandbox: Sandbox) -> None:
@@ -418,7 +415,7 @@ def test_escalation_posts_once_only_while_open_without_offers(sandbox: Sandbox) 
     second = _ask(box)
     _make_allies(box)
     box.slack.click(box.workspace.allies[0].id, RequestsIds.OFFER, message=second)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     with box.db.session() as s:
         other = s.exec(select(AllyRequest).where(AllyRequest.card_ts == second["ts"])).one()
     handler(

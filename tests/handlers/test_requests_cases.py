@@ -20,10 +20,9 @@ from tests.handlers.flows import (
     _case_ask,
     _make_allies,
     _offers_dm,
-    _until,
     _volunteers,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 
 def _said_to(box: Sandbox, user: str, words: str) -> int:
@@ -46,11 +45,11 @@ def test_a_removed_volunteer_can_neither_choose_nor_withdraw(sandbox: Sandbox) -
     _volunteers(box)  # Vera has left the volunteers channel
     _, request_id, card = _case_ask(box)
     box.slack.click(amara, Ids.OFFER, message=card)
-    [offer] = _until(lambda: _offer_rows(box))
+    [offer] = until(lambda: _offer_rows(box))
     box.slack.click_raw(vera, Ids.CHOOSE, str(offer.id), channel=box.workspace.allies_channel)
-    _until(lambda: _said_to(box, vera, "Only the programme"))
+    until(lambda: _said_to(box, vera, "Only the programme"))
     box.slack.click_raw(vera, Ids.WITHDRAW, str(request_id))
-    _until(lambda: _said_to(box, vera, "Only the programme") >= 2)
+    until(lambda: _said_to(box, vera, "Only the programme") >= 2)
     with box.db.session() as s:
         assert s.exec(select(Match)).all() == []
         ask = s.get(AllyRequest, request_id)
@@ -71,7 +70,7 @@ def test_a_volunteer_withdraws_a_cases_ask_and_the_case_can_ask_again(sandbox: S
     _volunteers(box, vera)
     case_id, request_id, card = _case_ask(box)
     box.slack.click_raw(vera, Ids.WITHDRAW, str(request_id))
-    _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
+    until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
     with box.db.session() as s:
         case = s.get(AnonymousCase, case_id)
         assert case is not None and case.ask_request_id is None
@@ -88,7 +87,7 @@ def test_the_anonymous_requester_cannot_offer_on_their_cases_ask(sandbox: Sandbo
     before = len(box.fake.calls)
     box.slack.click(priya, Ids.OFFER, message=card)
     box.slack.reaction_added(priya, "raised_hand", card["channel"], card["ts"])
-    _until(lambda: _said_to(box, priya, "cannot offer") >= 2)
+    until(lambda: _said_to(box, priya, "cannot offer") >= 2)
     assert _offer_rows(box) == []
     assert box.fake.dm_messages(vera) == []
     for call in box.fake.calls[before:]:
@@ -107,7 +106,7 @@ def test_a_failed_introduction_is_finished_later_and_nothing_doubles(sandbox: Sa
     box.slack.click(amara.id, Ids.OFFER, message=card)
     box.slack.click(ben.id, Ids.OFFER, message=card)
     # Both clicks are acked before their work runs, so either offer may be listed first.
-    _until(lambda: all(a.id in json.dumps(_offers_dm(box)) for a in (amara, ben)))
+    until(lambda: all(a.id in json.dumps(_offers_dm(box)) for a in (amara, ben)))
     [dm] = _offers_dm(box)
     [chosen] = [
         b["accessory"]["value"]
@@ -119,11 +118,11 @@ def test_a_failed_introduction_is_finished_later_and_nothing_doubles(sandbox: Sa
     # The client retries with backoff (up to ~3.5 s) before the introduction counts as failed.
     box.fake.wait_for("conversations.open", count=3, ok=False, timeout=30)
     # Independent steps are not held up by the failed introduction.
-    _until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]))
-    _until(lambda: "You chose" in json.dumps(_offers_dm(box)))
-    _until(lambda: "chose another ally" in json.dumps(box.fake.dm_messages(amara.id)))
+    until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]))
+    until(lambda: "You chose" in json.dumps(_offers_dm(box)))
+    until(lambda: "chose another ally" in json.dumps(box.fake.dm_messages(amara.id)))
     # The asker is told last (the offers DM says "introduce" too): the click's work is done.
-    _until(lambda: _said_to(box, asker, "could not finish introducing"))
+    until(lambda: _said_to(box, asker, "could not finish introducing"))
     with box.db.session() as s:
         [match] = s.exec(select(Match)).all()
         assert match.conversation_id is None
@@ -155,14 +154,14 @@ def test_a_failed_choice_for_a_case_still_tells_the_requester_once(sandbox: Sand
     _volunteers(box, vera)
     case_id, _, card = _case_ask(box)
     box.slack.click(amara, Ids.OFFER, message=card)
-    [offer] = _until(lambda: _offer_rows(box))
-    _until(lambda: box.fake.dm_messages(vera))
+    [offer] = until(lambda: _offer_rows(box))
+    until(lambda: box.fake.dm_messages(vera))
     box.fake.fail_next("conversations.open", status=500, times=10)
     box.slack.click_raw(vera, Ids.CHOOSE, str(offer.id))
-    _until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]), timeout=30)
+    until(lambda: "Matched" in json.dumps(_card(box, card)["blocks"]), timeout=30)
     # The click's own tries (the introduction, then the case's thread, each retried with
     # backoff) end in telling Vera; only then do the sweeps take over, one at a time.
-    _until(lambda: _said_to(box, vera, "could not finish introducing"), timeout=30)
+    until(lambda: _said_to(box, vera, "could not finish introducing"), timeout=30)
     later = utcnow()
     for hour in range(1, 8):
         box.run_due(later + timedelta(hours=hour))

@@ -35,9 +35,8 @@ from tests.handlers.flows import (
     _make_allies,
     _offer_rows,
     _offers_dm,
-    _until,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 LATER = timedelta(minutes=5)  # past every follow-up's grace, well before escalation
 
@@ -68,10 +67,10 @@ def test_a_toned_reaction_offers_and_its_removal_withdraws(sandbox: Sandbox) -> 
     card = _ask(box)
     toned = "raised_hand::skin-tone-3"
     box.slack.reaction_added(amara.id, toned, card["channel"], card["ts"])
-    _until(lambda: amara.id in json.dumps(_offers_dm(box)))
+    until(lambda: amara.id in json.dumps(_offers_dm(box)))
     assert [o.source for o in _offer_rows(box)] == ["reaction"]
     box.slack.reaction_removed(amara.id, toned, card["channel"], card["ts"])
-    _until(lambda: amara.id not in json.dumps(_offers_dm(box)))
+    until(lambda: amara.id not in json.dumps(_offers_dm(box)))
     assert _offer_rows(box) == []
 
 
@@ -93,7 +92,7 @@ def _status_reply(box: Sandbox, user: str) -> dict[str, Any]:
     """`/ally status` typed in #general; returns the ephemeral reply listing the requests."""
     shown = len(box.fake.ephemerals(user))
     box.slack.slash("/ally", "status", user_id=user, channel_id=box.workspace.general_channel)
-    return _until(lambda: box.fake.ephemerals(user)[shown:])[0]
+    return until(lambda: box.fake.ephemerals(user)[shown:])[0]
 
 
 def test_withdrawing_from_ally_status_replaces_the_reply_and_tells_the_allies(
@@ -106,12 +105,12 @@ def test_withdrawing_from_ally_status_replaces_the_reply_and_tells_the_allies(
     asker, amara = box.workspace.requester.id, box.workspace.allies[0]
     card = _ask(box)
     box.slack.click(amara.id, Ids.OFFER, message=card)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     status = _status_reply(box, asker)
     answer = box.slack.click(asker, Ids.WITHDRAW, message=status)
     assert answer.status == 200
-    _until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
-    _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
+    until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
+    until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
     [replaced] = box.fake.wait_for("response_url")
     assert replaced.args.get("replace_original") in (True, "true")
     assert Ids.WITHDRAW not in json.dumps(replaced.args.get("blocks"))
@@ -132,13 +131,13 @@ def test_a_failed_home_redraw_still_redraws_the_card_and_tells_the_allies(
     asker, amara = box.workspace.requester.id, box.workspace.allies[0]
     card = _ask(box)
     box.slack.click(amara.id, Ids.OFFER, message=card)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     box.slack.app_home_opened(asker)
-    home = _until(lambda: box.fake.home_view(asker))
+    home = until(lambda: box.fake.home_view(asker))
     box.fake.fail_next("views.publish", status=500, times=3)
     box.slack.click(asker, Ids.WITHDRAW, view=home)
-    _until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
-    _until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
+    until(lambda: "was withdrawn" in json.dumps(box.fake.dm_messages(amara.id)))
+    until(lambda: "Withdrawn" in json.dumps(_card(box, card)["blocks"]))
     with box.db.session() as s:
         assert s.exec(select(AllyRequest)).one().status == rules.WITHDRAWN
 
@@ -151,16 +150,16 @@ def test_an_ally_not_told_of_a_withdrawal_is_told_by_the_sweep_once(sandbox: San
     asker, amara = box.workspace.requester.id, box.workspace.allies[0]
     card = _ask(box)
     box.slack.click(amara.id, Ids.OFFER, message=card)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     box.slack.app_home_opened(asker)
-    home = _until(lambda: box.fake.home_view(asker))
+    home = until(lambda: box.fake.home_view(asker))
     told = lambda: [  # noqa: E731
         m for m in box.fake.dm_messages(amara.id) if "was withdrawn" in json.dumps(m)
     ]
     # Three tries (the client retries a 500 twice): the ally's DM fails for good, for now.
     box.fake.fail_next("chat.postMessage", status=500, times=3, error="internal_error")
     box.slack.click(asker, Ids.WITHDRAW, view=home)
-    _until(lambda: _told(box, asker, "for a little while"))
+    until(lambda: _told(box, asker, "for a little while"))
     settle(box)
     assert told() == []
     for _ in range(3):
@@ -176,7 +175,7 @@ def _submit(box: Sandbox) -> None:
     """Priya submits a named request (the modal opened by `/ally`)."""
     asker = box.workspace.requester.id
     box.slack.slash("/ally", "", user_id=asker, channel_id=box.workspace.general_channel)
-    view = _until(lambda: box.fake.current_view(asker))
+    view = until(lambda: box.fake.current_view(asker))
     answer = box.slack.submit_view(
         asker,
         view,
@@ -195,7 +194,7 @@ def test_a_card_that_fails_to_post_is_posted_by_the_sweep_and_confirmed_once(
     allies_channel = box.workspace.allies_channel
     box.fake.fail_next("chat.postMessage", status=500, times=3)  # the first try and its retries
     _submit(box)
-    _until(lambda: "posted shortly" in _said_to(box, asker))
+    until(lambda: "posted shortly" in _said_to(box, asker))
     settle(box)
     told = _said_to(box, asker)
     assert "try again" not in told.lower() and "Something went wrong" not in told
@@ -240,11 +239,11 @@ def test_a_request_withdrawn_before_its_card_is_never_posted(sqlite_sandbox: San
     asker = box.workspace.requester.id
     box.fake.fail_next("chat.postMessage", status=500, times=3)
     _submit(box)
-    _until(lambda: "posted shortly" in _said_to(box, asker))
+    until(lambda: "posted shortly" in _said_to(box, asker))
     box.slack.app_home_opened(asker)
-    home = _until(lambda: box.fake.home_view(asker))
+    home = until(lambda: box.fake.home_view(asker))
     box.slack.click(asker, Ids.WITHDRAW, view=home)
-    _until(lambda: "withdrawn" in json.dumps(box.fake.home_view(asker)))
+    until(lambda: "withdrawn" in json.dumps(box.fake.home_view(asker)))
     box.run_due(utcnow() + LATER)
     settle(box)
     assert box.fake.messages(box.workspace.allies_channel) == []
@@ -263,9 +262,9 @@ def test_report_misuse_twice_posts_once(sandbox: Sandbox) -> None:
     amara, ben, _ = box.workspace.allies
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda _: box.slack.click(amara.id, Ids.REPORT, message=card), "ab"))
-    _until(lambda: len(_told(box, amara.id, "already reported")) == 1)
+    until(lambda: len(_told(box, amara.id, "already reported")) == 1)
     box.slack.click(amara.id, Ids.REPORT, message=card)
-    _until(lambda: len(_told(box, amara.id, "already reported")) == 2)
+    until(lambda: len(_told(box, amara.id, "already reported")) == 2)
     settle(box)
     assert len(box.fake.messages(box.workspace.volunteers_channel)) == 1
     assert len(_told(box, amara.id, "volunteers will review")) == 1
@@ -292,12 +291,12 @@ def test_a_failed_misuse_note_can_be_reported_again(sqlite_sandbox: Sandbox) -> 
     amara = box.workspace.allies[0]
     box.fake.fail_next("chat.postMessage", status=500, times=3)
     box.slack.click(amara.id, Ids.REPORT, message=card)
-    _until(lambda: "Something went wrong" in _said_to(box, amara.id))
+    until(lambda: "Something went wrong" in _said_to(box, amara.id))
     settle(box)
     assert box.fake.messages(box.workspace.volunteers_channel) == []
     box.slack.click(amara.id, Ids.REPORT, message=card)
-    _until(lambda: box.fake.messages(box.workspace.volunteers_channel))
-    _until(lambda: "volunteers will review" in _said_to(box, amara.id))
+    until(lambda: box.fake.messages(box.workspace.volunteers_channel))
+    until(lambda: "volunteers will review" in _said_to(box, amara.id))
 
 
 # 5. a long list of offers
@@ -317,7 +316,7 @@ def test_the_offers_dm_says_how_many_more_offered(sandbox: Sandbox) -> None:
             allies.join(s, user_id=user, business_unit="Sales", available=True)
             rules.record_offer(s, request_id=request_id, ally_user_id=user, source="button")
     box.slack.click(amara.id, Ids.OFFER, message=card)
-    [dm] = _until(lambda: _offers_dm(box))
+    [dm] = until(lambda: _offers_dm(box))
     assert "and 161 more offered" in json.dumps(dm["blocks"])
     assert len(dm["blocks"]) <= 50
     for block in dm["blocks"]:
@@ -343,7 +342,7 @@ def _choose_first(box: Sandbox) -> dict[str, Any]:
     """Amara offers, Priya chooses her; returns the offers DM (before the choice)."""
     card = _ask(box)
     box.slack.click(box.workspace.allies[0].id, Ids.OFFER, message=card)
-    [dm] = _until(lambda: _offers_dm(box))
+    [dm] = until(lambda: _offers_dm(box))
     box.slack.click(box.workspace.requester.id, Ids.CHOOSE, message=dm)
     return dm
 
@@ -352,7 +351,7 @@ def _introduction(box: Sandbox) -> str:
     [opened] = box.fake.wait_for(
         "conversations.open", predicate=lambda c: "," in str(c.args["users"])
     )
-    [intro] = _until(lambda: box.fake.messages(opened.response["channel"]["id"]))
+    [intro] = until(lambda: box.fake.messages(opened.response["channel"]["id"]))
     return json.dumps(intro["blocks"])
 
 
@@ -409,7 +408,7 @@ def test_an_ally_forgotten_before_the_introduction_is_never_said_to_be_introduce
     asker, amara = box.workspace.requester.id, box.workspace.allies[0]
     box.fake.fail_next("conversations.open", status=500, times=3)
     _choose_first(box)
-    _until(lambda: "Your choice is recorded" in _said_to(box, asker))
+    until(lambda: "Your choice is recorded" in _said_to(box, asker))
     settle(box)
     _forget(box, amara.id)
     box.run_due(utcnow() + LATER)
@@ -433,7 +432,7 @@ def test_the_offers_dm_says_the_conversation_is_open_once_it_is(sqlite_sandbox: 
     asker = box.workspace.requester.id
     box.fake.fail_next("conversations.open", status=500, times=3)
     _choose_first(box)
-    _until(lambda: "Your choice is recorded" in _said_to(box, asker))
+    until(lambda: "Your choice is recorded" in _said_to(box, asker))
     settle(box)
     assert not any("I have opened a conversation" in t for t in _offers_texts(box))
     box.run_due(utcnow() + LATER)

@@ -12,8 +12,8 @@ from bot.devkit.fakeslack import Response
 from bot.devkit.sandbox import Person, Sandbox
 from bot.jobs import queue as jobs
 from storage.types import utcnow
-from tests.handlers.flows import _ask, _make_allies, _offer_rows, _until, open_preview
-from tests.helpers import settle
+from tests.handlers.flows import _ask, _make_allies, _offer_rows, open_preview
+from tests.helpers import settle, until
 
 SLACK_ACK_LIMIT = 3.0  # Slack's own limit, not a speed target: a lock held across calls breaks it
 SLOW = 1.0
@@ -56,8 +56,8 @@ def test_twenty_offers_at_once_with_a_slow_slack(sqlite_sandbox: Sandbox) -> Non
     assert slowest < SLACK_ACK_LIMIT, f"an ack took {slowest:.1f} s"
     assert preview_took < 3 * SLACK_ACK_LIMIT  # it makes three requests of its own
 
-    _until(lambda: len(_offer_rows(box)) == 20, timeout=120)
-    _until(
+    until(lambda: len(_offer_rows(box)) == 20, timeout=120)
+    until(
         lambda: (
             len([c for c in box.fake.calls_to("chat.postEphemeral") if "may choose" in str(c.args)])
             == 20
@@ -102,5 +102,5 @@ def test_no_write_lock_is_held_while_a_card_or_an_offers_dm_is_posted(
     assert gate.arrived.wait(10)  # the offers DM is being posted to the requester
     _write_now(box)
     gate.open()
-    _until(lambda: len(_offer_rows(box)) == 1)
+    until(lambda: len(_offer_rows(box)) == 1)
     settle(box)

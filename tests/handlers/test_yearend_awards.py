@@ -6,13 +6,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from bot.rules.points import ledger
 from bot.rules.yearend import results
 from handlers.yearend.ids import Ids
 from storage.models.yearend import AllyshipEvent
 from tests.helpers import settle
-from tests.rules.points_support import business_unit
 
 YEAR = 2025
 
@@ -25,7 +25,9 @@ def at(month: int, day: int) -> datetime:
 def build_year(box: Sandbox) -> None:
     """A year by hand: Engineering 20 and Sales 20 points (Sales adjusted by hand), People 5;
     one creative accepted event for People; a row the year after, which must not count."""
-    units = {name: business_unit(box.db, name) for name in ("Engineering", "Sales", "People")}
+    units = {
+        name: factories.business_unit(box.db, name) for name in ("Engineering", "Sales", "People")
+    }
     rows = [
         ("Engineering", 15, ledger.EVENT, "event:90:organiser", at(3, 1)),
         ("Engineering", 5, ledger.CASE, "case:1:volunteer", at(4, 1)),
@@ -160,22 +162,17 @@ def test_year_awards_rerun_gives_the_same_result(sandbox: Sandbox) -> None:
 def test_most_influential_counts_people_helped_across_units(sandbox: Sandbox) -> None:
     """Two successful allyships for Engineering's ally, helping a Sales and a People colleague,
     and an accepted story by a third: 3 people x (1 + 2 other units) = 9."""
-    from sqlalchemy import update
 
-    from storage.models.requests import Match
     from storage.models.yearend import AllyshipStory
-    from tests.rules.points_support import make_match, member
 
     box = sandbox
-    member(box.db, "U0ASKER", "Sales")
-    member(box.db, "U0COLLEAGUE", "People")
+    factories.member(box.db, "U0ASKER", "Sales")
+    factories.member(box.db, "U0COLLEAGUE", "People")
     for asker in ("U0ASKER", "U0COLLEAGUE"):
-        match_id = make_match(
-            box.db, box.settings, matched_at=datetime.now(UTC), requester=asker, schedule=False
+        match_id = factories.match(
+            box.db, box.settings, matched_at=datetime.now(UTC), requester=asker, feedback_due=False
         )
-        with box.db.session() as s:
-            s.execute(update(Match).where(Match.id == match_id).values(outcome=ledger.WORKED))  # type: ignore[arg-type]
-            assert ledger.award_allyship(s, match_id=match_id, settings=box.settings).awarded
+        assert factories.answer(box.db, box.settings, match_id).points_awarded
     with box.db.session() as s:
         s.add(
             AllyshipStory(
@@ -183,7 +180,7 @@ def test_most_influential_counts_people_helped_across_units(sandbox: Sandbox) ->
                 ally_id="U0ALLY1",
                 reporter_marker="m-vol1",
                 ally_marker="m-ally1",
-                ally_unit_id=business_unit(box.db, "Engineering"),
+                ally_unit_id=factories.business_unit(box.db, "Engineering"),
                 what="w",
                 status="accepted",
                 decided_by="U0VOL2",
@@ -204,19 +201,15 @@ def test_forgetting_people_never_raises_a_units_influence(sandbox: Sandbox) -> N
     reaching no other unit."""
     from itertools import pairwise
 
-    from sqlalchemy import update
-
     from bot.privacy import privacy
     from bot.rules import forget
     from bot.rules.yearend.standings import AwardStandings
-    from storage.models.requests import Match
     from storage.models.yearend import AllyshipStory
-    from tests.rules.points_support import make_match, member
 
     box = sandbox
     askers = {"U0ASK0": "Engineering", "U0ASK1": "Sales", "U0ASK2": "People", "U0ASK3": "Finance"}
     for person, unit in askers.items():
-        member(box.db, person, unit)
+        factories.member(box.db, person, unit)
     for asker, ally in [
         ("U0ASK0", "U0ALLY1"),
         ("U0ASK0", "U0ALLY2"),
@@ -227,17 +220,15 @@ def test_forgetting_people_never_raises_a_units_influence(sandbox: Sandbox) -> N
         ("U0ASK2", "U0ALLY2"),
         ("U0ASK3", "U0ALLY1"),
     ]:
-        match_id = make_match(
+        match_id = factories.match(
             box.db,
             box.settings,
             matched_at=datetime.now(UTC),
             requester=asker,
             ally=ally,
-            schedule=False,
+            feedback_due=False,
         )
-        with box.db.session() as s:
-            s.execute(update(Match).where(Match.id == match_id).values(outcome=ledger.WORKED))  # type: ignore[arg-type]
-            assert ledger.award_allyship(s, match_id=match_id, settings=box.settings).awarded
+        assert factories.answer(box.db, box.settings, match_id).points_awarded
     keys = privacy(box.settings)
     with box.db.session() as s:
         for n, reporter in enumerate(("U0TELL1", "U0TELL2")):
@@ -247,7 +238,7 @@ def test_forgetting_people_never_raises_a_units_influence(sandbox: Sandbox) -> N
                     ally_id="U0ALLY1",
                     reporter_marker=keys.marker(reporter),
                     ally_marker=keys.marker("U0ALLY1"),
-                    ally_unit_id=business_unit(box.db, "Engineering"),
+                    ally_unit_id=factories.business_unit(box.db, "Engineering"),
                     what="w",
                     status="accepted",
                     decided_by="U0VOL2",

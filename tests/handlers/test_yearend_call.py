@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app.scheduler import STORIES_CALL_CATCH_UP, schedule_stories_call
 from bot.devkit.sandbox import Sandbox
 from handlers.yearend.ids import Ids
-from tests.handlers.yearend_flows import until
+from tests.helpers import until
 
 
 def test_the_call_is_posted_once_per_fire_time_and_opens_the_form(sandbox: Sandbox) -> None:

@@ -8,15 +8,15 @@ import io
 
 from sqlmodel import select
 
+from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from bot.rules.points import ledger as points_ledger
 from handlers.requests.ids import Ids as RequestsIds
 from handlers.yearend.ids import Ids
 from storage.models.anonymous import AnonymousCase
 from storage.types import utcnow
-from tests.handlers.yearend_flows import ALLY, REPORTER, VOL_OTHER, click, setup, tell_story, until
-from tests.helpers import settle
-from tests.rules.points_support import business_unit, make_match
+from tests.handlers.yearend_flows import ALLY, REPORTER, VOL_OTHER, click, setup, tell_story
+from tests.helpers import settle, until
 
 SECRET_ASK = "Please help, my manager keeps talking over me in standups"
 STORY_TEXT = "She made room for my voice in the design review"
@@ -67,8 +67,8 @@ def test_export_holds_no_identities_and_no_text(sandbox: Sandbox) -> None:
     setup(box)
     asker = box.workspace.colleague.id
     _anonymous_case(box, asker)
-    match_id = make_match(box.db, box.settings, matched_at=utcnow(), requester=REPORTER)
-    sales = business_unit(box.db, "Sales")
+    match_id = factories.match(box.db, box.settings, matched_at=utcnow(), requester=REPORTER)
+    sales = factories.business_unit(box.db, "Sales")
     with box.db.session() as s:
         points_ledger.award_allyship(s, match_id=match_id, settings=box.settings)
         points_ledger.add_entry(

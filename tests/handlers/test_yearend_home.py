@@ -9,7 +9,7 @@ import pytest
 
 from bot.devkit.sandbox import Sandbox
 from handlers.yearend.ids import Ids
-from tests.handlers.yearend_flows import until
+from tests.helpers import until
 
 
 @pytest.mark.parametrize(("cron", "shown"), [("0 0 1 1 *", True), ("59 23 31 12 *", False)])

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from bot.privacy import privacy
 from bot.rules import allies, forget
@@ -20,7 +21,6 @@ from storage.models.schedule import DueItem, SendRecord
 from storage.types import utcnow
 from tests.handlers.yearend_flows import volunteers
 from tests.helpers import settle
-from tests.rules.points_support import business_unit, member
 
 CONTACT = "U0COLLEAGUE"
 
@@ -36,10 +36,10 @@ def _year(box: Sandbox) -> None:
     nothing but a contact."""
     with box.db.session() as s:
         allies.join(s, user_id="U0ALLY1", business_unit="Engineering", available=True)
-    member(box.db, "U0VOL1", "People")
+    factories.member(box.db, "U0VOL1", "People")
     volunteers(box, ["U0VOL1"])
-    sales = business_unit(box.db, "Sales")
-    business_unit(box.db, "Legal")
+    sales = factories.business_unit(box.db, "Sales")
+    factories.business_unit(box.db, "Legal")
     with box.db.session() as s:
         ledger.add_entry(
             s, business_unit_id=sales, amount=5, kind=ledger.CASE, reason="r", source="case:1:x"
@@ -120,7 +120,7 @@ def test_bad_contact_commands_are_explained(sandbox: Sandbox) -> None:
 def test_escaped_admin_text_finds_units_with_ampersands(sandbox: Sandbox) -> None:
     """With should_escape, Slack sends `R&amp;D`: the unit "R&D" is still found by name."""
     box = sandbox
-    business_unit(box.db, "R&D")
+    factories.business_unit(box.db, "R&D")
     [answer] = _admin(box, f"bu contact R&amp;D <@{CONTACT}|tom>")
     assert "now a contact for R&amp;D" in answer["text"]
 
@@ -133,7 +133,7 @@ def test_forgotten_and_unreachable_contacts_never_block_the_others(
     (no retries, no alert) and invites the others once each, also when the item fails part-way
     and runs again."""
     box = sandbox
-    legal = business_unit(box.db, "Legal")
+    legal = factories.business_unit(box.db, "Legal")
     contacts = ("U0INACTIVE", "U0GHOST", "U0GONE", CONTACT, "U0ASKER")
     year = utcnow().year
     with box.db.session() as s:

@@ -19,9 +19,8 @@ from tests.handlers.yearend_flows import (
     fresh,
     setup,
     tell_story,
-    until,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 TEXT = "Amara backed my proposal when others talked over me"
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import col, select
 
+from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from handlers.yearend.ids import Ids
 from storage.models.points import PointsEntry
@@ -22,10 +23,9 @@ from tests.handlers.yearend_flows import (
     log_event,
     setup,
     tell_story,
-    until,
     volunteers,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 HOSTILE = "Stood up for me <!channel> <@U0BOSS> <https://x.example|y> & {{ 7*7 }}"
 
@@ -118,7 +118,7 @@ def test_double_clicks_and_two_volunteers_make_one_decision(sandbox: Sandbox) ->
     """Many accepts at once from two volunteers: one decision, 5 points once, one DM each."""
     box = sandbox
     setup(box)
-    member(box, "U0VOL2", "People")
+    factories.member(box.db, "U0VOL2", "People")
     card = tell_story(box)
     shown = fresh(box, card)
     with ThreadPoolExecutor(8) as pool:
@@ -195,7 +195,7 @@ def test_an_ally_without_a_unit_waits(sandbox: Sandbox) -> None:
     until(lambda: any("waits" in str(e) for e in box.fake.ephemerals(VOL_OTHER)))
     settle(box)
     assert _points(box) == [] and _story(box).status == "pending"
-    member(box, stranger, "Finance")
+    factories.member(box.db, stranger, "Finance")
     click(box, VOL_OTHER, card, Ids.ACCEPT_STORY)
     until(lambda: _points(box))
     assert _story(box).ally_unit_id is not None
@@ -303,13 +303,6 @@ def test_an_event_form_refuses_bad_input(sqlite_sandbox: Sandbox) -> None:
     assert "future" in answer.json()["errors"][Ids.DATE]
 
 
-def member(box: Sandbox, user: str, unit: str) -> None:
-    """Put a person in a unit."""
-    from tests.rules.points_support import member as put
-
-    put(box.db, user, unit)
-
-
 def test_a_deactivated_ally_is_refused(
     sqlite_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -356,7 +349,7 @@ def test_an_accept_and_a_decline_at_once_make_one_decision(sandbox: Sandbox) -> 
     and points exist only if it was the acceptance."""
     box = sandbox
     setup(box)
-    member(box, VOL_SAME, "People")
+    factories.member(box.db, VOL_SAME, "People")
     card = tell_story(box)
     click(box, VOL_SAME, card, Ids.DECLINE_STORY)
     view = until(lambda: box.fake.current_view(VOL_SAME))
@@ -471,12 +464,11 @@ def test_the_event_form_lets_every_unit_be_chosen(
     is typed and matched ignoring case; an unknown name is a clear modal error."""
     from bot.devkit.fakeslack.payloads import all_options
     from handlers.common import units as unit_choice
-    from tests.rules.points_support import business_unit
 
     box = sqlite_sandbox
     setup(box)
     for n in range(150):
-        business_unit(box.db, f"Unit {n:03}")
+        factories.business_unit(box.db, f"Unit {n:03}")
     box.slack.slash("/ally", "event", user_id=REPORTER, channel_id=box.workspace.general_channel)
     view = until(lambda: box.fake.current_view(REPORTER))
     [chooser] = [b["element"] for b in view["blocks"] if b.get("block_id") == Ids.BUSINESS_UNIT]
@@ -500,7 +492,10 @@ def test_the_event_form_lets_every_unit_be_chosen(
     until(lambda: len(cards(box)) > before)
     with box.db.session() as s:
         units = [e.business_unit_id for e in s.execute(select(AllyshipEvent)).scalars()]
-    assert units == [business_unit(box.db, "Unit 149"), business_unit(box.db, "Unit 007")]
+    assert units == [
+        factories.business_unit(box.db, "Unit 149"),
+        factories.business_unit(box.db, "Unit 007"),
+    ]
 
 
 def test_no_connection_to_slack_is_a_lookup_to_retry_not_an_error() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
+from bot.devkit import factories
 from bot.devkit.sandbox import Sandbox
 from bot.rules import allies
 from handlers.yearend.ids import Ids
-from tests.rules.points_support import member
+from tests.helpers import until
 
 ALLY = "U0ALLY1"  # Engineering
 REPORTER = "U0ASKER"  # Sales
@@ -17,25 +16,14 @@ VOL_OTHER = "U0VOL1"  # People: may assess
 VOL_SAME = "U0VOL2"  # Engineering: the ally's unit
 
 
-def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Wait for the app's post-ack work to reach a state (not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "the expected state was not reached"
-            return value
-        time.sleep(0.02)
-
-
 def setup(box: Sandbox) -> None:
     """The ally in Engineering, the reporter in Sales, one volunteer in each of People and
     Engineering."""
     with box.db.session() as s:
         allies.join(s, user_id=ALLY, business_unit="Engineering", available=True)
-    member(box.db, REPORTER, "Sales")
-    member(box.db, VOL_OTHER, "People")
-    member(box.db, VOL_SAME, "Engineering")
+    factories.member(box.db, REPORTER, "Sales")
+    factories.member(box.db, VOL_OTHER, "People")
+    factories.member(box.db, VOL_SAME, "Engineering")
     volunteers(box, [p.id for p in box.workspace.volunteers])
 
 

@@ -72,7 +72,8 @@ def _signup(c: Content) -> list[dict[str, Any]]:
     ]
 
 
-def _pairs(n: int) -> list[dict[str, Any]]:
+def proposed_pairs(n: int) -> list[dict[str, Any]]:
+    """`n` proposed pairs as the proposal template takes them, with long and hostile reasons."""
     reasons = ["3 shared interests: " + NAME80, "different business unit", HOSTILE]
     return [
         {"mentor": f"U{i:08d}", "mentee": f"W{i:08d}", "score": 17, "reasons": reasons}
@@ -80,7 +81,8 @@ def _pairs(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def _movement(after: int | None, adopted: int) -> Movement:
+def movement_row(after: int | None, adopted: int) -> Movement:
+    """One participant's row of the review, long names and `adopted` long behaviours."""
     return Movement(
         1,
         "U0ALLY1",
@@ -117,7 +119,7 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
             "cohort_id": 3,
             "cohort_name": NAME80,
             "version": 12,
-            "pairs": _pairs(n),
+            "pairs": proposed_pairs(n),
             "unmatched": [
                 {"id": f"U{i:08d}", "role": "mentee", "reason": HOSTILE} for i in range(u)
             ],
@@ -154,15 +156,15 @@ CASES: dict[str, Callable[[Content], list[dict[str, Any]]]] = {
         {"cohort_name": NAME80, "rows": rows, "overall": overall, "assessed": 3, "min_group": 5}
         for rows in (
             (),
-            (_movement(3, 6), _movement(None, 0)),
-            tuple([_movement(2, 20)] * 400),
+            (movement_row(3, 6), movement_row(None, 0)),
+            tuple([movement_row(2, 20)] * 400),
             # A cohort of a thousand: the lines that fit, then "and N more".
-            tuple(_movement(None if i % 3 else 3, i % 7) for i in range(PEOPLE)),
+            tuple(movement_row(None if i % 3 else 3, i % 7) for i in range(PEOPLE)),
         )
         for overall in (None, OVERALL)
     ],
     "mentoring/own_report.json.j2": lambda c: [
-        {"cohort_name": NAME80, "row": _movement(3, n)} for n in (0, 1, 26)
+        {"cohort_name": NAME80, "row": movement_row(3, n)} for n in (0, 1, 26)
     ],
     "mentoring/partner_left.json.j2": lambda c: [
         {"participant_id": 2, "cohort_name": NAME80, "offer": offer} for offer in (True, False)

@@ -11,6 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
+from bot.devkit import factories
 from bot.privacy import Identity, Privacy
 from bot.rules.anonymous import cases, drafts, relays
 from bot.rules.errors import Conflict, NotAllowed
@@ -271,9 +272,8 @@ def test_case_in_thread_needs_the_right_person_and_channel(db: Database) -> None
 def test_closing_as_helped_earns_the_volunteers_unit_points_once(db: Database) -> None:
     """A case closed as helped adds 5 points to the volunteer's BU; misuse adds none."""
     from storage.models.points import PointsEntry
-    from tests.rules.points_support import member
 
-    member(db, "U0VOL1", "People")
+    factories.member(db, "U0VOL1", "People")
     helped, misused = _open(db), _open(db)
     for case_id, outcome in ((helped, cases.HELPED), (misused, cases.MISUSE)):
         with db.session() as session:
@@ -508,23 +508,7 @@ def test_release_reopens_the_case_once_and_withdraws_its_open_ask(db: Database) 
     """A holder who left: the case is open again (one release wins), its open ask withdrawn."""
     from bot.jobs import queue as jobs
 
-    case_id = _open(db)
-    _take(db, case_id)
-    with db.session() as session:
-        ask = AllyRequest(
-            kind="anonymous",
-            category="listening",
-            details="the case's words",
-            status="open",
-            chooser_id="U0VOL1",
-            on_behalf_of="Case TEST",
-            submission_key=f"case:{case_id}",
-        )
-        session.add(ask)
-        session.flush()
-        assert ask.id is not None
-        ask_id = ask.id
-        cases.attach_ask(session, case_id=case_id, request_id=ask_id)
+    case_id, ask_id = _taken_with_open_ask(db)
     with db.session() as session:
         key = cases.release_case(session, case_id=case_id, volunteer_id="U0VOL1")
         assert key is not None
@@ -566,21 +550,7 @@ def _taken_with_open_ask(db: Database) -> tuple[int, int]:
     """A case taken by U0VOL1 with an open ask in the allies channel; (case id, ask id)."""
     case_id = _open(db)
     _take(db, case_id)
-    with db.session() as session:
-        ask = AllyRequest(
-            kind="anonymous",
-            category="listening",
-            details="the case's words",
-            status="open",
-            chooser_id="U0VOL1",
-            on_behalf_of="Case TEST",
-            submission_key=f"case:{case_id}",
-        )
-        session.add(ask)
-        session.flush()
-        assert ask.id is not None
-        cases.attach_ask(session, case_id=case_id, request_id=ask.id)
-        return case_id, ask.id
+    return case_id, factories.case_ask(db, case_id)
 
 
 def _locks_the_ask_before_the_case(

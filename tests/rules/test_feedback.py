@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.devkit import factories
+from bot.devkit.factories import ALLY, REQUESTER
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from bot.jobs import queue as jobs
 from bot.rules.errors import Conflict, InvalidInput, NotAllowed
@@ -16,7 +18,6 @@ from storage.db import Database
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
 from storage.models.requests import AllyRequest, Match
-from tests.rules.points_support import ALLY, REQUESTER, make_match
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -43,7 +44,7 @@ def _match(db: Database, match_id: int) -> Match:
 
 def test_the_prompt_is_due_feedback_after_the_match(db: Database, settings: Settings) -> None:
     """schedule_feedback makes one prompt due at matched_at + FEEDBACK_AFTER."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     with db.session() as s:
         prompts.schedule_feedback(s, match_id=match_id, matched_at=NOW, settings=settings)
         item = jobs.find(s, key=f"feedback:prompt:{match_id}")
@@ -66,7 +67,7 @@ def test_the_reminder_is_halfway_and_the_close_counts_from_the_prompt(
 
 def test_rows_are_made_once_per_role(db: Database, settings: Settings) -> None:
     """Requester and ally each get one row with a random token, whatever the retries."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     first = _tokens(db, match_id)
     assert _tokens(db, match_id) == first
     assert set(first) == {"requester", "ally"}
@@ -75,7 +76,7 @@ def test_rows_are_made_once_per_role(db: Database, settings: Settings) -> None:
 
 def test_one_answer_per_person_and_only_theirs(db: Database, settings: Settings) -> None:
     """Others are refused; a second answer is not recorded."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s, pytest.raises(NotAllowed):
         answers.record_answer(
@@ -98,7 +99,7 @@ def test_one_answer_per_person_and_only_theirs(db: Database, settings: Settings)
 
 def test_worked_from_the_requester_awards_points(db: Database, settings: Settings) -> None:
     """The requester's "worked" closes the match as worked and awards the ally's BU."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s:
         result = answers.record_answer(
@@ -117,7 +118,7 @@ def test_no_answer_closes_as_no_feedback_and_late_clicks_are_refused(
     db: Database, settings: Settings
 ) -> None:
     """An undecided match closes as no feedback; an answered one is left alone."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s:
         assert prompts.close_without_feedback(s, match_id=match_id, now=NOW)
@@ -133,7 +134,7 @@ def test_comments_follow_an_answer_and_belong_to_its_owner(
     db: Database, settings: Settings
 ) -> None:
     """A comment needs an answer first, text, and the right person."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s, pytest.raises(Conflict):
         comments.record_comment(s, token=tokens["ally"], user_id=ALLY, comment="hi")
@@ -154,7 +155,7 @@ def test_comments_follow_an_answer_and_belong_to_its_owner(
 
 def test_a_second_comment_is_refused_not_dropped(db: Database, settings: Settings) -> None:
     """An old "Add a comment" button (the relay's prompt is never updated) says it is done."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     with db.session() as s:
         answers.record_answer(
@@ -172,7 +173,7 @@ def test_no_comment_is_taken_once_the_requests_text_was_deleted(
     db: Database, settings: Settings
 ) -> None:
     """After the retention purge or forget-me, an old "Add a comment" stores no new text."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     tokens = _tokens(db, match_id)
     request_id = _match(db, match_id).request_id
     with db.session() as s:
@@ -194,7 +195,7 @@ def test_the_anonymous_requesters_buttons_refuse_the_other_participants(
     db: Database, settings: Settings
 ) -> None:
     """No ID is stored for an anonymous requester; the ally cannot use their token."""
-    match_id = make_match(db, settings, matched_at=NOW, requester=None, kind="anonymous")
+    match_id = factories.match(db, settings, matched_at=NOW, requester=None, kind="anonymous")
     tokens = _tokens(db, match_id)
     with db.session() as s:
         row = s.execute(select(Feedback).where(Feedback.token == tokens["requester"])).scalar_one()

@@ -6,9 +6,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
+from bot.devkit import factories
+from bot.devkit.factories import ALLY, REQUESTER
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from bot.jobs import queue as jobs
-from bot.privacy import Identity, Privacy
+from bot.privacy import Privacy
 from bot.rules import forget
 from bot.rules.anonymous import cases, drafts, relays
 from bot.rules.errors import Conflict
@@ -21,7 +23,6 @@ from storage.models.requests import Match
 from storage.models.schedule import DueItem
 from storage.models.surveys import MisuseReport
 from storage.types import utcnow
-from tests.rules.points_support import ALLY, REQUESTER, make_match
 
 ASKER = "U0ASKER"
 VERA = "U0VOL1"
@@ -31,14 +32,7 @@ DRAFT = drafts.Draft(category="career_advice", details="my manager talks over me
 
 def _misused_case(db: Database) -> int:
     """A case of ASKER, taken by Vera and closed as misuse with a pause."""
-    with db.session() as session:
-        case = cases.open_case(
-            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
-        )
-        assert case.id is not None
-        case_id = case.id
-    with db.session() as session:
-        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
+    case_id = factories.anonymous_case(db, PRIVACY, requester=ASKER, volunteer=VERA)
     with db.session() as session:
         cases.close_case(
             session,
@@ -87,7 +81,7 @@ def test_forgetting_twice_finds_nothing_the_second_time(db: Database) -> None:
 def test_no_comment_about_a_forgotten_ally_is_taken_afterwards(db: Database) -> None:
     """The requester's old "Add a comment" cannot store words about someone forgotten."""
     settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
-    match_id = make_match(db, settings, matched_at=utcnow())
+    match_id = factories.match(db, settings, matched_at=utcnow())
     with db.session() as session:
         prompts.ensure_rows(session, match_id=match_id)
     with db.session() as session:
@@ -108,28 +102,11 @@ def test_no_comment_about_a_forgotten_ally_is_taken_afterwards(db: Database) -> 
 def _case_with_matched_ask(db: Database) -> tuple[int, int]:
     """ASKER's case, taken by Vera, whose ask was matched with ALLY; (case id, match id)."""
     settings = sandbox_settings(db.url, DEFAULT_WORKSPACE)
-    with db.session() as session:
-        case = cases.open_case(
-            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
-        )
-        assert case.id is not None
-        case_id, handle = case.id, case.handle
-        cases.record_card(session, case_id=case_id, channel="G0VOLUNTEERS", ts="1.1")
-    with db.session() as session:
-        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
-    match_id = make_match(
-        db,
-        settings,
-        matched_at=utcnow(),
-        requester=None,
-        kind="anonymous",
-        chooser_id=VERA,
-        on_behalf_of=handle,
+    case_id = factories.anonymous_case(
+        db, PRIVACY, requester=ASKER, volunteer=VERA, card=("G0VOLUNTEERS", "1.1")
     )
+    match_id = factories.match_ask(db, settings, factories.case_ask(db, case_id))
     with db.session() as session:
-        match = session.get(Match, match_id)
-        assert match is not None
-        assert cases.attach_ask(session, case_id=case_id, request_id=match.request_id)
         prompts.ensure_rows(session, match_id=match_id)
     return case_id, match_id
 
@@ -177,33 +154,13 @@ def _handle(db: Database, case_id: int) -> str:
 
 def _taken_case_with_open_ask(db: Database) -> tuple[int, int]:
     """ASKER's case, taken by Vera, with an open ask ALLY offered on; (case id, ask id)."""
-    from storage.models.requests import AllyRequest, Offer
-
-    with db.session() as session:
-        case = cases.open_case(
-            session, PRIVACY, user_id=ASKER, draft=DRAFT, identity=Identity(names=(), emails=())
-        )
-        assert case.id is not None
-        case_id = case.id
-        cases.record_card(session, case_id=case_id, channel="G0VOLUNTEERS", ts="1.1")
-    with db.session() as session:
-        cases.take_case(session, case_id=case_id, volunteer_id=VERA)
-    with db.session() as session:
-        ask = AllyRequest(
-            kind="anonymous",
-            category="listening",
-            details="the case's words",
-            status="open",
-            chooser_id=VERA,
-            on_behalf_of="Case TEST",
-            submission_key=f"case:{case_id}",
-        )
-        session.add(ask)
-        session.flush()
-        assert ask.id is not None
-        session.add(Offer(request_id=ask.id, ally_user_id=ALLY, source="button"))
-        assert cases.attach_ask(session, case_id=case_id, request_id=ask.id)
-        return case_id, ask.id
+    case_id = factories.anonymous_case(
+        db, PRIVACY, requester=ASKER, volunteer=VERA, card=("G0VOLUNTEERS", "1.1")
+    )
+    ask_id = factories.case_ask(db, case_id)
+    factories.ally(db, ALLY)
+    factories.offer(db, ask_id, ALLY, privacy=PRIVACY)
+    return case_id, ask_id
 
 
 def test_a_forgotten_volunteers_case_is_released_as_when_they_leave_the_channel(
@@ -252,7 +209,7 @@ def test_a_forgotten_askers_replies_not_yet_copied_go_with_their_words(db: Datab
 
 def test_forget_me_clears_the_volunteer_who_decided_a_misuse_report(db: Database) -> None:
     """A volunteer's name on a misuse review they decided goes with their forget-me."""
-    match_id = make_match(db, sandbox_settings(db.url, DEFAULT_WORKSPACE), matched_at=utcnow())
+    match_id = factories.match(db, sandbox_settings(db.url, DEFAULT_WORKSPACE), matched_at=utcnow())
     with db.session() as session:
         request_id = session.get(Match, match_id).request_id  # type: ignore[union-attr]
         session.add(

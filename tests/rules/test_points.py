@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.config import Settings
+from bot.devkit import factories
+from bot.devkit.factories import ALLY, REQUESTER
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from bot.rules.errors import InvalidInput
 from bot.rules.points import adjustments, leaderboard, ledger
@@ -19,7 +21,6 @@ from messages.charts import bar_chart_png
 from storage.db import Database
 from storage.models.points import PointsEntry
 from storage.models.requests import Match
-from tests.rules.points_support import ALLY, REQUESTER, business_unit, make_match, member
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -51,18 +52,18 @@ def test_a_successful_allyship_is_counted_once_however_often_awarded(
     db: Database, settings: Settings
 ) -> None:
     """Awarding the same match twice adds one row of 10 to the ally's BU."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     for _ in range(2):
         with db.session() as s:
             ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
     [row] = _rows(db)
     assert (row.amount, row.kind, row.source) == (10, "allyship", f"match:{match_id}:ally")
-    assert row.business_unit_id == business_unit(db, "Engineering")
+    assert row.business_unit_id == factories.business_unit(db, "Engineering")
 
 
 def test_concurrent_awards_count_once(db: Database, settings: Settings) -> None:
     """Eight threads awarding one match at the same moment add one row."""
-    match_id = make_match(db, settings, matched_at=NOW)
+    match_id = factories.match(db, settings, matched_at=NOW)
     start = threading.Barrier(8)
 
     def award(_: int) -> bool:
@@ -78,22 +79,22 @@ def test_concurrent_awards_count_once(db: Database, settings: Settings) -> None:
 
 def test_the_same_pair_earns_once_per_cooldown(db: Database, settings: Settings) -> None:
     """A second success of the same ally and requester within the cooldown earns nothing."""
-    first = make_match(db, settings, matched_at=NOW)
+    first = factories.match(db, settings, matched_at=NOW)
     _worked(db, first, NOW)
     with db.session() as s:
         assert ledger.award_allyship(s, match_id=first, settings=settings, now=NOW).awarded
-    second = make_match(db, settings, matched_at=NOW)
+    second = factories.match(db, settings, matched_at=NOW)
     with db.session() as s:
         award = ledger.award_allyship(
             s, match_id=second, settings=settings, now=NOW + timedelta(days=30)
         )
     assert not award.awarded and "cooldown" in award.reason
-    other = make_match(db, settings, matched_at=NOW, requester="U0COLLEAGUE")
+    other = factories.match(db, settings, matched_at=NOW, requester="U0COLLEAGUE")
     with db.session() as s:
         assert ledger.award_allyship(s, match_id=other, settings=settings, now=NOW).awarded
     # The cooldown counts from the last success that earned points, not from `second`.
     later = NOW + settings.pair_cooldown + timedelta(days=1)
-    third = make_match(db, settings, matched_at=later)
+    third = factories.match(db, settings, matched_at=later)
     with db.session() as s:
         assert ledger.award_allyship(s, match_id=third, settings=settings, now=later).awarded
 
@@ -121,8 +122,8 @@ def _until_waiting_or_done(db: Database, future: concurrent.futures.Future) -> N
 
 def test_two_answers_on_two_matches_of_one_pair_earn_once(db: Database, settings: Settings) -> None:
     """Two "worked" answers at once on two matches of one pair: the second sees the first."""
-    first = make_match(db, settings, matched_at=NOW)
-    second = make_match(db, settings, matched_at=NOW)
+    first = factories.match(db, settings, matched_at=NOW)
+    second = factories.match(db, settings, matched_at=NOW)
     _worked(db, first, NOW)
     _worked(db, second, NOW)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -140,9 +141,9 @@ def test_a_success_within_the_pair_cooldown_still_counts_as_one(
     db: Database, settings: Settings
 ) -> None:
     """It earns no points, but the BU's successful allyships count it (SPEC 2.4.4)."""
-    first = make_match(db, settings, matched_at=NOW)
+    first = factories.match(db, settings, matched_at=NOW)
     _worked(db, first, NOW)
-    second = make_match(db, settings, matched_at=NOW)
+    second = factories.match(db, settings, matched_at=NOW)
     _worked(db, second, NOW)
     for match_id in (first, second, second):
         _award(db, match_id, settings)
@@ -157,59 +158,45 @@ def test_a_success_within_the_pair_cooldown_still_counts_as_one(
 
 def test_nobody_earns_from_their_own_request(db: Database, settings: Settings) -> None:
     """An ally matched on their own request earns nothing."""
-    match_id = make_match(db, settings, matched_at=NOW, requester=ALLY)
+    match_id = factories.match(db, settings, matched_at=NOW, requester=ALLY)
     with db.session() as s:
         award = ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
     assert not award.awarded and "self" in award.reason
     assert _rows(db) == []
 
 
-def _case_match(db: Database, settings: Settings, requester: str | None, handle: str) -> int:
-    """A matched ask made on behalf of `requester`'s anonymous case (None: a purged case)."""
+def _case_match(db: Database, settings: Settings, requester: str | None) -> int:
+    """A matched ask made on behalf of `requester`'s anonymous case (None: a purged case,
+    whose requester key is gone)."""
     from bot.privacy import privacy
-    from storage.models.anonymous import AnonymousCase
+    from bot.rules.anonymous import cases
 
-    match_id = make_match(
-        db,
-        settings,
-        matched_at=NOW,
-        requester=None,
-        kind="anonymous",
-        on_behalf_of=handle,
-        chooser_id="U0VOL1",
+    case_id = factories.anonymous_case(
+        db, privacy(settings), requester=requester or "U0GONE", volunteer="U0VOL1"
     )
-    with db.session() as s:
-        match = s.get(Match, match_id)
-        assert match is not None
-        marker = privacy(settings).marker(requester) if requester else None
-        s.add(
-            AnonymousCase(
-                handle=handle,
-                category="career_advice",
-                requester_marker=marker,
-                ask_request_id=match.request_id,
-                status="taken",
-            )
-        )
+    match_id = factories.match_ask(db, settings, factories.case_ask(db, case_id), matched_at=NOW)
+    if requester is None:
+        with db.session() as s:
+            cases.unlink_requester(s, cases.get_case(s, case_id=case_id))
     return match_id
 
 
 def test_the_pair_cooldown_applies_to_anonymous_cases(db: Database, settings: Settings) -> None:
     """The same anonymous requester and ally earn once per cooldown, also across named asks."""
-    first = _case_match(db, settings, REQUESTER, "Case AAAA")
+    first = _case_match(db, settings, REQUESTER)
     _worked(db, first, NOW)
     with db.session() as s:
         award = ledger.award_allyship(s, match_id=first, settings=settings, now=NOW)
     assert award.awarded and "anonymous" in _rows(db)[0].reason
-    second = _case_match(db, settings, REQUESTER, "Case BBBB")
+    second = _case_match(db, settings, REQUESTER)
     with db.session() as s:
         award = ledger.award_allyship(s, match_id=second, settings=settings, now=NOW)
     assert not award.awarded and "cooldown" in award.reason
-    named = make_match(db, settings, matched_at=NOW, requester=REQUESTER)
+    named = factories.match(db, settings, matched_at=NOW, requester=REQUESTER)
     with db.session() as s:
         award = ledger.award_allyship(s, match_id=named, settings=settings, now=NOW)
     assert not award.awarded and "cooldown" in award.reason
-    someone_else = _case_match(db, settings, "U0COLLEAGUE", "Case CCCC")
+    someone_else = _case_match(db, settings, "U0COLLEAGUE")
     with db.session() as s:
         assert ledger.award_allyship(s, match_id=someone_else, settings=settings, now=NOW).awarded
 
@@ -218,7 +205,7 @@ def test_a_purged_case_without_a_requester_key_skips_only_the_pair_rule(
     db: Database, settings: Settings
 ) -> None:
     """With no keyed marker left to compare, the pair rule cannot apply; the award happens once."""
-    match_id = _case_match(db, settings, None, "Case DDDD")
+    match_id = _case_match(db, settings, None)
     for _ in range(2):
         with db.session() as s:
             ledger.award_allyship(s, match_id=match_id, settings=settings, now=NOW)
@@ -228,7 +215,7 @@ def test_a_purged_case_without_a_requester_key_skips_only_the_pair_rule(
 
 def test_a_handled_case_earns_the_volunteers_bu_once(db: Database, settings: Settings) -> None:
     """award_case adds 5 to the volunteer's BU, once per case."""
-    member(db, "U0VOL1", "People")
+    factories.member(db, "U0VOL1", "People")
     for _ in range(2):
         with db.session() as s:
             ledger.award_case(s, case_id=7, volunteer_id="U0VOL1")
@@ -240,8 +227,8 @@ def test_a_handled_case_earns_the_volunteers_bu_once(db: Database, settings: Set
 
 def test_stories_and_events(db: Database) -> None:
     """A story earns 5 (never for oneself); an event 15 to its BU."""
-    member(db, ALLY, "Sales")
-    people = business_unit(db, "People")
+    factories.member(db, ALLY, "Sales")
+    people = factories.business_unit(db, "People")
     with db.session() as s:
         assert not ledger.award_story(s, story_id=1, ally_id=ALLY, reporter_id=ALLY).awarded
         assert ledger.award_story(s, story_id=1, ally_id=ALLY, reporter_id=REQUESTER).awarded
@@ -294,7 +281,7 @@ def test_unit_names_with_numbers_are_matched_whole(
 
 def test_adjustments_append_and_are_idempotent_per_command(db: Database) -> None:
     """An adjustment adds a signed row; the same command delivery never adds two."""
-    business_unit(db, "People Ops")
+    factories.business_unit(db, "People Ops")
     adjustment = adjustments.parse_adjustment(
         "adjust people ops -5 double counted event", units=["People Ops"]
     )
@@ -312,7 +299,7 @@ def test_adjustments_append_and_are_idempotent_per_command(db: Database) -> None
 def test_standings_count_by_period_in_the_programmes_time_zone(db: Database) -> None:
     """An entry at 23:30 UTC on 31 December is next year's in Paris."""
     zone = ZoneInfo("Europe/Paris")
-    eng, sales = business_unit(db, "Engineering"), business_unit(db, "Sales")
+    eng, sales = factories.business_unit(db, "Engineering"), factories.business_unit(db, "Sales")
     with db.session() as s:
         ledger.add_entry(
             s,

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.config import DEFAULT_CONTENT_DIR
+from bot.devkit import factories
 from bot.devkit.sandbox import DEFAULT_WORKSPACE, sandbox_settings
 from bot.rules import allies
 from bot.rules import requests as rules
@@ -72,22 +73,10 @@ def test_details_at_the_limit_after_trimming_is_accepted() -> None:
 
 
 def _setup(db: Database) -> int:
-    with db.session() as s:
-        allies.seed_business_units(s, ["Engineering", "Sales"])
-        allies.join(s, user_id=ALLY1, business_unit="Engineering", available=True)
-        allies.join(s, user_id=ALLY2, business_unit="sales", available=True)
-        request = rules.create_request(
-            s,
-            kind="named",
-            category="career_advice",
-            details="d",
-            timing=None,
-            requester_id=ASKER,
-            chooser_id=ASKER,
-            on_behalf_of=None,
-        )
-        assert request.id is not None
-        return request.id
+    """Two allies (Engineering, Sales) and ASKER's open named request: the request id."""
+    factories.ally(db, ALLY1, "Engineering")
+    factories.ally(db, ALLY2, "Sales")
+    return factories.request(db, requester=ASKER, details="d")
 
 
 def _offer(db: Database, request_id: int, user: str, source: str = "button") -> bool:
@@ -199,42 +188,16 @@ SETTINGS = _settings()
 
 
 def _case_ask(db: Database, requester: str = ASKER) -> tuple[int, int]:
-    """An anonymous case of `requester`, taken by VOLUNTEER, with its ask; (case id, ask id)."""
+    """An anonymous case of `requester`, taken by VOLUNTEER, with its ask; (case id, ask id).
+    ALLY1 and ASKER are allies."""
     from bot.privacy import privacy
-    from bot.rules.anonymous import cases
-    from storage.models.anonymous import AnonymousCase
 
-    p = privacy(SETTINGS)
-    with db.session() as s:
-        allies.seed_business_units(s, ["Engineering"])
-        for user in (ALLY1, ASKER):
-            allies.join(s, user_id=user, business_unit="Engineering", available=True)
-        case = AnonymousCase(
-            handle="Case K3F9",
-            category="career_advice",
-            details="d",
-            requester_sealed=p.seal(requester),
-            requester_marker=p.marker(requester),
-            volunteer_id=VOLUNTEER,
-            status="taken",
-        )
-        s.add(case)
-        s.flush()
-        assert case.id is not None
-        request = rules.create_request(
-            s,
-            kind="anonymous",
-            category="career_advice",
-            details="d",
-            timing=None,
-            requester_id=None,
-            chooser_id=VOLUNTEER,
-            on_behalf_of=case.handle,
-            submission_key=f"case:{case.id}",
-        )
-        assert request.id is not None
-        assert cases.attach_ask(s, case_id=case.id, request_id=request.id)
-        return case.id, request.id
+    for user in (ALLY1, ASKER):
+        factories.ally(db, user)
+    case_id = factories.anonymous_case(
+        db, privacy(SETTINGS), requester=requester, volunteer=VOLUNTEER, details="d"
+    )
+    return case_id, factories.case_ask(db, case_id)
 
 
 def test_the_anonymous_requester_cannot_offer_on_their_own_cases_ask(db: Database) -> None:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.devkit import factories
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.sandbox import Sandbox
-from bot.rules import allies
 from handlers.allies import Ids as AlliesIds
 from handlers.anonymous.ids import Ids as AnonymousIds
 from handlers.requests.ids import Ids as RequestsIds
@@ -48,10 +48,7 @@ def play(box: Sandbox, show: Transcript, out: Path) -> None:
     box.fake.set_members(
         ws.volunteers_channel, [*(v.id for v in ws.volunteers), box.fake.bot_user_id]
     )
-    with box.db.session() as session:
-        if allies.find_ally(session, user_id=amara.id) is None:
-            allies.seed_business_units(session, ["Engineering"])
-            allies.join(session, user_id=amara.id, business_unit="Engineering", available=True)
+    factories.ensure_ally(box.db, amara.id)
 
     admin = ws.admin
     show.step(f"{admin.real_name} imports the volunteers' business units: `/ally-admin bu import`")

@@ -6,15 +6,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bot.app.scheduler import last_fire_time, schedule_leaderboard
+from bot.devkit import factories
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.sandbox import Sandbox
-from bot.rules.feedback.prompts import schedule_feedback
+from bot.rules import allies
 from handlers.feedback import Ids
-from storage.models.programme import BusinessUnit, Member
-from storage.models.requests import AllyRequest, Match, Offer
+from storage.models.requests import AllyRequest, Match
 from storage.types import utcnow
 
 
@@ -77,51 +77,36 @@ def _name(box: Sandbox, user_id: str) -> str:
 
 def _named_match(box: Sandbox, show: Transcript) -> str:
     """The requester of an open named match; made here if the earlier scenes made none."""
-    with box.db.session() as session:
+    with box.db.read() as session:
         found = session.execute(
-            select(Match, AllyRequest)
+            select(col(Match.ally_user_id), col(AllyRequest.requester_id))
             .join(AllyRequest, col(AllyRequest.id) == col(Match.request_id))
             .where(col(Match.outcome).is_(None), col(AllyRequest.requester_id).is_not(None))
             .order_by(col(Match.id))
         ).first()
-        if found is not None:
-            match, request = found
-            _ensure_unit(session, match.ally_user_id)
-            return str(request.requester_id)
-        requester, ally = box.workspace.requester.id, box.workspace.allies[0].id
-        _ensure_unit(session, ally)
-        request = AllyRequest(
-            kind="named",
-            category="meeting_support",
-            details="demo",
-            requester_id=requester,
-            status="matched",
-        )
-        session.add(request)
-        session.flush()
-        assert request.id is not None
-        offer = Offer(request_id=request.id, ally_user_id=ally, source="button")
-        session.add(offer)
-        session.flush()
-        assert offer.id is not None
-        made = Match(request_id=request.id, offer_id=offer.id, ally_user_id=ally)
-        session.add(made)
-        session.flush()
-        assert made.id is not None
-        schedule_feedback(
-            session, match_id=made.id, matched_at=made.created_at, settings=box.settings
-        )
+    if found is not None:
+        ally, requester = found
+        _ensure_unit(box, ally)
+        return str(requester)
+    requester, ally = box.workspace.requester.id, box.workspace.allies[0].id
+    with box.db.read() as session:
+        unit = allies.member_unit(session, user_id=ally)
+    factories.match(
+        box.db,
+        box.settings,
+        requester=requester,
+        ally=ally,
+        ally_unit=unit.name if unit else factories.UNIT,
+        category="meeting_support",
+        details="demo",
+    )
     show.note(f"a match between {_name(box, requester)} and {_name(box, ally)} is set up directly")
     return requester
 
 
-def _ensure_unit(session: Session, user_id: str) -> None:
-    if session.get(Member, user_id) is not None:
-        return
-    unit = session.execute(select(BusinessUnit).order_by(col(BusinessUnit.id))).scalars().first()
-    if unit is None:
-        unit = BusinessUnit(name="Engineering")
-        session.add(unit)
-        session.flush()
-    assert unit.id is not None
-    session.add(Member(user_id=user_id, business_unit_id=unit.id))
+def _ensure_unit(box: Sandbox, user_id: str) -> None:
+    """The ally's points need a business unit: theirs, or the first one."""
+    with box.db.read() as session:
+        if allies.member_unit(session, user_id=user_id) is not None:
+            return
+    factories.member(box.db, user_id, factories.UNIT)

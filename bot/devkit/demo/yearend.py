@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.scheduler import last_fire_time, schedule_stories_call
+from bot.devkit import factories
 from bot.devkit.demo.transcript import Transcript
 from bot.devkit.fakeslack import Call
 from bot.devkit.sandbox import Sandbox
-from bot.rules import allies
 from handlers.yearend.ids import Ids
-from storage.models.programme import Member
 from storage.types import utcnow
 
 
@@ -67,13 +66,9 @@ def _setup(box: Sandbox) -> None:
     ws = box.workspace
     amara = ws.allies[0]
     vera, wale = ws.volunteers
-    with box.db.session() as session:
-        if allies.find_ally(session, user_id=amara.id) is None:
-            allies.join(session, user_id=amara.id, business_unit="Engineering", available=True)
-        for person, unit in ((vera, "People"), (wale, "Engineering")):
-            found = allies.business_unit_named(session, unit)
-            if found is not None and found.id is not None:
-                session.merge(Member(user_id=person.id, business_unit_id=found.id))
+    factories.ensure_ally(box.db, amara.id)
+    for person, unit in ((vera, "People"), (wale, "Engineering")):
+        factories.member(box.db, person.id, unit)
     members = [p.id for p in ws.volunteers]
     box.fake.set_members(ws.volunteers_channel, [*members, box.fake.bot_user_id])
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.jobs import queue as jobs
 from bot.privacy import Identity, Privacy
+from bot.rules import requests as request_rules
 from bot.rules.anonymous.cases.requester import is_requester, pause_requester
 from bot.rules.anonymous.drafts import Draft, redact_draft
 from bot.rules.anonymous.relays import RELAY, RELAY_GRACE, pending_relays
@@ -216,6 +217,27 @@ def attach_ask(session: Session, *, case_id: int, request_id: int) -> bool:
         .values(ask_request_id=request_id)
     )
     return rowcount(result) == 1
+
+
+def new_ask(session: Session, case: AnonymousCase, *, chooser_id: str) -> int:
+    """Create the case's ask (on behalf of its handle) and link it to the case, once."""
+    case_id = case.id
+    assert case_id is not None
+    request = request_rules.create_request(
+        session,
+        kind=request_rules.ANONYMOUS,
+        category=case.category,
+        details=case.details or "",
+        timing=case.timing,
+        requester_id=None,
+        chooser_id=chooser_id,
+        on_behalf_of=case.handle,
+        submission_key=f"case:{case_id}",
+    )
+    assert request.id is not None
+    if not attach_ask(session, case_id=case_id, request_id=request.id):
+        raise Conflict(f"An ask for {case.handle} is already in the allies channel.")
+    return request.id
 
 
 def mark_ally_found(session: Session, *, case_id: int) -> bool:
