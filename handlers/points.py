@@ -194,4 +194,4 @@ def on_leaderboard_due(app_deps: Deps, client: WebClient, item: DueWork) -> None
             alt_txt=chart_alt_text(title, shown, more),
         )
         steps.append(Step("chart", upload))
-    once.run_due_steps(app_deps.db, key=item.key, steps=steps, what="leaderboard")
+    once.run_due_steps(app_deps.db, key=item.key, steps=steps, what="leaderboard", clear=False)

@@ -188,16 +188,19 @@ class StepsPending(RuntimeError):
     """Some step failed or is being made elsewhere; the due item runs the rest again."""
 
 
-def run_steps(db: Database, *, key: str, steps: Sequence[Step], what: str) -> bool:
+def run_steps(
+    db: Database, *, key: str, steps: Sequence[Step], what: str, clear: bool = True
+) -> bool:
     """Run each step once for the due item `key`; True when every step is settled.
 
     A failing step does not hold up the others: it is logged (the exception's type only, never
     an id or a text) and StepsPending is raised once all have run, for the caller to say so.
     A step made elsewhere just now, or not final yet, makes the answer False: the due item
-    finishes it. When all are settled the item's payload is emptied and the item cancelled.
-    `what` names the follow-ups in the log.
+    finishes it. When all are settled the item is cancelled and (unless `clear` is False, for
+    a payload that names no one) its payload emptied. `what` names the follow-ups in the log.
     """
-    failed = busy = 0
+    failed: list[Exception] = []
+    busy = 0
     for step in steps:
         try:
             outcome = send_once(
@@ -213,20 +216,24 @@ def run_steps(db: Database, *, key: str, steps: Sequence[Step], what: str) -> bo
                 step.name,
                 type(error).__name__,
             )
-            failed += 1
+            failed.append(error)
             continue
         busy += not outcome.settled
     if failed:
-        raise StepsPending(f"{failed} {what} follow-up(s) failed")
+        # Chained to the first failure: the item's record names its type (queue.mark_failed).
+        raise StepsPending(f"{len(failed)} {what} follow-up(s) failed") from failed[0]
     if busy:
         return False
     with db.session() as session:
-        queue.clear_payload(session, key=key)
+        if clear:
+            queue.clear_payload(session, key=key)
         queue.cancel(session, key=key)
     return True
 
 
-def run_due_steps(db: Database, *, key: str, steps: Sequence[Step], what: str) -> None:
+def run_due_steps(
+    db: Database, *, key: str, steps: Sequence[Step], what: str, clear: bool = True
+) -> None:
     """run_steps for the sweep: an unsettled step makes the due item run again later."""
-    if not run_steps(db, key=key, steps=steps, what=what):
+    if not run_steps(db, key=key, steps=steps, what=what, clear=clear):
         raise StepsPending(f"{what} follow-ups are not all done")

@@ -250,7 +250,10 @@ def mark_failed(db: Database, work: DueWork, *, worker: str, error: BaseExceptio
     """
     attempts = work.attempts + 1
     status = FAILED if attempts >= MAX_ATTEMPTS else PENDING
-    error_name = type(error).__name__[:120]  # the type only: the message may hold user text
+    cause = error
+    while cause.__cause__ is not None:  # what failed, not the wrapper that says so
+        cause = cause.__cause__
+    error_name = type(cause).__name__[:120]  # the type only: the message may hold user text
     with db.session() as session:
         result = session.execute(
             update(DueItem)

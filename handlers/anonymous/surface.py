@@ -5,6 +5,7 @@ volunteers channel, and messages to the requester (whose names are looked up, ne
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,6 +190,10 @@ def _card_text(handle: str) -> str:
     return f"{handle}: an anonymous request"
 
 
+# How long a message to the requester waits for a thread another sender is opening.
+THREAD_WAIT = 10.0
+
+
 class ThreadPending(ConnectionError):
     """The requester's case thread is being opened by another sender just now: like a network
     failure, the message is tried again later (by its due item, or the person's next step)."""
@@ -227,7 +232,19 @@ def open_thread(client: WebClient, d: Deps, case_id: int, *, queued: bool = Fals
         )
 
     if not once.send_once(d.db, f"case:{case_id}/thread", post, record=record).settled:
-        raise ThreadPending("the case thread is being opened")
+        _wait_for_thread(d, case_id)
+
+
+def _wait_for_thread(d: Deps, case_id: int) -> None:
+    """Another sender is opening the thread (the submission, while a volunteer takes the
+    case): wait for it to be recorded, briefly (this runs after the ack), else ThreadPending."""
+    deadline = time.monotonic() + THREAD_WAIT
+    while time.monotonic() < deadline:
+        with d.db.read() as session:
+            if cases.get_case(session, case_id=case_id).thread_ts is not None:
+                return
+        time.sleep(0.05)
+    raise ThreadPending("the case thread is being opened")
 
 
 def post_to_requester(

@@ -249,7 +249,9 @@ def on_stories_call_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
         text=f"Share your {year} allyship stories: /ally story",
         blocks=render_blocks("yearend/call.json.j2", year=year),
     )
-    once.run_due_steps(d.db, key=item.key, steps=[Step("post", post)], what="stories call")
+    once.run_due_steps(
+        d.db, key=item.key, steps=[Step("post", post)], what="stories call", clear=False
+    )
 
 
 def on_purge_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:

@@ -285,6 +285,28 @@ def test_paused_requester_is_told_privately_at_submission(sbox: Sandbox) -> None
 # 3. taking the case
 
 
+def test_a_case_taken_while_its_thread_is_being_opened_still_tells_the_requester(
+    box: Sandbox,
+) -> None:
+    """Take is clicked while the submission is still opening the requester's thread (held at
+    a gate in the fake): the notice waits for that thread, and goes once, in it."""
+    asker, vera = box.workspace.requester, box.workspace.volunteers[0]
+    gate = box.fake.gate("conversations.open")
+    preview = open_preview(box, asker)
+    box.slack.submit_view(asker.id, preview)
+    assert gate.arrived.wait(10)  # the card is up; the thread is being opened
+    box.slack.click(vera.id, "take_case", message=card(box))
+    box.fake.wait_for("chat.update")  # the take is recorded and the card redrawn
+    gate.open()
+    [told] = box.fake.wait_for(
+        "chat.postMessage", predicate=lambda c: "has taken" in str(c.args.get("text"))
+    )
+    settle(box)
+    root = thread_root(box, asker)
+    assert told.args["thread_ts"] == root["ts"]
+    assert len(box.fake.calls_to("conversations.open")) == 1
+
+
 def test_exactly_one_volunteer_takes_a_case_when_two_click_at_once(box: Sandbox) -> None:
     """Two volunteers click Take together: one holds it, the other is told who has it."""
     vera, wale = box.workspace.volunteers
