@@ -21,6 +21,7 @@ from handlers import (
 )
 from handlers.anonymous import listeners as anonymous_listeners
 from handlers.common import commands
+from handlers.common.listeners import Listeners
 from handlers.requests import listeners as requests_listeners
 
 FEATURES = (
@@ -39,8 +40,17 @@ FEATURES = (
 
 
 def register_all(app: App) -> commands.Routes:
-    """Register every feature's listeners, subcommands and scheduled-work handlers."""
-    routes = commands.register(app)
+    """Register every feature's listeners, subcommands and scheduled-work handlers.
+
+    Listeners go through the registrar (handlers.common.listeners), which declares each one's
+    permission and puts the guard around it.
+    """
+    return register_on(Listeners(app))
+
+
+def register_on(on: Listeners) -> commands.Routes:
+    """Register everything through this registrar (which records what it registered)."""
+    routes = commands.register(on)
     for feature in FEATURES:
-        feature.register(app, routes)
+        feature.register(on, routes)
     return routes

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.jobs import queue as jobs
@@ -13,6 +12,7 @@ from bot.jobs.queue import DueWork
 from bot.rules.points import adjustments, leaderboard
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps
+from handlers.common.listeners import Listeners
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks
 from storage.types import utcnow
@@ -34,7 +34,7 @@ LINE_CHARS = 80
 FALLBACK_LINE_CHARS = 30
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Add the admin subcommands and the scheduled leaderboard post."""
     routes.admin.add(
         "leaderboard",
@@ -137,7 +137,7 @@ def on_points_command(call: Invocation) -> None:
             adjustment=adjustment,
             actor=call.user_id,
             # The same delivery of a command never adds two rows.
-            request_key=call.command.get("trigger_id"),
+            request_key=call.trigger_id,
         )
     text = (
         f"Recorded {adjustment.amount:+d} points for {escape_mrkdwn(unit.name)}: "
