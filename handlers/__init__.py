@@ -26,6 +26,7 @@ from handlers import (
 from handlers.anonymous import listeners as anonymous_listeners
 from handlers.anonymous.ids import Ids as AnonymousIds
 from handlers.common import commands
+from handlers.common.listeners import Listeners
 from handlers.mentoring.ids import Ids as MentoringIds
 from handlers.requests import listeners as requests_listeners
 from handlers.requests.ids import Ids as RequestsIds
@@ -71,9 +72,18 @@ def use_template_ids() -> None:
 
 
 def register_all(app: App) -> commands.Routes:
-    """Register every feature's listeners, subcommands and scheduled-work handlers."""
+    """Register every feature's listeners, subcommands and scheduled-work handlers.
+
+    Listeners go through the registrar (handlers.common.listeners), which declares each one's
+    permission and puts the guard around it.
+    """
+    return register_on(Listeners(app))
+
+
+def register_on(on: Listeners) -> commands.Routes:
+    """Register everything through this registrar (which records what it registered)."""
     use_template_ids()
-    routes = commands.register(app)
+    routes = commands.register(on)
     for feature in FEATURES:
-        feature.register(app, routes)
+        feature.register(on, routes)
     return routes

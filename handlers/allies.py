@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -15,7 +15,10 @@ from bot.rules import allies
 from bot.rules.errors import InvalidInput
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.listeners import Listeners
+from handlers.common.payload import Payload
+from handlers.common.permissions import ANYONE, admins
 from handlers.common.replies import tell_privately
 from handlers.common.units import choose_units, resolve_typed, submitted_unit, unknown_unit
 from messages.render import escape_mrkdwn, render, render_blocks
@@ -46,23 +49,25 @@ SLACK_UNAVAILABLE = (
 )
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Register sign-up, leaving and the admins' business unit commands."""
     routes.ally.add(
         "join",
         on_join_command,
         "`/ally join`: become an ally, or change your business unit and availability",
     )
-    app.action(Ids.JOIN.value)(on_join_button)
-    app.action(Ids.LEAVE.value)(on_leave_button)
-    app.view(Ids.SIGNUP_VIEW.value)(on_signup_submitted)
+    on.action(Ids.JOIN, allow=ANYONE)(on_join_button)
+    on.action(Ids.LEAVE, allow=ANYONE)(on_leave_button)
+    on.view(Ids.SIGNUP_VIEW, allow=ANYONE)(on_signup_submitted)
     routes.admin.add(
         "bu",
         on_bu_command,
         "`/ally-admin bu` lists business units; `bu add NAME` adds one; "
         "`bu import` assigns people from a CSV",
     )
-    app.view(Ids.IMPORT_VIEW.value)(on_import_submitted)
+    # Told in the form: the CSV stays there (an admin who stopped being one meanwhile).
+    importers = admins("Only programme admins can import.", field=Ids.CSV)
+    on.view(Ids.IMPORT_VIEW, allow=importers)(on_import_submitted)
 
 
 def _notice(text: str) -> list[dict[str, Any]]:
@@ -90,18 +95,13 @@ def _try_open(client: WebClient, trigger_id: str, view: Callable[[], dict[str, A
         return False
 
 
-def _channel_of(body: dict[str, Any]) -> str | None:
-    container = body.get("container") or {}
-    return container.get("channel_id") or (body.get("channel") or {}).get("id")
-
-
 def on_join_command(call: Invocation) -> None:
     """`/ally join` opens the sign-up modal (the trigger is used before the ack)."""
     opened = False
     try:
         opened = _try_open(
             call.client,
-            call.command["trigger_id"],
+            call.trigger_id,
             lambda: signup_modal(call.deps, call.user_id),
         )
     finally:
@@ -110,39 +110,35 @@ def on_join_command(call: Invocation) -> None:
         call.reply(NOT_OPENED, _notice(NOT_OPENED))
 
 
-def on_join_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_join_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The "Become an ally" / "Change" button opens the sign-up modal."""
-    user_id = str(body["user"]["id"])
+    user_id = payload.user_id
     opened = False
     try:
-        opened = _try_open(client, body["trigger_id"], lambda: signup_modal(deps(context), user_id))
+        opened = _try_open(client, payload.trigger_id, lambda: signup_modal(deps, user_id))
     finally:
         ack()
     if not opened:
         tell_privately(
             client,
             user_id=user_id,
-            channel_id=_channel_of(body),
+            channel_id=payload.channel_id,
             text=NOT_OPENED,
             blocks=_notice(NOT_OPENED),
         )
 
 
-def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_signup_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Save the ally's business unit and availability; a unit not in the list is a modal error.
 
     The check before the ack is a read (it never waits for SQLite's writer); the write
     follows the ack, and its outcome is told by DM.
     """
-    d = deps(context)
-    user_id = body["user"]["id"]
-    values = body["view"].get("state", {}).get("values", {})
-    unit = submitted_unit(values, Ids.BUSINESS_UNIT)
-    availability = (
-        (values.get(Ids.AVAILABILITY, {}).get(Ids.AVAILABILITY) or {}).get("selected_option") or {}
-    ).get("value")
+    user_id = payload.user_id
+    unit = submitted_unit(payload.values, Ids.BUSINESS_UNIT)
+    availability = payload.value(Ids.AVAILABILITY)
     try:
-        with d.db.read() as session:
+        with deps.db.read() as session:
             names = [bu.name for bu in allies.business_units(session)]
             # A typed name (too many units to list) is matched ignoring case.
             found = resolve_typed(unit, names)
@@ -158,7 +154,7 @@ def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
         return
     ack()
     try:
-        with d.db.session() as session:
+        with deps.db.session() as session:
             allies.join(
                 session,
                 user_id=user_id,
@@ -177,16 +173,13 @@ def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, conte
     client.chat_postMessage(channel=user_id, text=text, blocks=_notice(text))
 
 
-def on_leave_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_leave_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Leave the allies (from the sign-up modal)."""
     ack()
-    d = deps(context)
-    user_id = body["user"]["id"]
-    with d.db.session() as session:
-        allies.leave(session, user_id=user_id)
-    view = body.get("view") or {}
-    if view.get("id"):
-        client.views_update(view_id=view["id"], view=render("allies/left.json.j2"))
+    with deps.db.session() as session:
+        allies.leave(session, user_id=payload.user_id)
+    if view_id := payload.view_id_or_none:
+        client.views_update(view_id=view_id, view=render("allies/left.json.j2"))
 
 
 # admins: business units
@@ -198,7 +191,7 @@ def on_bu_command(call: Invocation) -> None:
     if word.lower() == "import":
         opened = False
         try:
-            opened = _try_open(call.client, call.command["trigger_id"], lambda: _import_modal(call))
+            opened = _try_open(call.client, call.trigger_id, lambda: _import_modal(call))
         finally:
             call.ack()
         if not opened:
@@ -231,24 +224,19 @@ def _import_modal(call: Invocation) -> dict[str, Any]:
     return view
 
 
-def on_import_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_import_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Check every line before the ack; resolve e-mails after it; apply all or nothing."""
-    d = deps(context)
-    user_id = body["user"]["id"]
-    if not d.settings.is_admin(user_id):
-        ack(response_action="errors", errors={Ids.CSV: "Only programme admins can import."})
-        return
-    values = body["view"].get("state", {}).get("values", {})
-    text = str((values.get(Ids.CSV, {}).get(Ids.CSV) or {}).get("value") or "")
+    user_id = payload.user_id
+    text = payload.value(Ids.CSV)
     try:
-        with d.db.read() as session:
+        with deps.db.read() as session:
             names = [bu.name for bu in allies.business_units(session)]
         rows = allies.parse_import(text, names)
     except InvalidInput as error:
         ack(response_action="errors", errors={Ids.CSV: error.message[:1900]})
         return
     ack()
-    reply = _import(d, client, rows)
+    reply = _import(deps, client, rows)
     tell_privately(client, user_id=user_id, text=reply, blocks=_notice(reply))
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -22,7 +22,10 @@ from handlers.anonymous import relay as case_relay
 from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Routes
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.listeners import Listeners
+from handlers.common.payload import Payload
+from handlers.common.permissions import ANYONE
 from handlers.common.replies import tell_privately
 from messages.render import render, render_blocks
 from storage.models.programme import FORGOTTEN
@@ -48,12 +51,13 @@ PROMPT_TEXT = "How did the allyship go? It worked / It didn't work"
 COMMENT_NOT_SAVED = "I could not save your comment just now. Please click *Add a comment* again."
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Register the buttons, the comment modal and the scheduled feedback work."""
-    app.action(Ids.WORKED.value)(on_feedback_clicked)
-    app.action(Ids.NOT_WORKED.value)(on_feedback_clicked)
-    app.action(Ids.COMMENT.value)(on_comment_clicked)
-    app.view(Ids.COMMENT.value)(on_comment_submitted)
+    # The prompt's own participant: the rules check the person against the prompt's token.
+    on.action(Ids.WORKED, allow=ANYONE)(on_feedback_clicked)
+    on.action(Ids.NOT_WORKED, allow=ANYONE)(on_feedback_clicked)
+    on.action(Ids.COMMENT, allow=ANYONE)(on_comment_clicked)
+    on.view(Ids.COMMENT, allow=ANYONE)(on_comment_submitted)
     routes.due[prompts.PROMPT] = on_prompt_due
     routes.due[prompts.REMINDER] = on_reminder_due
     routes.due[prompts.CLOSE] = on_close_due
@@ -154,25 +158,17 @@ def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
 # buttons and the comment modal
 
 
-def _container(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, container.get("message_ts")
-
-
-def on_feedback_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_feedback_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Record the answer at once (once, by its owner), then show it with a comment button."""
     ack()
-    app_deps = deps(context)
-    action = body["actions"][0]
-    answer = ANSWER_OF[Ids(action["action_id"])]
-    token = str(action.get("value") or "")
-    user_id = str(body["user"]["id"])
-    with app_deps.db.session() as session:
+    answer = ANSWER_OF[Ids(payload.action_id)]
+    token = payload.action_value
+    user_id = payload.user_id
+    with deps.db.session() as session:
         result = answers.record_answer(
-            session, token=token, user_id=user_id, answer=answer, settings=app_deps.settings
+            session, token=token, user_id=user_id, answer=answer, settings=deps.settings
         )
-    channel, ts = _container(body)
+    channel, ts = payload.message_channel, payload.message_ts
     if not result.recorded:
         said = "It worked" if result.answer == answers.WORKED else "It didn't work"
         tell_privately(
@@ -196,7 +192,7 @@ def on_feedback_clicked(ack: Ack, body: dict[str, Any], client: WebClient, conte
             )
 
 
-def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_comment_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Open the optional comment modal (the trigger first, then the ack, whatever happens).
 
     private_metadata carries the opaque token only: where the prompts are is read from the
@@ -204,13 +200,13 @@ def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
     """
     failed: Exception | None = None
     try:
-        token = str(body["actions"][0].get("value") or "")
+        token = payload.action_value
         metadata = json.dumps({"t": token}, separators=(",", ":"))
         # Read-only (before views.open and the ack): never waits for SQLite's writer.
-        with deps(context).db.read() as session:
+        with deps.db.read() as session:
             anonymous = comments.is_anonymous_requester(session, token=token)
         trigger_client(client).views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=payload.trigger_id,
             view=render("feedback/comment_modal.json.j2", metadata=metadata, anonymous=anonymous),
         )
     except (SlackApiError, OSError) as error:
@@ -222,37 +218,28 @@ def on_comment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
         logger.info("feedback comment modal not opened (%s)", type(failed).__name__)
         tell_privately(
             client,
-            user_id=str(body["user"]["id"]),
-            channel_id=_container(body)[0],
+            user_id=payload.user_id,
+            channel_id=payload.message_channel,
             text="I could not open the comment form just now. Please click the button again.",
         )
 
 
-def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_comment_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Store the comment (only its owner's; an anonymous requester's redacted).
 
     Refusals show in the modal; the comment is stored after the ack, once an anonymous
     requester's names are known (users.info is never called before the ack).
     """
-    app_deps = deps(context)
-    view = body["view"]
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        token = str(meta["t"])
-    except (ValueError, KeyError, TypeError):
+        token = str(payload.metadata["t"])
+    except KeyError:
         ack(response_action="errors", errors={Ids.COMMENT_BLOCK.value: "This form has expired."})
         return
-    values = (view.get("state") or {}).get("values") or {}
-    text = str(
-        ((values.get(Ids.COMMENT_BLOCK.value) or {}).get(Ids.COMMENT_BLOCK.value) or {}).get(
-            "value"
-        )
-        or ""
-    )
-    user_id = str(body["user"]["id"])
+    text = payload.value(Ids.COMMENT_BLOCK.value, Ids.COMMENT_BLOCK.value)
+    user_id = payload.user_id
     try:
         # Before the ack, read-only, so that its refusals show in the modal.
-        with app_deps.db.read() as session:
+        with deps.db.read() as session:
             asker_unnamed = comments.check_comment(
                 session, token=token, user_id=user_id, comment=text
             )
@@ -264,15 +251,15 @@ def on_comment_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     identity: Identity | None = None
     if asker_unnamed:
         # Their names, for the redaction: looked up only now, after the ack.
-        identity = case_surface.requester_names(client, app_deps, user_id)
+        identity = case_surface.requester_names(client, deps, user_id)
         if identity is None:
             tell_privately(client, user_id=user_id, text=COMMENT_NOT_SAVED)
             return
-    with app_deps.db.session() as session:
+    with deps.db.session() as session:
         comments.record_comment(
             session, token=token, user_id=user_id, comment=text, identity=identity
         )
-    with app_deps.db.session() as session:
+    with deps.db.session() as session:
         answer, refs = answers.answer_and_refs(session, token=token)
     blocks = render_blocks(
         "feedback/answered.json.j2", answer=answer, token=token, can_comment=False, commented=True

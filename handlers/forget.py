@@ -21,7 +21,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.jobs import once
@@ -30,7 +30,10 @@ from bot.rules import forget
 from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.listeners import Listeners
+from handlers.common.payload import Payload
+from handlers.common.permissions import ANYONE
 from handlers.common.redraw import redraw_or_gone
 from handlers.requests import surface as request_surface
 from messages.render import render, render_blocks
@@ -48,14 +51,15 @@ class Ids(StrEnum):
     VIEW = "forget_me"
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Add `/ally forget-me`, its confirmation and its scheduled follow-ups."""
     routes.ally.add(
         "forget-me",
         on_forget_me_command,
         "`/ally forget-me`: delete what the programme holds about you (asks to confirm first)",
     )
-    app.view(Ids.VIEW.value)(on_forget_me_submitted)
+    # Anyone, about themselves only: the person is whoever submitted the confirmation.
+    on.view(Ids.VIEW, allow=ANYONE)(on_forget_me_submitted)
     routes.due[forget.FOLLOWUPS] = on_followups_due
     routes.due[forget.CASE_FOLLOWUPS] = on_case_followups_due
 
@@ -65,23 +69,23 @@ def on_forget_me_command(call: Invocation) -> None:
     try:
         view = render("forget/modal.json.j2")
         assert isinstance(view, dict)
-        trigger_client(call.client).views_open(trigger_id=call.command["trigger_id"], view=view)
+        trigger_client(call.client).views_open(trigger_id=call.trigger_id, view=view)
     finally:
         call.ack()
 
 
-def on_forget_me_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_forget_me_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Confirmed: delete at once, tell the person, then redraw and notify in Slack."""
     ack()
-    d = deps(context)
-    user_id = str(body["user"]["id"])
+    d = deps
+    user_id = payload.user_id
     # The view id is the same on Slack's retry of this submission: one deletion, told once.
-    key = forget.followups_key(str(body["view"]["id"]))
+    key = forget.followups_key(payload.view_id)
     with d.db.session() as session:
         if not store.claim_event(session, event_id=key):
             return
         done = forget.forget(session, d.privacy, user_id=user_id)
-        payload = forget.schedule_followups(session, done, key=key)
+        followups = forget.schedule_followups(session, done, key=key)
     d.identities.discard(user_id)
     logger.info("forget-me: a person's data was deleted")
     client.chat_postMessage(
@@ -91,10 +95,10 @@ def on_forget_me_submitted(ack: Ack, body: dict[str, Any], client: WebClient, co
             "forget/done.json.j2", requests=done.own_requests, cases=done.own_cases
         ),
     )
-    if any(payload.values()):
+    if any(followups.values()):
         # A failed step was logged; the scheduled item finishes the rest.
         with contextlib.suppress(once.StepsPending):
-            once.run_steps(d.db, key=key, steps=_request_steps(client, d, payload), what=WHAT)
+            once.run_steps(d.db, key=key, steps=_request_steps(client, d, followups), what=WHAT)
 
 
 def on_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from slack_bolt import App
-
 from handlers.common.commands import Invocation, Routes, help_for
+from handlers.common.listeners import Listeners
 from messages.content import Category, Term
 from messages.render import render_blocks
 
@@ -27,7 +26,7 @@ MAX_PAGES = 5
 SECTION_CHARS = 3000
 
 
-def register(app: App, commands: Routes) -> None:
+def register(on: Listeners, commands: Routes) -> None:
     """Add the help and content subcommands."""
     commands.ally.add("help", help_for(commands.ally), "`/ally help`: this message")
     commands.ally.add(

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.privacy import privacy
 from bot.rules import misuse
 from bot.rules.allies import profile
 from handlers.common.commands import Invocation, Routes
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.listeners import Listeners
+from handlers.common.payload import Payload
+from handlers.common.permissions import ANYONE
 from handlers.mentoring.surface import home_blocks as mentoring_home
 from handlers.points import home_standings_blocks
 from handlers.surveys.stats import home_blocks as admin_figures
@@ -38,9 +40,9 @@ class HomeRequest:
     details: str
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Publish the home when it is opened; add `/ally status`."""
-    app.event("app_home_opened")(on_app_home_opened)
+    on.event("app_home_opened", allow=ANYONE)(on_app_home_opened)
     routes.ally.add(
         "status", on_status_command, "`/ally status`: your requests and your ally profile"
     )
@@ -80,11 +82,11 @@ def publish_home(client: WebClient, d: Deps, *, user_id: str) -> None:
     client.views_publish(user_id=user_id, view=home_view(d, user_id, client=client))
 
 
-def on_app_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_app_home_opened(payload: Payload, client: WebClient, deps: Deps) -> None:
     """Opening the Home tab shows the person's current state."""
-    if event.get("tab", "home") != "home" or not event.get("user"):
+    if payload.event.get("tab", "home") != "home" or not payload.user_id_or_none:
         return
-    publish_home(client, deps(context), user_id=str(event["user"]))
+    publish_home(client, deps, user_id=payload.user_id)
 
 
 STATUS_TEXT = "Your requests and ally profile"

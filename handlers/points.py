@@ -6,7 +6,6 @@ import logging
 from functools import partial
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.jobs import once
@@ -15,6 +14,7 @@ from bot.jobs.queue import DueWork
 from bot.rules.points import adjustments, leaderboard
 from handlers.common.commands import Invocation, Routes
 from handlers.common.deps import Deps
+from handlers.common.listeners import Listeners
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks
 from storage.types import utcnow
@@ -36,7 +36,7 @@ LINE_CHARS = 80
 FALLBACK_LINE_CHARS = 30
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Add the admin subcommands and the scheduled leaderboard post."""
     routes.admin.add(
         "leaderboard",
@@ -139,7 +139,7 @@ def on_points_command(call: Invocation) -> None:
             adjustment=adjustment,
             actor=call.user_id,
             # The same delivery of a command never adds two rows.
-            request_key=call.command.get("trigger_id"),
+            request_key=call.trigger_id,
         )
     text = (
         f"Recorded {adjustment.amount:+d} points for {escape_mrkdwn(unit.name)}: "

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rules.anonymous import cases, drafts
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.requests import ANONYMOUS, RequestForm
-from handlers.anonymous.inputs import Metadata, user_of
+from handlers.anonymous.inputs import Metadata
 from handlers.anonymous.surface import (
     notice_blocks,
     open_thread,
@@ -25,7 +25,8 @@ from handlers.anonymous.surface import (
     requester_names,
 )
 from handlers.common.client import PRE_ACK_WAIT
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
 from handlers.requests import surface as request_surface
 from handlers.requests.ids import Ids  # the request modal's ids: errors go on its kind
 from messages.render import render, render_blocks
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 def on_anonymous_request_submitted(
-    ack: Ack, body: dict[str, Any], client: WebClient, deps: Deps, form: Any
+    ack: Ack, payload: Payload, client: WebClient, deps: Deps, form: Any
 ) -> None:
     """Answer a request modal submitted with kind `anonymous` (called by handlers.requests).
 
@@ -53,7 +54,7 @@ def on_anonymous_request_submitted(
         "errors": {Ids.KIND.value: "We could not prepare your preview just now. Please try again."},
     }
     try:
-        user_id = user_of(body)
+        user_id = payload.user_id
         p = d.privacy
         with d.db.read() as session:
             refusal = cases.refusal_for(session, p, user_id=user_id)
@@ -78,17 +79,15 @@ def on_anonymous_request_submitted(
         ack(**answer)
 
 
-def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_edit_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Back from the preview to the request modal, with the requester's text kept.
 
     The names are fetched again once the modal is shown, as when it is first opened.
     """
     ack()
-
-    d = deps(context)
-    user_id = user_of(body)
-    view = body.get("view") or {}
-    token = Metadata.parse(view).draft
+    d = deps
+    user_id = payload.user_id
+    token = Metadata.parse(payload.private_metadata).draft
     if token is None:
         return
     p = d.privacy
@@ -99,36 +98,35 @@ def on_edit_button(ack: Ack, body: dict[str, Any], client: WebClient, context: A
     prefill = RequestForm(
         kind=ANONYMOUS, category=draft.category, details=draft.details, timing=draft.timing
     )
-    client.views_update(view_id=view["id"], view=request_surface.request_modal(d, prefill))
+    client.views_update(view_id=payload.view_id, view=request_surface.request_modal(d, prefill))
     with d.db.session() as session:
         drafts.take_draft(session, p, token=token, user_id=user_id)
     prefetch_identity(client, d, user_id)
 
 
-def on_preview_closed(ack: Ack, body: dict[str, Any], context: Any) -> None:
+def on_preview_closed(ack: Ack, payload: Payload, deps: Deps) -> None:
     """The requester cancelled: their sealed draft is deleted at once."""
     ack()
-    d = deps(context)
-    token = Metadata.parse(body.get("view") or {}).draft
+    token = Metadata.parse(payload.private_metadata).draft
     if token:
-        with d.db.session() as session:
-            drafts.take_draft(session, d.privacy, token=token, user_id=user_of(body))
+        with deps.db.session() as session:
+            drafts.take_draft(session, deps.privacy, token=token, user_id=payload.user_id)
 
 
-def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_preview_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Confirmed: redact again on the server, file the case, post its card, open the thread.
 
     The case and its due card post are committed together; the card is posted at once, and if
     that fails the sweep posts it (cases.CARD) and the requester is told it is queued. If the
     requester's names cannot be had after the ack, the draft is kept (see _file_draft).
     """
-    d = deps(context)
+    d = deps
     answer: dict[str, Any] = {}
     try:
-        user_id = user_of(body)
+        user_id = payload.user_id
         p = d.privacy
         try:
-            token = Metadata.parse(body.get("view") or {}).draft
+            token = Metadata.parse(payload.private_metadata).draft
         except NotFound as error:
             # Answered in the ack, not raised: an error raised just after an ack can make
             # Bolt drop that ack.
@@ -154,16 +152,15 @@ def on_preview_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
     _file_draft(client, d, user_id=user_id, token=token)
 
 
-def on_send_again_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_send_again_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The requester sends again a confirmed request that could not be checked for names."""
     ack()
-    d = deps(context)
+    d = deps
     p = d.privacy
-    user_id = user_of(body)
-    try:
-        token = str(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError):
-        raise NotFound("That button no longer works.") from None
+    user_id = payload.user_id
+    token = payload.action_value
+    if not token:
+        raise NotFound("That button no longer works.")
     with d.db.read() as session:
         kept = drafts.peek_draft(session, p, token=token, user_id=user_id) is not None
         refusal = cases.refusal_for(session, p, user_id=user_id)
@@ -175,12 +172,11 @@ def on_send_again_button(ack: Ack, body: dict[str, Any], client: WebClient, cont
     if refusal:
         raise NotAllowed(refusal)
     handle = _file_draft(client, d, user_id=user_id, token=token)
-    container = body.get("container") or {}
-    if handle and container.get("type") == "message" and container.get("message_ts"):
+    if handle and payload.message_ts and payload.message_channel:
         text = f"Your anonymous request was sent as {handle}."
         client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
+            channel=payload.message_channel,
+            ts=payload.message_ts,
             text=text,
             blocks=notice_blocks(text),
         )

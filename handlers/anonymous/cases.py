@@ -16,15 +16,15 @@ from sqlmodel import Session
 from bot.jobs import once
 from bot.jobs import queue as jobs
 from bot.rules.anonymous import cases, relays
-from bot.rules.errors import Conflict, NotFound
+from bot.rules.errors import Conflict
 from handlers.anonymous.ids import Ids
-from handlers.anonymous.inputs import Metadata, case_id_of, require_volunteer, selected, user_of
+from handlers.anonymous.inputs import case_in_view
 from handlers.anonymous.relay import open_case_modal
 from handlers.anonymous.relay_sync import sync_now
 from handlers.anonymous.surface import notice_blocks, post_to_requester, refresh_card, retire
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
 from handlers.common.redraw import redraw_or_gone
-from handlers.common.roster import VolunteerRoster
 from handlers.requests import surface as request_surface
 from messages.render import render_blocks
 from storage import anonymous as anonymous_store
@@ -36,14 +36,12 @@ from storage.models.requests import Match
 logger = logging.getLogger(__name__)
 
 
-def on_take_case_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_take_case_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """A volunteer takes the case: one wins; the others are told who has it."""
     ack()
-    user_id = user_of(body)
-    case_id = case_id_of(body)
-    require_volunteer(client, roster, user_id)
+    d = deps
+    user_id = payload.user_id
+    case_id = payload.action_int()
     with d.db.session() as session:
         case = cases.take_case(session, case_id=case_id, volunteer_id=user_id, privacy=d.privacy)
         handle = case.handle
@@ -58,15 +56,12 @@ def on_take_case_button(
         sync_now(client, d, relay_id)
 
 
-def on_find_ally_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_find_ally_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Post an anonymised ask to the allies channel on behalf of the case; the volunteer chooses."""
     ack()
-
-    user_id = user_of(body)
-    case_id = case_id_of(body)
-    require_volunteer(client, roster, user_id)
+    d = deps
+    user_id = payload.user_id
+    case_id = payload.action_int()
     with d.db.session() as session:
         case = cases.get_case(session, case_id=case_id, lock=True)
         case = cases.holder_case(session, case_id=case_id, volunteer_id=user_id)
@@ -113,7 +108,7 @@ def after_case_match(client: WebClient, deps: Deps, *, match_id: int) -> None:
     )
 
 
-def on_reveal_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_reveal_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The requester (only) confirmed "Reveal me to my ally": introduce them once, recorded.
 
     The reveal is recorded first, with its due introduction (cases.REVEAL), and committed;
@@ -121,10 +116,10 @@ def on_reveal_button(ack: Ack, body: dict[str, Any], client: WebClient, context:
     finds the reveal recorded and introduces nobody again.
     """
     ack()
-    d = deps(context)
+    d = deps
     p = d.privacy
-    user_id = user_of(body)
-    case_id = case_id_of(body)
+    user_id = payload.user_id
+    case_id = payload.action_int()
     with d.db.session() as session:
         case = cases.reveal(session, p, case_id=case_id, user_id=user_id)
         _ally_for_reveal(session, case)  # no ally to introduce: the reveal is rolled back
@@ -140,11 +135,10 @@ def on_reveal_button(ack: Ack, body: dict[str, Any], client: WebClient, context:
             f"You chose to reveal yourself to your ally for {handle}. The introduction could "
             "not be sent just now; it will follow shortly, once."
         )
-    container = body.get("container") or {}
-    if container.get("type") == "message" and container.get("message_ts"):
+    if payload.message_ts and payload.message_channel:
         client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
+            channel=payload.message_channel,
+            ts=payload.message_ts,
             text=text,
             blocks=notice_blocks(text),
         )
@@ -224,23 +218,18 @@ def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
     retire(d, key)
 
 
-def on_close_case_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_close_case_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The holding volunteer opens the close modal (outcome, and a pause for misuse)."""
-    open_case_modal(ack, body, client, d, roster, "anonymous/close_modal.json.j2")
+    open_case_modal(ack, payload, client, deps, "anonymous/close_modal.json.j2")
 
 
-def on_close_submitted(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_close_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Close the case once; the requester is told; misuse may pause them (by marker only)."""
+    d = deps
     answer: dict[str, Any] = {}
     try:  # whatever fails before the ack, the submission is answered
-        view = body["view"]
-        values = view.get("state", {}).get("values", {})
-        outcome = next(iter(selected(values, Ids.OUTCOME.value)), "")
-        pause = "pause" in selected(values, Ids.PAUSE.value)
+        outcome = next(iter(payload.selected(Ids.OUTCOME.value)), "")
+        pause = "pause" in payload.selected(Ids.PAUSE.value)
         if outcome not in cases.OUTCOMES:
             answer = {
                 "response_action": "errors",
@@ -255,11 +244,8 @@ def on_close_submitted(
             return
     finally:
         ack(**answer)
-    case_id = Metadata.parse(view).case
-    if case_id is None:
-        raise NotFound("This form no longer works.")
-    user_id = user_of(body)
-    require_volunteer(client, roster, user_id)
+    case_id = case_in_view(payload)
+    user_id = payload.user_id
     with d.db.session() as session:
         case = cases.close_case(
             session,

@@ -1,4 +1,4 @@
-"""What anonymous-request listeners read from a Slack payload, and who may act on a case."""
+"""What anonymous-request listeners read from a Slack payload: the views' metadata, the case."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk import WebClient
-
 from bot.rules.anonymous import cases
-from bot.rules.errors import NotAllowed, NotFound
+from bot.rules.errors import NotFound
 from handlers.common.deps import Deps
-from handlers.common.roster import VolunteerRoster
+from handlers.common.payload import Payload
 from storage.models.anonymous import AnonymousCase
 
 
@@ -32,10 +30,10 @@ class Metadata:
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
-    def parse(cls, view: dict[str, Any]) -> Metadata:
+    def parse(cls, private_metadata: str) -> Metadata:
         """Read a view's private_metadata; anything malformed is refused."""
         try:
-            data = json.loads(view.get("private_metadata") or "{}")
+            data = json.loads(private_metadata or "{}")
             draft = data.get("draft")
             case = data.get("case")
             return cls(
@@ -46,37 +44,24 @@ class Metadata:
             raise NotFound("This form no longer works; please start again.") from None
 
 
-def case_id_of(body: dict[str, Any]) -> int:
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise NotFound("That button no longer works.") from None
+def case_in_button(payload: Payload) -> int:
+    """The case a card button is about (its value)."""
+    return payload.action_int()
 
 
-def user_of(body: dict[str, Any]) -> str:
-    return str(body["user"]["id"])
+def case_in_view(payload: Payload) -> int:
+    """The case a modal about a case was opened for (its private_metadata)."""
+    case_id = Metadata.parse(payload.private_metadata).case
+    if case_id is None:
+        raise NotFound("This form no longer works.")
+    return case_id
 
 
-def require_volunteer(client: WebClient, roster: VolunteerRoster, user_id: str) -> None:
-    if not roster.is_volunteer(client, user_id):
-        raise NotAllowed(
-            "Only the programme's volunteers (members of the volunteers channel) can do this."
-        )
-
-
-def holder_case(
-    client: WebClient, d: Deps, roster: VolunteerRoster, *, case_id: int, user_id: str
-) -> AnonymousCase:
-    require_volunteer(client, roster, user_id)
+def holder_case(d: Deps, *, case_id: int, user_id: str) -> AnonymousCase:
+    """The case as its holder sees it (who may act on it is declared where the listener is
+    registered; the rules check again where a race matters)."""
     # Read-only (it runs before views.open and its ack): never waits for SQLite's writer.
     with d.db.read() as session:
         case = cases.holder_case(session, case_id=case_id, volunteer_id=user_id)
         session.expunge(case)  # loaded, and kept as loaded when the read is rolled back
         return case
-
-
-def selected(values: dict[str, Any], block_id: str) -> list[str]:
-    element = (values.get(block_id) or {}).get(block_id) or {}
-    if element.get("selected_option"):
-        return [str(element["selected_option"].get("value"))]
-    return [str(o.get("value")) for o in element.get("selected_options") or []]

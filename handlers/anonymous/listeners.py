@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
-
 from bot.rules.anonymous import cases, drafts, relays
 from handlers.anonymous.asking import (
     on_case_card_due,
@@ -23,6 +21,7 @@ from handlers.anonymous.cases import (
     on_take_case_button,
 )
 from handlers.anonymous.ids import Ids
+from handlers.anonymous.inputs import case_in_button, case_in_view
 from handlers.anonymous.relay import (
     is_requester_edit,
     is_requester_message,
@@ -33,24 +32,34 @@ from handlers.anonymous.relay import (
 )
 from handlers.anonymous.relay_sync import on_case_released_due, on_relay_due, on_relays_purge_due
 from handlers.common.commands import Routes
-from handlers.common.deps import with_deps
+from handlers.common.listeners import Listeners
+from handlers.common.permissions import (
+    ANYONE,
+    case_holder,
+    case_requester,
+    volunteers,
+)
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Register the preview, case buttons, relay, reveal, close and the purge."""
-    app.view(Ids.PREVIEW.value)(on_preview_submitted)
-    app.view_closed(Ids.PREVIEW.value)(on_preview_closed)
-    app.action(Ids.EDIT.value)(on_edit_button)
-    app.action(Ids.TAKE.value)(with_deps(on_take_case_button))
-    app.action(Ids.MESSAGE.value)(with_deps(on_message_requester_button))
-    app.view(Ids.RELAY_VIEW.value)(with_deps(on_relay_submitted))
-    app.action(Ids.FIND_ALLY.value)(with_deps(on_find_ally_button))
-    app.action(Ids.CLOSE.value)(with_deps(on_close_case_button))
-    app.view(Ids.CLOSE_VIEW.value)(with_deps(on_close_submitted))
-    app.action(Ids.REVEAL.value)(on_reveal_button)
-    app.action(Ids.SEND_AGAIN.value)(on_send_again_button)
-    app.event("message", matchers=[is_requester_message])(on_requester_message)
-    app.event("message", matchers=[is_requester_edit])(on_requester_edit)
+    # The draft's own requester: its token is checked against them by the rules.
+    on.view(Ids.PREVIEW, allow=ANYONE)(on_preview_submitted)
+    on.view_closed(Ids.PREVIEW, allow=ANYONE)(on_preview_closed)
+    on.action(Ids.EDIT, allow=ANYONE)(on_edit_button)
+    on.action(Ids.SEND_AGAIN, allow=ANYONE)(on_send_again_button)
+    # The case card, in the volunteers channel.
+    on.action(Ids.TAKE, allow=volunteers())(on_take_case_button)
+    holder_opens = case_holder(case_in_button, before_ack=True)  # nobody sees a form not theirs
+    on.action(Ids.MESSAGE, allow=holder_opens)(on_message_requester_button)
+    on.action(Ids.CLOSE, allow=holder_opens)(on_close_case_button)
+    on.view(Ids.RELAY_VIEW, allow=case_holder(case_in_view))(on_relay_submitted)
+    on.view(Ids.CLOSE_VIEW, allow=case_holder(case_in_view))(on_close_submitted)
+    on.action(Ids.FIND_ALLY, allow=case_holder(case_in_button))(on_find_ally_button)
+    # The requester's DM thread.
+    on.action(Ids.REVEAL, allow=case_requester(case_in_button))(on_reveal_button)
+    on.event("message", allow=ANYONE, matchers=[is_requester_message])(on_requester_message)
+    on.event("message", allow=ANYONE, matchers=[is_requester_edit])(on_requester_edit)
     routes.due[cases.PURGE] = on_purge_due
     routes.due[cases.CARD] = on_case_card_due
     routes.due[relays.RELAY] = on_relay_due

@@ -11,9 +11,8 @@ from slack_sdk.errors import SlackClientError
 
 from bot.jobs import once
 from bot.rules.anonymous import cases, relays
-from bot.rules.errors import NotFound
 from handlers.anonymous.ids import Ids
-from handlers.anonymous.inputs import Metadata, case_id_of, holder_case, user_of
+from handlers.anonymous.inputs import Metadata, case_in_button, case_in_view, holder_case
 from handlers.anonymous.relay_sync import sync_now
 from handlers.anonymous.surface import (
     FILES_NOT_PASSED_ON,
@@ -22,8 +21,8 @@ from handlers.anonymous.surface import (
     post_to_requester,
     tell_requester,
 )
-from handlers.common.deps import Deps, deps
-from handlers.common.roster import VolunteerRoster
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
 from messages.render import render, render_blocks
 from storage import anonymous as anonymous_store
 from storage import requests as request_store
@@ -31,52 +30,36 @@ from storage import requests as request_store
 logger = logging.getLogger(__name__)
 
 
-def on_message_requester_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_message_requester_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The holding volunteer opens the relay modal (the trigger is used before the ack)."""
-    open_case_modal(ack, body, client, d, roster, "anonymous/relay_modal.json.j2")
+    open_case_modal(ack, payload, client, deps, "anonymous/relay_modal.json.j2")
 
 
-def open_case_modal(
-    ack: Ack,
-    body: dict[str, Any],
-    client: WebClient,
-    d: Deps,
-    roster: VolunteerRoster,
-    template: str,
-) -> None:
+def open_case_modal(ack: Ack, payload: Payload, client: WebClient, d: Deps, template: str) -> None:
     """Open a modal about a case for the volunteer holding it, then ack."""
     try:
-        case = holder_case(client, d, roster, case_id=case_id_of(body), user_id=user_of(body))
+        case = holder_case(d, case_id=case_in_button(payload), user_id=payload.user_id)
         client.views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=payload.trigger_id,
             view=render(template, metadata=Metadata(case=case.id).dump(), handle=case.handle),
         )
     finally:
         ack()
 
 
-def on_relay_submitted(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_relay_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The volunteer's words go to the requester's case thread, once per submission."""
     ack()
-    view = body["view"]
-    case_id = Metadata.parse(view).case
-    if case_id is None:
-        raise NotFound("This form no longer works.")
-    user_id = user_of(body)
-    values = view.get("state", {}).get("values", {})
-    text = str(
-        (values.get(Ids.RELAY_INPUT.value, {}).get(Ids.RELAY_INPUT.value) or {}).get("value") or ""
-    ).strip()
+    d = deps
+    case_id = case_in_view(payload)
+    user_id = payload.user_id
+    text = payload.value(Ids.RELAY_INPUT.value).strip()
     if not text:
         return
-    case = holder_case(client, d, roster, case_id=case_id, user_id=user_id)
+    case = holder_case(d, case_id=case_id, user_id=user_id)
     sent = once.send_once(
         d.db,
-        f"view:{view['id']}"[:200],
+        f"view:{payload.view_id}"[:200],
         lambda: post_to_requester(
             client,
             d,
@@ -104,9 +87,9 @@ _EDIT = "message_changed"
 _DELETE = "message_deleted"
 
 
-def is_requester_message(body: dict[str, Any], context: Any) -> bool:
+def is_requester_message(body: dict[str, Any], deps: Deps) -> bool:
     """A person's own message in their DM with the bot, about (or near) an anonymous case."""
-    event = body.get("event") or {}
+    event = Payload.of(body).event
     if event.get("type") != "message" or event.get("channel_type") != "im":
         return False
     if event.get("bot_id") or event.get("subtype") not in _REPLY_SUBTYPES:
@@ -114,7 +97,7 @@ def is_requester_message(body: dict[str, Any], context: Any) -> bool:
     user_id, channel = event.get("user"), event.get("channel")
     if not user_id or not channel:
         return False
-    d = deps(context)
+    d = deps
     p = d.privacy
     # Read-only: this runs on every DM event before its ack and never waits for SQLite's writer.
     with d.db.read() as session:
@@ -126,9 +109,7 @@ def is_requester_message(body: dict[str, Any], context: Any) -> bool:
         return bool(cases.cases_of(session, p, user_id=user_id))
 
 
-def on_requester_message(
-    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
-) -> None:
+def on_requester_message(payload: Payload, client: WebClient, deps: Deps) -> None:
     """The requester's reply in a case thread reaches the volunteer, redacted, once.
 
     Slack does not retry an event it got an ack for, so the reply is kept instead: sealed,
@@ -138,8 +119,9 @@ def on_requester_message(
     reply waits for the next one who takes it. The notices to the requester go after that
     unit of work is committed: one that fails is logged and loses nothing.
     """
-    d = deps(context)
+    d = deps
     p = d.privacy
+    event = payload.event
     user_id, channel = str(event["user"]), str(event["channel"])
     thread_ts = event.get("thread_ts")
     files = bool(event.get("files"))
@@ -147,7 +129,7 @@ def on_requester_message(
     notices: list[str] = []
     relay_id: int | None = None
     with d.db.session() as session:
-        if not request_store.claim_event(session, event_id=str(body.get("event_id") or "")):
+        if not request_store.claim_event(session, event_id=payload.event_id):
             return
         case = (
             cases.case_in_thread(
@@ -202,15 +184,15 @@ def _changed_message(event: dict[str, Any]) -> dict[str, Any] | None:
     return inner
 
 
-def is_requester_edit(body: dict[str, Any], context: Any) -> bool:
+def is_requester_edit(body: dict[str, Any], deps: Deps) -> bool:
     """A person editing or deleting their own message in one of their case threads."""
-    event = body.get("event") or {}
+    event = Payload.of(body).event
     if event.get("type") != "message" or event.get("channel_type") != "im":
         return False
     inner = _changed_message(event)
     if inner is None or not event.get("channel"):
         return False
-    d = deps(context)
+    d = deps
     with d.db.read() as session:  # before the ack: never waits for SQLite's writer
         return (
             cases.case_in_thread(
@@ -224,22 +206,21 @@ def is_requester_edit(body: dict[str, Any], context: Any) -> bool:
         )
 
 
-def on_requester_edit(
-    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
-) -> None:
+def on_requester_edit(payload: Payload, client: WebClient, deps: Deps) -> None:
     """The requester edited or deleted a reply: the volunteer's copy follows, once.
 
     An edit shows the new words, redacted; a deletion leaves a note without the words. Kept
     as a due item with the change, like the reply itself.
     """
-    d = deps(context)
+    d = deps
     p = d.privacy
+    event = payload.event
     inner = _changed_message(event)
     if inner is None:
         return
     ts = str(event.get("deleted_ts") or inner.get("ts") or "")
     with d.db.session() as session:
-        if not request_store.claim_event(session, event_id=str(body.get("event_id") or "")):
+        if not request_store.claim_event(session, event_id=payload.event_id):
             return
         case = cases.case_in_thread(
             session,

@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from handlers.common.deps import Deps, DueHandler, deps
+from handlers.common.deps import Deps, DueHandler
+from handlers.common.listeners import Listeners
+from handlers.common.payload import Payload
+from handlers.common.permissions import ANYONE, admins
 from handlers.common.replies import tell_privately
 from messages.render import render_blocks
 
@@ -24,22 +27,27 @@ class Invocation:
     ack: Ack
     respond: Respond
     client: WebClient
-    command: dict[str, Any]
+    payload: Payload
     args: str
     deps: Deps
 
     @property
     def user_id(self) -> str:
         """Who typed the command."""
-        return str(self.command["user_id"])
+        return self.payload.user_id
+
+    @property
+    def trigger_id(self) -> str:
+        """The command's trigger, to open a modal with (before the ack)."""
+        return self.payload.trigger_id
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """Answer privately through the Web API (after the ack)."""
         tell_privately(
             self.client,
             user_id=self.user_id,
-            channel_id=self.command.get("channel_id"),
-            response_url=self.command.get("response_url"),
+            channel_id=self.payload.channel_id,
+            response_url=self.payload.response_url,
             text=text,
             blocks=blocks,
         )
@@ -92,37 +100,33 @@ class Routes:
     due: dict[str, DueHandler] = field(default_factory=dict)
 
 
-def register(app: App) -> Routes:
-    """Register both slash commands and return their routers for features to fill."""
+def register(on: Listeners) -> Routes:
+    """Register both slash commands and return their routers for features to fill.
+
+    `/ally-admin` is declared for admins: its subcommands never check again.
+    """
     commands = Routes(ally=Subcommands(ALLY), admin=Subcommands(ALLY_ADMIN))
 
     def on_ally_command(
-        ack: Ack, respond: Respond, command: dict, client: WebClient, context
+        ack: Ack, respond: Respond, payload: Payload, client: WebClient, deps: Deps
     ) -> None:
-        handler, args = commands.ally.find(command.get("text", ""))
-        call = Invocation(ack, respond, client, command, args, deps(context))
-        (handler or help_for(commands.ally))(call)
+        handler, args = commands.ally.find(payload.command_text)
+        (handler or help_for(commands.ally))(Invocation(ack, respond, client, payload, args, deps))
 
     def on_ally_admin_command(
-        ack: Ack, respond: Respond, command: dict, client: WebClient, context
+        ack: Ack, respond: Respond, payload: Payload, client: WebClient, deps: Deps
     ) -> None:
-        call = Invocation(ack, respond, client, command, "", deps(context))
-        if not call.deps.settings.is_admin(call.user_id):
-            ack()
-            call.reply(
-                "`/ally-admin` is for programme admins. If you think you should be one, "
-                "ask the programme's organisers.",
-                render_blocks(
-                    "help/refusal.json.j2", text="`/ally-admin` is for programme admins."
-                ),
-            )
-            return
-        handler, args = commands.admin.find(typed_text(command.get("text", "")))
-        call = Invocation(ack, respond, client, command, args, call.deps)
+        handler, args = commands.admin.find(typed_text(payload.command_text))
+        call = Invocation(ack, respond, client, payload, args, deps)
         (handler or help_for(commands.admin))(call)
 
-    app.command(ALLY)(on_ally_command)
-    app.command(ALLY_ADMIN)(on_ally_admin_command)
+    only_admins = admins(
+        "`/ally-admin` is for programme admins. If you think you should be one, "
+        "ask the programme's organisers.",
+        blocks=render_blocks("help/refusal.json.j2", text="`/ally-admin` is for programme admins."),
+    )
+    on.command(ALLY, allow=ANYONE)(on_ally_command)
+    on.command(ALLY_ADMIN, allow=only_admins)(on_ally_admin_command)
     return commands
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.config import Settings
 from bot.privacy import IdentityCache, Privacy, privacy
@@ -42,22 +41,3 @@ def build_deps(settings: Settings, db: Database | None = None) -> Deps:
         content=load_content(settings.content_dir),
         volunteers=VolunteerRoster(settings.volunteers_channel),
     )
-
-
-def deps(context: Any) -> Deps:
-    """The Deps that the app's middleware put in a Bolt context."""
-    value = context["deps"]
-    assert isinstance(value, Deps)
-    return value
-
-
-def with_deps(handler: Callable[..., None]) -> Callable[..., None]:
-    """A Bolt listener calling `handler(ack, body, client, deps, volunteer_roster)`."""
-
-    def listener(ack: Any, body: dict[str, Any], client: Any, context: Any) -> None:
-        app_deps = deps(context)
-        handler(ack, body, client, app_deps, app_deps.volunteers)
-
-    listener.__name__ = handler.__name__
-    listener.__doc__ = handler.__doc__
-    return listener

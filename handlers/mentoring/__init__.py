@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
-
 from bot.rules.mentoring import checkins, cohorts, report
 from handlers.common.commands import Routes
+from handlers.common.listeners import Listeners
+from handlers.common.permissions import ANYONE
 from handlers.mentoring import commands, pairs, signup, surface
 from handlers.mentoring.ids import Ids
 
 __all__ = ["Ids", "commands", "pairs", "register", "signup", "surface"]
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Add this feature's listeners, subcommands and scheduled-work handlers."""
     routes.admin.add("mentoring", commands.on_admin_command, commands.ADMIN_USAGE)
     routes.ally.add("mentoring", commands.on_ally_command, commands.ALLY_USAGE)
-    app.action(Ids.SIGNUP.value)(signup.on_signup_clicked)
-    app.view(Ids.SIGNUP.value)(signup.on_signup_submitted)
-    app.action(Ids.CONFIRM.value)(pairs.on_confirm_clicked)
-    app.action(Ids.MET.value)(pairs.on_checkin_clicked)
-    app.action(Ids.NOT_MET.value)(pairs.on_checkin_clicked)
-    app.action(Ids.NOTE.value)(pairs.on_note_clicked)
-    app.view(Ids.NOTE_VIEW.value)(pairs.on_note_submitted)
-    app.action(Ids.ASSESS.value)(signup.on_assessment_clicked)
-    app.view(Ids.ASSESS_VIEW.value)(signup.on_assessment_submitted)
-    app.action(Ids.NEW_PARTNER.value)(pairs.on_new_partner_clicked)
+    on.action(Ids.SIGNUP, allow=ANYONE)(signup.on_signup_clicked)
+    on.view(Ids.SIGNUP, allow=ANYONE)(signup.on_signup_submitted)
+    on.action(Ids.CONFIRM, allow=pairs.CONFIRMERS)(pairs.on_confirm_clicked)
+    # The pair's own buttons: the rules check the person against the check-in, the
+    # participant or the assessment the button is for.
+    on.action(Ids.MET, allow=ANYONE)(pairs.on_checkin_clicked)
+    on.action(Ids.NOT_MET, allow=ANYONE)(pairs.on_checkin_clicked)
+    on.action(Ids.NOTE, allow=ANYONE)(pairs.on_note_clicked)
+    on.view(Ids.NOTE_VIEW, allow=ANYONE)(pairs.on_note_submitted)
+    on.action(Ids.ASSESS, allow=ANYONE)(signup.on_assessment_clicked)
+    on.view(Ids.ASSESS_VIEW, allow=ANYONE)(signup.on_assessment_submitted)
+    on.action(Ids.NEW_PARTNER, allow=ANYONE)(pairs.on_new_partner_clicked)
     routes.due[cohorts.INTROS] = surface.on_followup_due
     routes.due[cohorts.PARTNER_LEFT] = surface.on_followup_due
     routes.due[cohorts.CLOSING] = surface.on_followup_due

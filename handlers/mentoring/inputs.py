@@ -1,4 +1,5 @@
-"""Payload reading shared by mentoring's listeners: metadata, view values, the views.open path."""
+"""What mentoring's listeners read from a payload (metadata, view values), and the views.open
+path."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rules.errors import UserFacingError
 from handlers.common.client import trigger_client
+from handlers.common.payload import Payload
 from handlers.common.replies import tell_privately
 from handlers.mentoring.ids import MATURITY_PREFIX
 
@@ -20,19 +22,19 @@ def metadata(**values: Any) -> str:
     return json.dumps(values, separators=(",", ":"))
 
 
-def read_metadata(view: dict[str, Any], name: str) -> int | None:
+def read_metadata(payload: Payload, name: str) -> int | None:
     """One id from a view's private_metadata (None when missing or forged)."""
     try:
-        return int(json.loads(view.get("private_metadata") or "{}")[name])
+        return int(payload.metadata[name])
     except (ValueError, KeyError, TypeError):
         return None
 
 
-def open_view(ack: Ack, body: dict[str, Any], client: WebClient, build: Any) -> None:
+def open_view(ack: Ack, payload: Payload, client: WebClient, build: Any) -> None:
     """views.open with the trigger at once, then the ack, whatever happens."""
     failed: Exception | None = None
     try:
-        trigger_client(client).views_open(trigger_id=body["trigger_id"], view=build())
+        trigger_client(client).views_open(trigger_id=payload.trigger_id, view=build())
     except (SlackApiError, OSError, UserFacingError) as error:
         failed = error
     finally:
@@ -43,14 +45,13 @@ def open_view(ack: Ack, body: dict[str, Any], client: WebClient, build: Any) -> 
             if isinstance(failed, UserFacingError)
             else "I could not open the form just now. Please click the button again."
         )
-        channel = ((body.get("container") or {}).get("channel_id")) or None
-        tell_privately(client, user_id=str(body["user"]["id"]), text=text, channel_id=channel)
+        channel = payload.container.get("channel_id") or None
+        tell_privately(client, user_id=payload.user_id, text=text, channel_id=channel)
 
 
-def values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def values(payload: Payload) -> dict[str, dict[str, Any]]:
     """A submitted view's values by block_id (each block's one element)."""
-    values = (view.get("state") or {}).get("values") or {}
-    return {block: next(iter(actions.values()), {}) for block, actions in values.items() if actions}
+    return {block: payload.element(block) for block, actions in payload.values.items() if actions}
 
 
 def text(values: dict[str, dict[str, Any]], block: str) -> str:
@@ -71,8 +72,6 @@ def behaviours(values: dict[str, dict[str, Any]]) -> tuple[str, ...]:
     )
 
 
-def container(body: dict[str, Any]) -> tuple[str | None, str | None]:
+def container(payload: Payload) -> tuple[str | None, str | None]:
     """The channel and ts of the message a button was on."""
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, container.get("message_ts")
+    return payload.message_channel, payload.message_ts

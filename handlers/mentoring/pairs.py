@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.rules.errors import InvalidInput, NotFound, UserFacingError
+from bot.rules.errors import InvalidInput, UserFacingError
 from bot.rules.mentoring import checkins, cohorts, partners, review
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
+from handlers.common.permissions import admins
 from handlers.common.replies import tell_privately
 from handlers.mentoring import inputs, surface
 from handlers.mentoring.ids import Ids
@@ -25,33 +26,34 @@ def _esc(text: object) -> str:
     return escape_mrkdwn(text)
 
 
+# Who may confirm a proposal (declared on its button).
+CONFIRMERS = admins("Confirming pairs is for programme admins.")
+
+
 # review: confirm
 
 
-def on_confirm_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_confirm_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Confirm the proposal shown (once, whoever clicks twice), then introduce the pairs."""
     ack()
-    d = deps(context)
-    user_id = str(body["user"]["id"])
-    if not d.settings.is_admin(user_id):
-        raise NotFound("Confirming pairs is for programme admins.")
-    cohort_id, _, version = str(body["actions"][0].get("value") or "").partition(":")
+    user_id = payload.user_id
+    cohort_id, _, version = payload.action_value.partition(":")
     if not (cohort_id.isdigit() and version.isdigit()):
         raise InvalidInput("This button has expired.")
-    with d.db.session() as session:
+    with deps.db.session() as session:
         done = review.confirm(session, cohort_id=int(cohort_id), version=int(version), now=utcnow())
     text = (
         f"Confirmed: {len(done.pair_ids)} pair{'' if len(done.pair_ids) == 1 else 's'} "
         f"introduced by group DM; {len(done.unmatched_ids)} told kindly they wait in the pool."
     )
-    _retire_proposal(body, d, int(cohort_id))
-    surface.run_followup(d, client, done.key)
+    _retire_proposal(payload, deps, int(cohort_id))
+    surface.run_followup(deps, client, done.key)
     tell_privately(client, user_id=user_id, text=text, blocks=surface.notice(text))
 
 
-def _retire_proposal(body: dict[str, Any], d: Deps, cohort_id: int) -> None:
+def _retire_proposal(payload: Payload, d: Deps, cohort_id: int) -> None:
     """Show the confirmed proposal without its button (an ephemeral: through response_url)."""
-    response_url = body.get("response_url")
+    response_url = payload.response_url
     if not response_url:
         return
     with d.db.read() as session:
@@ -78,17 +80,15 @@ def _retire_proposal(body: dict[str, Any], d: Deps, cohort_id: int) -> None:
 # check-ins
 
 
-def on_checkin_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_checkin_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Record whether the pair met (one click), then show the next content item."""
     ack()
-    d = deps(context)
-    action = body["actions"][0]
-    value = checkins.MET if action["action_id"] == Ids.MET.value else checkins.NOT_MET
-    raw = str(action.get("value") or "")
+    value = checkins.MET if payload.action_id == Ids.MET.value else checkins.NOT_MET
+    raw = payload.action_value
     if not raw.isdigit():
         raise InvalidInput("This check-in button has expired.")
-    user_id = str(body["user"]["id"])
-    with d.db.session() as session:
+    user_id = payload.user_id
+    with deps.db.session() as session:
         result = checkins.answer(
             session, checkin_id=int(raw), user_id=user_id, value=value, now=utcnow()
         )
@@ -99,52 +99,50 @@ def on_checkin_clicked(ack: Ack, body: dict[str, Any], client: WebClient, contex
         tell_privately(
             client,
             user_id=user_id,
-            channel_id=inputs.container(body)[0],
+            channel_id=inputs.container(payload)[0],
             text=f"This check-in is already answered: {said}.",
         )
         return
     blocks = surface.checkin_blocks(
-        d, checkin_id=int(raw), meeting=meeting, answer=result.answer, noted=noted
+        deps, checkin_id=int(raw), meeting=meeting, answer=result.answer, noted=noted
     )
     if channel and ts:
         client.chat_update(channel=channel, ts=ts, text="Check-in answered", blocks=blocks)
     if result.flag_key is not None:
-        surface.run_followup(d, client, result.flag_key)
+        surface.run_followup(deps, client, result.flag_key)
 
 
-def on_note_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_note_clicked(ack: Ack, payload: Payload, client: WebClient) -> None:
     """Open the optional note's modal."""
-    raw = str(body["actions"][0].get("value") or "")
+    raw = payload.action_value
     metadata = inputs.metadata(k=int(raw) if raw.isdigit() else 0)
     inputs.open_view(
         ack,
-        body,
+        payload,
         client,
         lambda: render("mentoring/note_modal.json.j2", metadata=metadata),
     )
 
 
-def on_note_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_note_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Keep the note (only the pair's), then show it saved on the check-in."""
-    d = deps(context)
-    view = body["view"]
-    checkin_id = inputs.read_metadata(view, "k")
-    note = inputs.text(inputs.values(view), Ids.NOTE_INPUT)
-    user_id = str(body["user"]["id"])
+    checkin_id = inputs.read_metadata(payload, "k")
+    note = inputs.text(inputs.values(payload), Ids.NOTE_INPUT)
+    user_id = payload.user_id
     try:
         # Read-only before the ack, so that refusals show in the modal.
-        with d.db.read() as session:
+        with deps.db.read() as session:
             checkins.check_note(session, checkin_id=checkin_id or 0, user_id=user_id, note=note)
     except UserFacingError as error:
         ack(response_action="errors", errors={Ids.NOTE_INPUT: error.message})
         return
     ack()
-    with d.db.session() as session:
+    with deps.db.session() as session:
         row = checkins.save_note(session, checkin_id=checkin_id or 0, user_id=user_id, note=note)
         meeting, channel, ts, answer = row.meeting, row.channel, row.ts, row.answer
     if channel and ts:
         blocks = surface.checkin_blocks(
-            d, checkin_id=checkin_id or 0, meeting=meeting, answer=answer, noted=True
+            deps, checkin_id=checkin_id or 0, meeting=meeting, answer=answer, noted=True
         )
         client.chat_update(channel=channel, ts=ts, text="Check-in answered", blocks=blocks)
 
@@ -152,23 +150,22 @@ def on_note_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
 # a new partner after one stepped back
 
 
-def on_new_partner_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_new_partner_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Pair the person with the best partner waiting in the pool, and introduce them."""
     ack()
-    d = deps(context)
-    raw = str(body["actions"][0].get("value") or "")
-    user_id = str(body["user"]["id"])
-    with d.db.session() as session:
+    raw = payload.action_value
+    user_id = payload.user_id
+    with deps.db.session() as session:
         row = partners.accept_partner(
             session,
             participant_id=int(raw) if raw.isdigit() else 0,
             user_id=user_id,
-            content=surface.content(d),
+            content=surface.content(deps),
             now=utcnow(),
         )
         key = f"{cohorts.INTROS}:pair:{row.id}"
-    surface.run_followup(d, client, key)
-    channel, ts = inputs.container(body)
+    surface.run_followup(deps, client, key)
+    channel, ts = inputs.container(payload)
     if channel and ts:
         text = "You have a new partner: see your group DM."
         client.chat_update(channel=channel, ts=ts, text=text, blocks=surface.notice(text))

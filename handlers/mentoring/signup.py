@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from bot.rules.errors import UserFacingError
 from bot.rules.mentoring import cohorts, signup
 from bot.rules.points import adjustments
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
 from handlers.common.replies import tell_privately
 from handlers.mentoring import inputs, surface
 from handlers.mentoring.ids import Ids
@@ -63,52 +64,46 @@ def _signup_view(d: Deps, cohort_id: int, user_id: str) -> dict[str, Any]:
     )
 
 
-def on_signup_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_signup_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Open the sign-up form for the call's cohort (prefilled when signing up again)."""
-    d = deps(context)
-    user_id = str(body["user"]["id"])
-    value = str(body["actions"][0].get("value") or "")
+    user_id = payload.user_id
+    value = payload.action_value
     if not value.isdigit():
         ack()
         tell_privately(client, user_id=user_id, text="This sign-up button has expired.")
         return
-    inputs.open_view(ack, body, client, lambda: _signup_view(d, int(value), user_id))
+    inputs.open_view(ack, payload, client, lambda: _signup_view(deps, int(value), user_id))
 
 
-def on_signup_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_signup_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Check the form (errors shown in the modal), ack, save, and confirm by DM."""
-    d = deps(context)
-    view = body["view"]
-    user_id = str(body["user"]["id"])
-    cohort_id = inputs.read_metadata(view, "c")
+    user_id = payload.user_id
+    cohort_id = inputs.read_metadata(payload, "c")
     if cohort_id is None:
         ack(response_action="errors", errors={Ids.ROLE: "This form has expired."})
         return
-    values = inputs.values(view)
+    values = inputs.values(payload)
     form = signup.SignupForm(
         role=inputs.text(values, Ids.ROLE),
         business_unit=inputs.text(values, Ids.BUSINESS_UNIT),
         country=inputs.text(values, Ids.COUNTRY),
         seniority=inputs.text(values, Ids.SENIORITY),
-        interests=tuple(
-            str(o.get("value"))
-            for o in (values.get(Ids.INTERESTS) or {}).get("selected_options") or []
-        ),
-        reports_to=(values.get(Ids.REPORTS_TO) or {}).get("selected_user") or None,
-        exclude=tuple((values.get(Ids.EXCLUDE) or {}).get("selected_users") or ()),
+        interests=tuple(payload.selected(Ids.INTERESTS)),
+        reports_to=payload.selected_user(Ids.REPORTS_TO),
+        exclude=tuple(payload.selected_users(Ids.EXCLUDE)),
         behaviours=inputs.behaviours(values),
     )
-    mentoring = surface.content(d)
+    mentoring = surface.content(deps)
     try:
         form = signup.check(form, user_id=user_id, content=mentoring)
-        with d.db.read() as session:
+        with deps.db.read() as session:
             signup.open_for_signup(session, cohort_id, now=utcnow())
     except UserFacingError as error:
         block = getattr(error, "block_id", None) or Ids.ROLE
         ack(response_action="errors", errors={block: error.message})
         return
     ack()
-    with d.db.session() as session:
+    with deps.db.session() as session:
         saved = signup.save(
             session,
             cohort_id=cohort_id,
@@ -156,40 +151,38 @@ def _assessment_view(d: Deps, participant_id: int, user_id: str) -> dict[str, An
     )
 
 
-def on_assessment_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_assessment_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Open the closing self-assessment (only for the person it was sent to)."""
-    d = deps(context)
-    raw = str(body["actions"][0].get("value") or "")
-    user_id = str(body["user"]["id"])
+    raw = payload.action_value
+    user_id = payload.user_id
     inputs.open_view(
-        ack, body, client, lambda: _assessment_view(d, int(raw) if raw.isdigit() else 0, user_id)
+        ack,
+        payload,
+        client,
+        lambda: _assessment_view(deps, int(raw) if raw.isdigit() else 0, user_id),
     )
 
 
-def on_assessment_submitted(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: Any
-) -> None:
+def on_assessment_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Save the closing self-assessment; the person's own before/after comes with the report."""
-    d = deps(context)
-    view = body["view"]
-    user_id = str(body["user"]["id"])
-    participant_id = inputs.read_metadata(view, "p") or 0
-    with d.db.read() as session:
+    user_id = payload.user_id
+    participant_id = inputs.read_metadata(payload, "p") or 0
+    with deps.db.read() as session:
         try:
             signup.assessment_owner(session, participant_id=participant_id, user_id=user_id)
         except UserFacingError as error:
-            first = next(iter(inputs.values(view)), "maturity_1_1")
+            first = next(iter(inputs.values(payload)), "maturity_1_1")
             ack(response_action="errors", errors={first: error.message})
             return
     ack()
-    with d.db.session() as session:
+    with deps.db.session() as session:
         row = signup.save_assessment(
             session,
             participant_id=participant_id,
             user_id=user_id,
-            behaviours=inputs.behaviours(inputs.values(view)),
-            content=surface.content(d),
+            behaviours=inputs.behaviours(inputs.values(payload)),
+            content=surface.content(deps),
         )
-        level = surface.content(d).framework.name(row.level_after or 1)
+        level = surface.content(deps).framework.name(row.level_after or 1)
     text = f"Thank you! Your closing self-assessment is saved (*{_esc(level)}*)."
     surface.dm(client, user_id, text, surface.notice(text, "Only you and the organisers see it."))

@@ -10,9 +10,8 @@ due item (rules.CARD) written with the request: if the first post fails, the swe
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -20,14 +19,16 @@ from sqlmodel import Session
 
 from bot.jobs import once
 from bot.rules import requests as rules
-from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
+from bot.rules.errors import InvalidInput, UserFacingError
 from handlers.anonymous import asking as case_asking
 from handlers.anonymous import surface as case_surface
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation, Routes
-from handlers.common.deps import Deps, deps, with_deps
+from handlers.common.deps import Deps
+from handlers.common.listeners import Listeners
+from handlers.common.payload import Payload
+from handlers.common.permissions import ANYONE, request_chooser, request_requester
 from handlers.common.replies import tell_privately
-from handlers.common.roster import VolunteerRoster
 from handlers.home import STATUS_TEXT, publish_home, status_blocks
 from handlers.requests.followups import (
     WITHDRAWAL,
@@ -61,19 +62,25 @@ from storage.models.requests import AllyRequest
 logger = logging.getLogger(__name__)
 
 
-def register(app: App, routes: Routes) -> None:
+def _button_id(payload: Payload) -> int:
+    """The request (or offer) id a card button carries."""
+    return payload.action_int()
+
+
+def register(on: Listeners, routes: Routes) -> None:
     """Register the request modal, card buttons, reactions, escalation and match follow-ups."""
-    # Choosing and withdrawing on a case's ask also need current volunteer membership.
     routes.ally.bare = on_ally_bare_command
-    app.shortcut(Ids.SHORTCUT.value)(on_ask_shortcut)
-    app.action(Ids.OPEN_MODAL.value)(on_open_modal_button)
-    app.view(Ids.REQUEST_VIEW.value)(on_request_submitted)
-    app.action(Ids.OFFER.value)(on_offer_button)
-    app.action(Ids.CHOOSE.value)(with_deps(on_choose_button))
-    app.action(Ids.WITHDRAW.value)(with_deps(on_withdraw_button))
-    app.action(Ids.REPORT.value)(on_report_button)
-    app.event("reaction_added")(on_reaction_added)
-    app.event("reaction_removed")(on_reaction_removed)
+    on.shortcut(Ids.SHORTCUT, allow=ANYONE)(on_ask_shortcut)
+    on.action(Ids.OPEN_MODAL, allow=ANYONE)(on_open_modal_button)
+    on.view(Ids.REQUEST_VIEW, allow=ANYONE)(on_request_submitted)
+    # Offers: whether the person is an ally is the rules' (they invite them to sign up).
+    on.action(Ids.OFFER, allow=ANYONE)(on_offer_button)
+    # Choosing and withdrawing on a case's ask also need current volunteer membership.
+    on.action(Ids.CHOOSE, allow=request_chooser(_button_id))(on_choose_button)
+    on.action(Ids.WITHDRAW, allow=request_requester(_button_id))(on_withdraw_button)
+    on.action(Ids.REPORT, allow=ANYONE)(on_report_button)
+    on.event("reaction_added", allow=ANYONE)(on_reaction_added)
+    on.event("reaction_removed", allow=ANYONE)(on_reaction_removed)
     routes.due[rules.ESCALATE] = on_escalation_due
     routes.due[rules.MATCH_FOLLOWUPS] = on_match_followups_due
     routes.due[rules.CARD] = on_card_due
@@ -95,45 +102,43 @@ def _open_modal(ack: Ack, client: WebClient, d: Deps, trigger_id: str, user_id: 
 
 def on_ally_bare_command(call: Invocation) -> None:
     """`/ally` alone opens the request modal (the trigger is used before the ack)."""
-    _open_modal(call.ack, call.client, call.deps, call.command["trigger_id"], call.user_id)
+    _open_modal(call.ack, call.client, call.deps, call.trigger_id, call.user_id)
 
 
-def on_ask_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_ask_shortcut(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The global shortcut "Ask for an ally" opens the request modal."""
-    _open_modal(ack, client, deps(context), body["trigger_id"], body["user"]["id"])
+    _open_modal(ack, client, deps, payload.trigger_id, payload.user_id)
 
 
-def on_open_modal_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_open_modal_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The "Ask for an ally" button (App Home, help) opens the request modal."""
-    _open_modal(ack, client, deps(context), body["trigger_id"], body["user"]["id"])
+    _open_modal(ack, client, deps, payload.trigger_id, payload.user_id)
 
 
-def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_request_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Validate before the ack (modal errors); create, post the card and confirm after it.
 
     The request and its due card post (rules.CARD) are committed together: if the first post
     fails, the asker is told it will follow, and the sweep posts it and confirms (on_card_due).
     """
-    d = deps(context)
-    user_id = body["user"]["id"]
-    view = body["view"]
+    user_id = payload.user_id
     try:
-        form = rules.parse_request_form(view.get("state", {}).get("values", {}), d.content)
+        form = rules.parse_request_form(payload.values, deps.content)
     except InvalidInput as error:
         ack(response_action="errors", errors={error.block_id or Ids.DETAILS: error.message})
         return
     if form.kind == rules.ANONYMOUS:
-        case_asking.on_anonymous_request_submitted(ack, body, client, d, form)
+        case_asking.on_anonymous_request_submitted(ack, payload, client, deps, form)
         return
     try:
-        with d.db.read() as session:  # before the ack: never waits for SQLite's writer
-            misuse_review.refuse_if_paused(session, d, user_id=user_id)
+        with deps.db.read() as session:  # before the ack: never waits for SQLite's writer
+            misuse_review.refuse_if_paused(session, deps, user_id=user_id)
             rules.check_open_limit(session, requester_id=user_id)
     except InvalidInput as error:
         ack(response_action="errors", errors={error.block_id or Ids.DETAILS: error.message})
         return
     ack()
-    with d.db.session() as session:
+    with deps.db.session() as session:
         request = rules.create_request(
             session,
             kind=rules.NAMED,
@@ -143,13 +148,13 @@ def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
             requester_id=user_id,
             chooser_id=user_id,
             on_behalf_of=None,
-            submission_key=str(view["id"]),
+            submission_key=payload.view_id,
         )
-        rules.schedule_escalation(session, request=request, settings=d.settings)
+        rules.schedule_escalation(session, request=request, settings=deps.settings)
         rules.schedule_card(session, request=request)
         request_id = id_of(request)
     try:
-        post_card(client, d, request_id)
+        post_card(client, deps, request_id)
     except (SlackApiError, OSError) as error:
         logger.warning(
             "request %s card not posted (%s); the sweep will post it",
@@ -161,24 +166,13 @@ def on_request_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
             "It will be posted shortly, and I will tell you when it is. No need to ask again."
         ) from error
     try:
-        confirm_once(client, d, request_id)
+        confirm_once(client, deps, request_id)
     except (SlackApiError, OSError) as error:  # the card is up; the sweep confirms later
         logger.warning(
             "request %s confirmation not sent (%s); the sweep will send it",
             request_id,
             type(error).__name__,
         )
-
-
-def _request_id(body: dict[str, Any]) -> int:
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise NotFound("That button no longer works.") from None
-
-
-def _channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id")
 
 
 def _offer(
@@ -215,16 +209,16 @@ def _offer(
         refresh_offers(client, d, request_id)
 
 
-def on_offer_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_offer_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """ "I can help" on a card: the same offer as a reaction, recorded once per ally."""
     ack()
     _offer(
         client,
-        deps(context),
-        request_id=_request_id(body),
-        user_id=body["user"]["id"],
+        deps,
+        request_id=payload.action_int(),
+        user_id=payload.user_id,
         source="button",
-        where=_channel(body),
+        where=payload.channel_id,
     )
 
 
@@ -233,31 +227,27 @@ def _base_emoji(reaction: object) -> str:
     return str(reaction or "").partition("::")[0]
 
 
-def _reaction_request(
-    session: Session, d: Deps, body: dict[str, Any], event: dict[str, Any]
-) -> AllyRequest | None:
+def _reaction_request(session: Session, d: Deps, payload: Payload) -> AllyRequest | None:
     """The request whose card got this reaction, or None (other emoji, other message, retry)."""
-    item = event.get("item") or {}
+    event = payload.event
+    item = event.get("item")
     if _base_emoji(event.get("reaction")) != d.settings.interest_emoji:
         return None
-    if item.get("type") != "message":
+    if not isinstance(item, dict) or item.get("type") != "message":
         return None
     if item.get("channel") != d.settings.allies_channel or not item.get("ts"):
         return None
-    if not store.claim_event(session, event_id=str(body.get("event_id") or "")):
+    if not store.claim_event(session, event_id=payload.event_id):
         return None
     return store.request_by_card(session, channel=item["channel"], ts=str(item["ts"]))
 
 
-def on_reaction_added(
-    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
-) -> None:
+def on_reaction_added(payload: Payload, client: WebClient, deps: Deps) -> None:
     """Reacting to a card with ALLYBOT_INTEREST_EMOJI offers help, like the button."""
-    d = deps(context)
-    user_id = str(event.get("user") or "")
+    user_id = str(payload.event.get("user") or "")
     refusal: UserFacingError | None = None
-    with d.db.session() as session:
-        request = _reaction_request(session, d, body, event)
+    with deps.db.session() as session:
+        request = _reaction_request(session, deps, payload)
         if request is None:
             return
         request_id = id_of(request)
@@ -269,7 +259,7 @@ def on_reaction_added(
                     request_id=request_id,
                     ally_user_id=user_id,
                     source="reaction",
-                    privacy=d.privacy,
+                    privacy=deps.privacy,
                 )
         except UserFacingError as error:
             refusal = error
@@ -278,90 +268,65 @@ def on_reaction_added(
         tell_privately(
             client,
             user_id=user_id,
-            channel_id=d.settings.allies_channel,
+            channel_id=deps.settings.allies_channel,
             text=refusal.message,
             blocks=notice_blocks(refusal.message, join=join),
         )
     elif result.added:
-        refresh_offers(client, d, request_id)
+        refresh_offers(client, deps, request_id)
 
 
-def on_reaction_removed(
-    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
-) -> None:
+def on_reaction_removed(payload: Payload, client: WebClient, deps: Deps) -> None:
     """Removing the reaction withdraws the offer while nobody is chosen."""
-    d = deps(context)
-    with d.db.session() as session:
-        request = _reaction_request(session, d, body, event)
+    with deps.db.session() as session:
+        request = _reaction_request(session, deps, payload)
         if request is None:
             return
         request_id = id_of(request)
         changed = rules.withdraw_offer(
-            session, request_id=request_id, ally_user_id=str(event.get("user") or "")
+            session, request_id=request_id, ally_user_id=str(payload.event.get("user") or "")
         )
     if changed:
-        refresh_offers(client, d, request_id)
+        refresh_offers(client, deps, request_id)
 
 
-def _on_behalf_of(d: Deps, *, request_id: int | None = None, offer_id: int | None = None) -> bool:
-    """Whether the request (or the offer's request) was made on behalf of a case (read-only)."""
-    with d.db.read() as session:
-        if offer_id is not None:
-            offer = store.get_offer(session, offer_id=offer_id)
-            request_id = offer.request_id if offer else None
-        request = store.get_request(session, request_id=request_id) if request_id else None
-        return request is not None and bool(request.on_behalf_of)
-
-
-def _require_volunteer_for_case(
-    client: WebClient, roster: VolunteerRoster, on_behalf_of_case: bool, user_id: str
-) -> None:
-    """An ask made on behalf of a case is handled only by a current volunteer."""
-    if on_behalf_of_case and not roster.is_volunteer(client, user_id):
-        raise NotAllowed(
-            "Only the programme's volunteers (members of the volunteers channel) can do this."
-        )
-
-
-def on_choose_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_choose_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The chooser picks an ally: one match, the pair introduced, the others thanked."""
     ack()
-    user_id = body["user"]["id"]
-    offer_id = _request_id(body)
-    _require_volunteer_for_case(client, roster, _on_behalf_of(d, offer_id=offer_id), user_id)
-    with d.db.session() as session:
+    user_id = payload.user_id
+    offer_id = payload.action_int()
+    with deps.db.session() as session:
         match = rules.choose_offer(
-            session, offer_id=offer_id, chooser_id=user_id, settings=d.settings
+            session, offer_id=offer_id, chooser_id=user_id, settings=deps.settings
         )
         assert match.id is not None
         match_id = match.id
-    run_match_followups(client, d, match_id=match_id)
+    run_match_followups(client, deps, match_id=match_id)
 
 
-def on_withdraw_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, d: Deps, roster: VolunteerRoster
-) -> None:
+def on_withdraw_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The asker withdraws an open request; the card says so, offering allies are told.
 
     Once the withdrawal is committed, each message about it is a separate step: one failing
     (the button's own message, say) never keeps the card or the offering allies from hearing.
     """
     ack()
-    request_id = _request_id(body)
-    user_id = body["user"]["id"]
-    _require_volunteer_for_case(client, roster, _on_behalf_of(d, request_id=request_id), user_id)
-    with d.db.session() as session:
+    request_id = payload.action_int()
+    user_id = payload.user_id
+    with deps.db.session() as session:
         case = anonymous_store.case_for_request(session, request_id=request_id)
         request = rules.withdraw_request(session, request_id=request_id, user_id=user_id)
-        view = request_view(d, request)
-        key, payload = rules.schedule_withdrawal_followups(
+        view = request_view(deps, request)
+        key, followups = rules.schedule_withdrawal_followups(
             session, request_id=request_id, case_id=case.id if case is not None else None
         )
-    shown = step_ran(request_id, "button's message", lambda: _show_withdrawn(client, d, body, view))
+    shown = step_ran(
+        request_id, "button's message", lambda: _show_withdrawn(client, deps, payload, view)
+    )
     try:
-        once.run_steps(d.db, key=key, steps=withdrawal_steps(client, d, payload), what=WITHDRAWAL)
+        once.run_steps(
+            deps.db, key=key, steps=withdrawal_steps(client, deps, followups), what=WITHDRAWAL
+        )
     except once.StepsPending:
         shown = False
     if not shown:
@@ -371,16 +336,15 @@ def on_withdraw_button(
         )
 
 
-def _show_withdrawn(client: WebClient, d: Deps, body: dict[str, Any], view: RequestView) -> None:
+def _show_withdrawn(client: WebClient, d: Deps, payload: Payload, view: RequestView) -> None:
     """Redraw what the Withdraw button was on: a message, an ephemeral reply, or the Home tab.
 
     chat.update cannot edit an ephemeral message (the `/ally status` reply): that one is
     replaced through the action's response_url, with the person's status as it is now.
     """
-    user_id = body["user"]["id"]
-    container = body.get("container") or {}
-    if container.get("type") == "message" and container.get("is_ephemeral"):
-        response_url = body.get("response_url")
+    user_id = payload.user_id
+    if payload.on_ephemeral:
+        response_url = payload.response_url
         if not response_url:
             text = "You withdrew this request."
             tell_privately(client, user_id=user_id, text=text, blocks=notice_blocks(text))
@@ -390,10 +354,10 @@ def _show_withdrawn(client: WebClient, d: Deps, body: dict[str, Any], view: Requ
         )
         if answer.status_code != 200:
             raise OSError(f"response_url answered {answer.status_code}")
-    elif container.get("type") == "message" and container.get("message_ts"):
+    elif payload.message_ts and payload.message_channel:
         client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
+            channel=payload.message_channel,
+            ts=payload.message_ts,
             text="You withdrew this request.",
             blocks=render_blocks("requests/confirmation.json.j2", r=view),
         )
@@ -401,6 +365,6 @@ def _show_withdrawn(client: WebClient, d: Deps, body: dict[str, Any], view: Requ
         publish_home(client, d, user_id=user_id)
 
 
-def on_report_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_report_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """ "Report misuse": one review card per request, with a count (handlers.surveys.misuse)."""
-    misuse_review.on_report_clicked(ack, body, client, context)
+    misuse_review.on_report_clicked(ack, payload, client, deps)

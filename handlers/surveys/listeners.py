@@ -17,7 +17,8 @@ from bot.rules.surveys import runs
 from bot.rules.surveys.comparison import compare
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation
-from handlers.common.deps import deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
 from handlers.common.replies import tell_privately
 from handlers.common.units import (
     VIEW_MAX_BYTES,
@@ -150,12 +151,6 @@ def _reply_pages(call: Invocation, title: str, sections: list[str], note: str = 
 # the survey DM's button and the form
 
 
-def _container(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, container.get("message_ts")
-
-
 # What the form keeps free of the units' options besides its other parts (spacing, margin).
 FORM_MARGIN = 10_000
 
@@ -186,24 +181,23 @@ def form_view(*, metadata: str, title: str, questions: Any, units: list[str]) ->
     return view
 
 
-def on_answer_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_answer_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Open the form (the trigger first): or say why not (closed, already answered)."""
-    d = deps(context)
-    user_id = str(body["user"]["id"])
+    user_id = payload.user_id
     refusal: str | None = None
     try:
-        run_id = int(str(body["actions"][0].get("value") or "0"))
-        marker = runs.marker(d.privacy, run_id=run_id, user_id=user_id)
+        run_id = int(payload.action_value or "0")
+        marker = runs.marker(deps.privacy, run_id=run_id, user_id=user_id)
         # Read-only, before views.open: never waits for SQLite's writer.
-        with d.db.read() as session:
+        with deps.db.read() as session:
             run = runs.check_open(runs.get(session, run_id=run_id))
             if runs.has_answered(session, run_id=run_id, marker=marker):
                 raise Conflict("You have already answered this survey. Thank you!")
             units = sorted(adjustments.unit_names(session), key=str.casefold)
-        channel, ts = _container(body)
+        channel, ts = payload.message_channel, payload.message_ts
         metadata = json.dumps({"r": run.id, "c": channel, "t": ts}, separators=(",", ":"))
         trigger_client(client).views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=payload.trigger_id,
             view=form_view(
                 metadata=metadata, title=run.title, questions=run.questions, units=units
             ),
@@ -218,41 +212,41 @@ def on_answer_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
     finally:
         ack()
     if refusal is not None:
-        tell_privately(client, user_id=user_id, channel_id=_container(body)[0], text=refusal)
+        tell_privately(client, user_id=user_id, channel_id=payload.message_channel, text=refusal)
 
 
-def _values(view: dict[str, Any]) -> tuple[dict[str, str | None], str | None]:
-    state = (view.get("state") or {}).get("values") or {}
+def _values(payload: Payload) -> tuple[dict[str, str | None], str | None]:
     values: dict[str, str | None] = {}
     unit: str | None = None
-    for block_id, actions in state.items():
-        for action in (actions or {}).values():
-            chosen = (action or {}).get("selected_option") or {}
-            value = chosen.get("value") if chosen else (action or {}).get("value")
+    for block_id, actions in payload.values.items():
+        for action_id in actions:
+            element = payload.element(block_id, str(action_id))
+            chosen = element.get("selected_option") or {}
+            value = (
+                chosen.get("value") if isinstance(chosen, dict) and chosen else element.get("value")
+            )
             if block_id == Ids.UNIT.value:
                 unit = (str(value).strip() or None) if value else None
             else:
-                values[str(block_id)] = None if value is None else str(value)
+                values[block_id] = None if value is None else str(value)
     return values, unit
 
 
-def on_form_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_form_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Store the answers without the person's ID (refusals show in the form), then thank."""
-    d = deps(context)
-    view = body["view"]
-    user_id = str(body["user"]["id"])
-    values, unit = _values(view)
+    user_id = payload.user_id
+    values, unit = _values(payload)
     first_block = next(iter(values), Ids.UNIT.value)
+    meta = payload.metadata
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
         run_id = int(meta["r"])
     except (ValueError, KeyError, TypeError):
         ack(response_action="errors", errors={first_block: "This form has expired."})
         return
-    marker = runs.marker(d.privacy, run_id=run_id, user_id=user_id)
+    marker = runs.marker(deps.privacy, run_id=run_id, user_id=user_id)
     try:
         # The one write before the ack, bounded: its refusals must show in the form.
-        with d.db.session(wait=2.0) as session:
+        with deps.db.session(wait=2.0) as session:
             if unit is not None:
                 # A select's value, or a typed name (too many units to list): ignoring case.
                 found = resolve_typed(unit, list(adjustments.unit_names(session)))
@@ -265,7 +259,7 @@ def on_form_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
                 marker=marker,
                 business_unit=unit,
                 values=values,
-                today=utcnow().astimezone(d.settings.zone).date(),
+                today=utcnow().astimezone(deps.settings.zone).date(),
             )
     except UserFacingError as error:
         block = getattr(error, "block_id", None) if isinstance(error, InvalidInput) else None
@@ -274,7 +268,7 @@ def on_form_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context
     ack()
     channel, ts = meta.get("c"), meta.get("t")
     if channel and ts:
-        with d.db.read() as session:
+        with deps.db.read() as session:
             run = runs.get(session, run_id=run_id)
         title = run.title if run else "Survey"
         blocks = render_blocks(

@@ -12,9 +12,10 @@ from sqlmodel import Session
 
 from bot.jobs import once
 from bot.rules import misuse
-from bot.rules.errors import InvalidInput, NotAllowed, NotFound
+from bot.rules.errors import InvalidInput
 from handlers.common.commands import Invocation
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
 from handlers.common.redraw import Drawing, redraw
 from handlers.common.replies import tell_privately
 from handlers.requests.surface import notice_blocks, request_view
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 PERSON = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 PAUSE_USAGE = "`/ally-admin pause @person` / `unpause @person`: stop or allow their requests"
+# What someone who is not a volunteer is told (the decision buttons are declared for them).
+ONLY_VOLUNTEERS = "Only the programme's volunteers can review misuse reports."
 
 
 def card_blocks(d: Deps, state: misuse.ReportState, category_label: str) -> list[dict[str, Any]]:
@@ -46,7 +49,7 @@ def _card_text(state: misuse.ReportState) -> str:
     return f"Request #{state.request_id} was reported as possible misuse ({state.reports})."
 
 
-def on_report_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_report_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """ "Report misuse": one card per request with a count; the reporter is thanked privately.
 
     The count is committed, then the card posted once or redrawn (no transaction open while
@@ -54,12 +57,9 @@ def on_report_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
     second report by the same person changes nothing.
     """
     ack()
-    d = deps(context)
-    try:
-        request_id = int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise NotFound("That button no longer works.") from None
-    user_id = str(body["user"]["id"])
+    d = deps
+    request_id = payload.action_int()
+    user_id = payload.user_id
     marker = misuse.reporter_marker(d.privacy, request_id=request_id, user_id=user_id)
     with d.db.session() as session:
         state = misuse.report(session, request_id=request_id, marker=marker)
@@ -77,25 +77,17 @@ def on_report_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context
         if state.counted
         else "You have already reported this request. Thank you: it is with the volunteers."
     )
-    channel = (body.get("channel") or {}).get("id")
-    tell_privately(
-        client, user_id=user_id, channel_id=channel, text=text, blocks=notice_blocks(text)
-    )
+    where = payload.channel_id
+    tell_privately(client, user_id=user_id, channel_id=where, text=text, blocks=notice_blocks(text))
 
 
-def on_decision_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_decision_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """`dismiss_report` or `pause_requester`, by a volunteer; the first decision wins."""
     ack()
-    d = deps(context)
-    user_id = str(body["user"]["id"])
-    if user_id not in d.volunteers.members(client):
-        raise NotAllowed("Only the programme's volunteers can review misuse reports.")
-    action = body["actions"][0]
-    try:
-        report_id = int(action["value"])
-    except (KeyError, TypeError, ValueError):
-        raise NotFound("That button no longer works.") from None
-    decision = misuse.PAUSED if action["action_id"] == Ids.PAUSE.value else misuse.DISMISSED
+    d = deps
+    user_id = payload.user_id
+    report_id = payload.action_int()
+    decision = misuse.PAUSED if payload.action_id == Ids.PAUSE.value else misuse.DISMISSED
     with d.db.session() as session:
         state = misuse.decide(
             session,

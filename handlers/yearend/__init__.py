@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
-
 from bot.rules.yearend import calls
 from bot.rules.yearend import nudges as nudge_rules
 from handlers.common.commands import Routes
+from handlers.common.listeners import Listeners
+from handlers.common.permissions import ANYONE
 from handlers.yearend import awards, listeners, nudges, surface
 from handlers.yearend.ids import Ids
 from storage.yearend import REDRAW_CARDS
 
 
-def register(app: App, routes: Routes) -> None:
+def register(on: Listeners, routes: Routes) -> None:
     """Add this feature's listeners, subcommands and scheduled-work handlers."""
     routes.ally.add(
         "story",
@@ -24,15 +24,18 @@ def register(app: App, routes: Routes) -> None:
         listeners.on_event_command,
         "`/ally event`: log an allyship event a business unit organised",
     )
-    app.action(Ids.OPEN_STORY.value)(listeners.on_open_story_button)
-    app.view(Ids.STORY_VIEW.value)(listeners.on_story_submitted)
-    app.view(Ids.EVENT_VIEW.value)(listeners.on_event_submitted)
-    app.action(Ids.ACCEPT_STORY.value)(listeners.on_accept_button)
-    app.action(Ids.ACCEPT_EVENT.value)(listeners.on_accept_button)
-    app.action(Ids.DECLINE_STORY.value)(listeners.on_decline_button)
-    app.action(Ids.DECLINE_EVENT.value)(listeners.on_decline_button)
-    app.action(Ids.MARK_CREATIVE.value)(listeners.on_creative_button)
-    app.view(Ids.DECLINE_VIEW.value)(listeners.on_decline_submitted)
+    on.action(Ids.OPEN_STORY, allow=ANYONE)(listeners.on_open_story_button)
+    on.view(Ids.STORY_VIEW, allow=ANYONE)(listeners.on_story_submitted)
+    on.view(Ids.EVENT_VIEW, allow=ANYONE)(listeners.on_event_submitted)
+    assessors = listeners.only_volunteers()
+    on.action(Ids.ACCEPT_STORY, allow=assessors)(listeners.on_accept_button)
+    on.action(Ids.ACCEPT_EVENT, allow=assessors)(listeners.on_accept_button)
+    on.action(Ids.MARK_CREATIVE, allow=assessors)(listeners.on_creative_button)
+    on.view(Ids.DECLINE_VIEW, allow=assessors)(listeners.on_decline_submitted)
+    # The decline form opens for anyone who may decide (the conflicts, a database read):
+    # the roster may call Slack, which never comes before a trigger; the submission checks it.
+    on.action(Ids.DECLINE_STORY, allow=ANYONE)(listeners.on_decline_button)
+    on.action(Ids.DECLINE_EVENT, allow=ANYONE)(listeners.on_decline_button)
     routes.admin.add(
         "awards",
         awards.on_awards_command,
@@ -43,7 +46,7 @@ def register(app: App, routes: Routes) -> None:
         awards.on_export_command,
         "`/ally-admin export [YYYY]`: the year's ledger and outcomes as CSV files, in your DM",
     )
-    app.action(Ids.CONFIRM_AWARDS.value)(awards.on_confirm_button)
+    on.action(Ids.CONFIRM_AWARDS, allow=awards.ANNOUNCERS)(awards.on_confirm_button)
     routes.due[awards.ANNOUNCE] = awards.on_announce_due
     routes.admin.add(
         "nudges",
@@ -51,7 +54,7 @@ def register(app: App, routes: Routes) -> None:
         "`/ally-admin nudges [YYYY]`: preview the units that took no part, then invite them",
     )
     nudges.add_contact_route(routes)
-    app.action(Ids.SEND_NUDGES.value)(nudges.on_send_button)
+    on.action(Ids.SEND_NUDGES, allow=nudges.SENDERS)(nudges.on_send_button)
     routes.due[nudge_rules.NUDGE_UNIT] = nudges.on_unit_due
     routes.due[nudge_rules.NUDGE_POST] = nudges.on_post_due
     routes.due[calls.STORIES_CALL] = surface.on_stories_call_due

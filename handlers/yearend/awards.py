@@ -6,8 +6,6 @@ Slack retries, the text and the chart are each posted once (bot.jobs.once).
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
@@ -18,7 +16,9 @@ from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.yearend import export, results
 from bot.rules.yearend.standings import AwardStandings, Line, chart_data
 from handlers.common.commands import Invocation
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
+from handlers.common.permissions import admins
 from handlers.common.replies import tell_privately
 from messages.charts import bar_chart_png
 from messages.render import escape_mrkdwn, render_blocks
@@ -30,6 +30,8 @@ ALT_TEXT_MAX = 1000
 # Characters of standings lines per admin message (Slack refuses about 12,000 in all).
 PAGE_CHARS = 7000
 LINE_EXTRA = 90
+# Who may confirm the announcement (declared on `confirm_awards`).
+ANNOUNCERS = admins("Only programme admins can announce the awards.")
 
 
 def announce_key(year: int) -> str:
@@ -127,19 +129,18 @@ def announcement_steps(client: WebClient, d: Deps, year: int) -> list[Step]:
     return [Step("text", post_text), Step("chart", post_chart)]
 
 
-def on_confirm_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_confirm_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """An admin confirms: the year's awards are announced once, whoever clicks and how often."""
     ack()
-    d = deps(context)
-    user = str(body["user"]["id"])
-    if not d.settings.is_admin(user):
-        raise NotAllowed("Only programme admins can announce the awards.")
-    value = str((body.get("actions") or [{}])[0].get("value") or "")
-    year = results.parse_year(value, now=utcnow(), settings=d.settings) if value.isdigit() else None
+    user = payload.user_id
+    value = payload.action_value
+    year = (
+        results.parse_year(value, now=utcnow(), settings=deps.settings) if value.isdigit() else None
+    )
     if year is None:
         raise NotAllowed("That button no longer works.")
-    with d.db.session() as session:
-        results.year_awards(session, year=year, settings=d.settings)  # NotFound: no data
+    with deps.db.session() as session:
+        results.year_awards(session, year=year, settings=deps.settings)  # NotFound: no data
         first = jobs.find(session, key=announce_key(year)) is None
         jobs.schedule(
             session,
@@ -148,14 +149,13 @@ def on_confirm_button(ack: Ack, body: dict[str, Any], client: WebClient, context
             due_at=utcnow() + jobs.DEFAULT_LEASE,
             payload={"year": year},
         )
-    channel = (body.get("channel") or {}).get("id")
+    channel = payload.channel_id
     if not first:
         text = f"The {year} awards were already announced (or are being announced): once is enough."
         tell_privately(client, user_id=user, channel_id=channel, text=text)
         return
-    once.run_steps(
-        d.db, key=announce_key(year), steps=announcement_steps(client, d, year), what="awards"
-    )
+    steps = announcement_steps(client, deps, year)
+    once.run_steps(deps.db, key=announce_key(year), steps=steps, what="awards")
     tell_privately(
         client,
         user_id=user,

@@ -1,8 +1,9 @@
 """Listeners of the year-end programme: the story and event forms, and assessing them.
 
 Every listener acks first except those that open a modal, which use the trigger at once.
-Permissions are checked on the server on every click: the volunteer roster (Slack), then the
-conflicts (bot.rules.yearend.assessment); a refusal is a private message, never an action.
+Permissions are checked on the server on every click: the volunteer roster (Slack), declared
+where the listeners are registered (handlers.yearend), then the conflicts
+(bot.rules.yearend.assessment); a refusal is a private message, never an action.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.privacy import privacy
 from bot.rules.allies import business_units
-from bot.rules.errors import InvalidInput, NotAllowed, NotFound, UserFacingError
+from bot.rules.errors import InvalidInput, NotFound, UserFacingError
 from bot.rules.yearend import assessment, events, stories
 from handlers.common.client import trigger_client
 from handlers.common.commands import Invocation
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
+from handlers.common.permissions import Permission, volunteers
 from handlers.common.replies import tell_privately
 from handlers.common.units import choose_units, resolve_typed, unknown_unit
 from handlers.yearend import surface
@@ -46,17 +49,18 @@ def _notice(text: str) -> list[dict[str, Any]]:
     return render_blocks("yearend/notice.json.j2", text=text)
 
 
-def _user(body: dict[str, Any]) -> str:
-    return str(body["user"]["id"])
+def only_volunteers() -> Permission:
+    """Who may assess: members of the volunteers channel (told NOT_A_VOLUNTEER otherwise)."""
+    return volunteers(NOT_A_VOLUNTEER, blocks=_notice(NOT_A_VOLUNTEER))
 
 
-def _channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-
-
-def _say(client: WebClient, body: dict[str, Any], text: str) -> None:
+def _say(client: WebClient, payload: Payload, text: str) -> None:
     tell_privately(
-        client, user_id=_user(body), channel_id=_channel(body), text=text, blocks=_notice(text)
+        client,
+        user_id=payload.user_id,
+        channel_id=payload.channel_id,
+        text=text,
+        blocks=_notice(text),
     )
 
 
@@ -97,12 +101,12 @@ def _open(ack: Ack, client: WebClient, trigger_id: str, view: dict[str, Any]) ->
 
 def on_story_command(call: Invocation) -> None:
     """`/ally story` opens the story form."""
-    _open(call.ack, call.client, call.command["trigger_id"], story_modal())
+    _open(call.ack, call.client, call.trigger_id, story_modal())
 
 
-def on_open_story_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_open_story_button(ack: Ack, payload: Payload, client: WebClient) -> None:
     """The call for stories' button opens the story form."""
-    _open(ack, client, body["trigger_id"], story_modal())
+    _open(ack, client, payload.trigger_id, story_modal())
 
 
 def on_event_command(call: Invocation) -> None:
@@ -110,7 +114,7 @@ def on_event_command(call: Invocation) -> None:
     with call.deps.db.read() as session:
         units = [unit.name for unit in business_units(session)]
     view = render("yearend/event_modal.json.j2", choice=choose_units(units))
-    _open(call.ack, call.client, call.command["trigger_id"], view)
+    _open(call.ack, call.client, call.trigger_id, view)
 
 
 def _errors(ack: Ack, error: InvalidInput, default: str) -> None:
@@ -148,7 +152,7 @@ def _ally_refusal(client: WebClient, ally_id: str) -> InvalidInput | None:
     return None
 
 
-def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_story_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Check the form (modal errors), ack, then check the ally with Slack, record the story and
     post its card.
 
@@ -156,11 +160,9 @@ def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
     so it comes after the ack (SPEC 6): a refusal then arrives by DM with the reporter's own
     words, so that nothing they wrote is lost, and nothing is recorded.
     """
-    d = deps(context)
-    view = body["view"]
-    reporter = _user(body)
+    reporter = payload.user_id
     try:
-        form = stories.parse_story_form(view.get("state", {}).get("values", {}), today=_today(d))
+        form = stories.parse_story_form(payload.values, today=_today(deps))
     except InvalidInput as error:
         _errors(ack, error, Ids.WHAT)
         return
@@ -175,13 +177,13 @@ def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
             ),
         )
         return
-    with d.db.session() as session:
+    with deps.db.session() as session:
         story, created = stories.create_story(
             session,
             form=form,
             reporter_id=reporter,
-            submission_key=str(view["id"]),
-            privacy=privacy(d.settings),
+            submission_key=payload.view_id,
+            privacy=privacy(deps.settings),
         )
         story_id = int(story.id or 0)
         if created:
@@ -192,19 +194,17 @@ def on_story_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
         "Thank you! Your story went to the volunteers, who will assess it. "
         "I will tell you what they decide."
     )
-    if not _post_card(client, d, kind=assessment.STORY, item_id=story_id):
+    if not _post_card(client, deps, kind=assessment.STORY, item_id=story_id):
         text = CARD_LATER
     client.chat_postMessage(channel=reporter, text=text, blocks=_notice(text))
 
 
-def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_event_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Check the event (modal errors), then record it and post its card after the ack."""
-    d = deps(context)
-    view = body["view"]
-    user = _user(body)
+    user = payload.user_id
     try:
-        form = events.parse_event_form(view.get("state", {}).get("values", {}), today=_today(d))
-        with d.db.read() as session:
+        form = events.parse_event_form(payload.values, today=_today(deps))
+        with deps.db.read() as session:
             names = [unit.name for unit in business_units(session)]
         # A typed name (too many units to list) is matched ignoring case.
         found = resolve_typed(form.business_unit, names)
@@ -215,9 +215,9 @@ def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
         _errors(ack, error, Ids.WHAT)
         return
     ack()
-    with d.db.session() as session:
+    with deps.db.session() as session:
         event, created = events.create_event(
-            session, form=form, logged_by=user, submission_key=str(view["id"])
+            session, form=form, logged_by=user, submission_key=payload.view_id
         )
         event_id = int(event.id or 0)
         if created:
@@ -225,7 +225,7 @@ def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
     if not created:
         return
     text = "Thank you! The event went to the volunteers, who will assess it."
-    if not _post_card(client, d, kind=assessment.EVENT, item_id=event_id):
+    if not _post_card(client, deps, kind=assessment.EVENT, item_id=event_id):
         text = CARD_LATER
     client.chat_postMessage(channel=user, text=text, blocks=_notice(text))
 
@@ -233,26 +233,19 @@ def on_event_submitted(ack: Ack, body: dict[str, Any], client: WebClient, contex
 # assessing
 
 
-def _item(body: dict[str, Any]) -> tuple[str, int]:
-    parsed = parse_item_value((body.get("actions") or [{}])[0].get("value"))
+def _item(payload: Payload) -> tuple[str, int]:
+    parsed = parse_item_value(payload.action_value)
     if parsed is None:
         raise NotFound("That button no longer works.")
     return parsed
 
 
-def _require_volunteer(client: WebClient, d: Deps, user_id: str) -> None:
-    if not d.volunteers.is_volunteer(client, user_id):
-        raise NotAllowed(NOT_A_VOLUNTEER)
-
-
-def on_accept_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_accept_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Accept a story or event: the first decision wins; points once; then the follow-ups."""
     ack()
-    d = deps(context)
-    kind, item_id = _item(body)
-    user = _user(body)
-    _require_volunteer(client, d, user)
-    with d.db.session() as session:
+    kind, item_id = _item(payload)
+    user = payload.user_id
+    with deps.db.session() as session:
         decision = assessment.accept(session, kind=kind, item_id=item_id, user_id=user)
         awarded = surface.awarded_points(decision.award)
         if decision.decided:
@@ -261,27 +254,27 @@ def on_accept_button(ack: Ack, body: dict[str, Any], client: WebClient, context:
                 kind=kind,
                 item_id=item_id,
                 points_awarded=awarded,
-                retention_days=d.settings.retention_days,
+                retention_days=deps.settings.retention_days,
             )
     if not decision.decided:
-        _say(client, body, f"This was already {decision.status}. The first decision stands.")
+        _say(client, payload, f"This was already {decision.status}. The first decision stands.")
         return
-    surface.run_decision(client, d, kind=kind, item_id=item_id, points_awarded=awarded)
+    surface.run_decision(client, deps, kind=kind, item_id=item_id, points_awarded=awarded)
 
 
-def on_decline_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_decline_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Open `assessment_decline` (conflicts and state read from the database before the
-    trigger; whether the person is a volunteer, a Web API call, is checked after the ack)."""
-    d = deps(context)
+    trigger; whether the person is a volunteer, a Web API call, is checked at the submission,
+    after its ack)."""
     refused: UserFacingError | None = None
     try:
-        kind, item_id = _item(body)
-        user = _user(body)
-        with d.db.read() as session:
+        kind, item_id = _item(payload)
+        user = payload.user_id
+        with deps.db.read() as session:
             assessment.check_can_decide(session, kind=kind, item_id=item_id, user_id=user)
         metadata = json.dumps({"k": kind, "i": item_id}, separators=(",", ":"))
         trigger_client(client).views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=payload.trigger_id,
             view=render(
                 "yearend/decline_modal.json.j2",
                 metadata=metadata,
@@ -293,37 +286,31 @@ def on_decline_button(ack: Ack, body: dict[str, Any], client: WebClient, context
     finally:
         ack()
     if refused is not None:
-        _say(client, body, refused.message)
+        _say(client, payload, refused.message)
 
 
-def on_decline_submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_decline_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Decline with the volunteer's words: the form and the conflicts are checked before the
-    ack (modal errors), the volunteer roster after it; then the follow-ups."""
-    d = deps(context)
-    view = body["view"]
-    user = _user(body)
+    ack (modal errors), the volunteer roster after it (declared); then the follow-ups."""
+    user = payload.user_id
+    meta = payload.metadata
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
         kind, item_id = str(meta["k"]), int(meta["i"])
         if kind not in assessment.KINDS:
             raise ValueError(kind)
     except (ValueError, KeyError, TypeError):
         ack(response_action="errors", errors={Ids.REASON.value: "This form has expired."})
         return
-    values = view.get("state", {}).get("values", {})
-    reason = str(((values.get(Ids.REASON) or {}).get(Ids.REASON) or {}).get("value") or "")
+    reason = payload.value(Ids.REASON)
     try:
         assessment.check_reason(reason)
-        with d.db.read() as session:
+        with deps.db.read() as session:
             assessment.check_can_decide(session, kind=kind, item_id=item_id, user_id=user)
     except UserFacingError as error:
         ack(response_action="errors", errors={Ids.REASON.value: error.message})
         return
     ack()
-    if not d.volunteers.is_volunteer(client, user):
-        client.chat_postMessage(channel=user, text=NOT_A_VOLUNTEER, blocks=_notice(NOT_A_VOLUNTEER))
-        return
-    with d.db.session() as session:
+    with deps.db.session() as session:
         decision = assessment.decline(
             session, kind=kind, item_id=item_id, user_id=user, reason=reason
         )
@@ -333,22 +320,20 @@ def on_decline_submitted(ack: Ack, body: dict[str, Any], client: WebClient, cont
                 kind=kind,
                 item_id=item_id,
                 points_awarded=0,
-                retention_days=d.settings.retention_days,
+                retention_days=deps.settings.retention_days,
             )
     if not decision.decided:
         text = f"This was already {decision.status}. The first decision stands."
         client.chat_postMessage(channel=user, text=text, blocks=_notice(text))
         return
-    surface.run_decision(client, d, kind=kind, item_id=item_id, points_awarded=0)
+    surface.run_decision(client, deps, kind=kind, item_id=item_id, points_awarded=0)
 
 
-def on_creative_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_creative_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Toggle the creative mark (before or after the decision), then redraw the card."""
     ack()
-    d = deps(context)
-    kind, item_id = _item(body)
-    user = _user(body)
-    _require_volunteer(client, d, user)
-    with d.db.session() as session:
+    kind, item_id = _item(payload)
+    user = payload.user_id
+    with deps.db.session() as session:
         assessment.toggle_creative(session, kind=kind, item_id=item_id, user_id=user)
-    surface.redraw_card(client, d, kind=kind, item_id=item_id)
+    surface.redraw_card(client, deps, kind=kind, item_id=item_id)

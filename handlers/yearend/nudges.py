@@ -17,7 +17,9 @@ from bot.jobs.once import Step
 from bot.rules.errors import NotAllowed
 from bot.rules.yearend import nudges, results
 from handlers.common.commands import Handler, Invocation, Route, Routes
-from handlers.common.deps import Deps, deps
+from handlers.common.deps import Deps
+from handlers.common.payload import Payload
+from handlers.common.permissions import admins
 from handlers.common.replies import tell_privately
 from messages.render import escape_mrkdwn, render_blocks
 from storage import yearend as store
@@ -36,6 +38,8 @@ UNREACHABLE = frozenset(
 # Units per preview message: a line is at most ~160 characters, so a message stays far below
 # Slack's ~12,000-character limit.
 PER_MESSAGE = 50
+# Who may send the invitations (declared on `send_nudges`).
+SENDERS = admins("Only programme admins can send the invitations.")
 
 
 def _notice(text: str) -> list[dict[str, Any]]:
@@ -68,28 +72,26 @@ def on_nudges_command(call: Invocation) -> None:
         call.reply(text if page == 1 else f"{year} nudges, continued", blocks)
 
 
-def on_send_button(ack: Ack, body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_send_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """An admin sends: each unit's invitation is scheduled once per year, paced."""
     ack()
-    d = deps(context)
-    user = str(body["user"]["id"])
-    if not d.settings.is_admin(user):
-        raise NotAllowed("Only programme admins can send the invitations.")
-    value = str((body.get("actions") or [{}])[0].get("value") or "")
+    user = payload.user_id
+    value = payload.action_value
     if not value.isdigit():
         raise NotAllowed("That button no longer works.")
-    year = results.parse_year(value, now=utcnow(), settings=d.settings)
-    helpers = d.volunteers.members(client)
-    with d.db.session() as session:
-        found = nudges.targets(session, year=year, settings=d.settings, volunteers=helpers)
+    year = results.parse_year(value, now=utcnow(), settings=deps.settings)
+    helpers = deps.volunteers.members(client)
+    with deps.db.session() as session:
+        found = nudges.targets(session, year=year, settings=deps.settings, volunteers=helpers)
         done = nudges.schedule(session, year=year, found=found)
     text = (
         f"Invitations for {done.units} business unit(s) are on their way, paced within "
         f"Slack's limits."
         + (f" {done.already} unit(s) were already invited this year." if done.already else "")
     )
-    channel = (body.get("channel") or {}).get("id")
-    tell_privately(client, user_id=user, channel_id=channel, text=text, blocks=_notice(text))
+    tell_privately(
+        client, user_id=user, channel_id=payload.channel_id, text=text, blocks=_notice(text)
+    )
 
 
 def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:

@@ -1,4 +1,4 @@
-"""The app factory: errors raised by listeners never cost Slack its ack."""
+"""The registrar's guard: errors raised by listeners never cost Slack its ack."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from slack_bolt import Ack, App
 
-from bot.app.factory import guarded
 from bot.app.server import BackgroundServer
 from bot.devkit.fakeslack import SignedClient
 from bot.devkit.sandbox import Sandbox
 from bot.rules.errors import NotAllowed
+from handlers.common.listeners import Listeners
+from handlers.common.permissions import ANYONE
 
 
 @pytest.fixture
@@ -24,13 +25,13 @@ def box(tmp_path: Path) -> Iterator[Sandbox]:
 
 
 def _refusing_app(box: Sandbox) -> App:
-    """The sandbox's app plus a listener registered as ours are (guarded) that refuses."""
+    """The sandbox's app plus a listener registered as ours are (by the registrar) that refuses."""
 
     def on_refuse_command(ack: Ack) -> None:
         ack()
         raise NotAllowed("You may not do that.")
 
-    guarded(box.app).command("/refuse")(on_refuse_command)
+    Listeners(box.app).command("/refuse", allow=ANYONE)(on_refuse_command)
     return box.app
 
 
