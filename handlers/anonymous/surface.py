@@ -19,7 +19,7 @@ from bot.privacy import Identity, identity_from_user
 from bot.rules.anonymous import cases, drafts
 from handlers.anonymous.inputs import Metadata
 from handlers.common.deps import Deps
-from handlers.common.redraw import Drawing, redraw
+from handlers.common.redraw import Drawing, Read, post_once, redraw
 from messages.render import render, render_blocks
 from storage.models.anonymous import AnonymousCase
 from storage.models.programme import FORGOTTEN
@@ -139,9 +139,12 @@ def notice_blocks(text: str) -> list[dict[str, Any]]:
     return render_blocks("anonymous/notice.json.j2", text=text)
 
 
-def refresh_card(client: WebClient, d: Deps, case_id: int, *, drawn: Drawing | None = None) -> None:
+def refresh_card(client: WebClient, d: Deps, case_id: int) -> None:
     """Show the case's current state on its card in the volunteers channel."""
+    redraw(client, d.db, _card_read(d, case_id))
 
+
+def _card_read(d: Deps, case_id: int) -> Read:
     def read(session: Session) -> Drawing | None:
         case = cases.get_case(session, case_id=case_id)
         if not (case.card_channel and case.card_ts):
@@ -149,41 +152,38 @@ def refresh_card(client: WebClient, d: Deps, case_id: int, *, drawn: Drawing | N
         blocks = render_blocks("anonymous/card.json.j2", c=_case_view(d, case))
         return Drawing(case.card_channel, case.card_ts, _card_text(case.handle), blocks)
 
-    redraw(client, d.db, read, drawn=drawn)
+    return read
 
 
 def post_case_card(client: WebClient, d: Deps, case_id: int) -> bool:
     """Post the case's card to the volunteers channel once; False if it is already there.
 
     Both the attempt right after the confirmation and the scheduled safety net (kind
-    cases.CARD) come here; the post is made once (bot.jobs.once), its ts recorded on the case
-    (which retires the due post), and redrawn if the case changed while it was posted.
+    cases.CARD) come here; the post is made once, its ts recorded on the case (which retires
+    the due post), and redrawn if the case changed while it was posted.
     """
     with d.db.read() as session:
         case = cases.get_case(session, case_id=case_id)
         if case.card_ts is not None or case.purged_at is not None:
             return False
-        handle, text = case.handle, f"{case.handle}: someone asked anonymously"
+        handle = case.handle
         blocks = render_blocks("anonymous/card.json.j2", c=_case_view(d, case))
-
-    def post() -> dict[str, str]:
-        answer = client.chat_postMessage(
-            channel=d.settings.volunteers_channel, text=text, blocks=blocks
-        )
-        return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
-
-    def record(session: Session, at: dict[str, str]) -> None:
-        cases.record_card(session, case_id=case_id, channel=at["channel"], ts=at["ts"])
-
-    outcome = once.send_once(d.db, f"case:{case_id}/card", post, record=record)
-    if not outcome.sent:
-        return False
-    logger.info("case %s card posted", case_id)
-    at = outcome.value
-    # Its notification text said it was new; the card is redrawn only if the case changed.
-    drawn = Drawing(at["channel"], at["ts"], _card_text(handle), blocks)
-    refresh_card(client, d, case_id, drawn=drawn)
-    return True
+    posted = post_once(
+        client,
+        d.db,
+        f"case:{case_id}/card",
+        channel=d.settings.volunteers_channel,
+        text=f"{handle}: someone asked anonymously",
+        blocks=blocks,
+        record=lambda session, channel, ts: cases.record_card(
+            session, case_id=case_id, channel=channel, ts=ts
+        ),
+        read=_card_read(d, case_id),
+        shown_text=_card_text(handle),  # its redraws' text: it is not new any more
+    ).sent
+    if posted:
+        logger.info("case %s card posted", case_id)
+    return posted
 
 
 def _card_text(handle: str) -> str:

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.jobs import once
 from storage.db import Database
 
 # A redraw reads again at most this many times; each change also runs its own redraw.
@@ -77,3 +78,40 @@ def redraw(
             channel=drawing.channel, ts=drawing.ts, text=drawing.text, blocks=drawing.blocks
         )
         drawn = drawing
+
+
+Read = Callable[[Session], Drawing | None]
+
+
+def post_once(
+    client: WebClient,
+    db: Database,
+    key: str,
+    *,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    record: Callable[[Session, str, str], None],
+    read: Read,
+    shown_text: str | None = None,
+) -> once.Outcome:
+    """Post a message that is then kept up to date (a card, an offers DM), once.
+
+    The post is a send of bot.jobs.once under `key`; `record(session, channel, ts)` writes
+    where it went on the caller's rows. Rows that changed while it was being posted are drawn
+    at once (`read` says what it should show now; `shown_text` is the text a redraw would
+    use, when the first post's notification text differs).
+    """
+
+    def post() -> dict[str, str]:
+        answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
+
+    outcome = once.send_once(
+        db, key, post, record=lambda session, at: record(session, at["channel"], at["ts"])
+    )
+    if outcome.sent:
+        at = outcome.value
+        drawn = Drawing(at["channel"], at["ts"], shown_text or text, blocks)
+        redraw(client, db, read, drawn=drawn)
+    return outcome

@@ -16,7 +16,7 @@ from bot.jobs import queue as jobs
 from bot.rules import requests as rules
 from bot.rules.allies import member_unit
 from handlers.common.deps import Deps
-from handlers.common.redraw import Drawing, redraw
+from handlers.common.redraw import Drawing, Read, post_once, redraw
 from messages.render import render, render_blocks
 from storage import requests as store
 from storage.models.programme import FORGOTTEN
@@ -106,28 +106,26 @@ def post_card(client: WebClient, deps: Deps, request_id: int) -> bool:
             return False
         text, blocks = _fallback(deps, request), _card(deps, request)
 
-    def post() -> dict[str, str]:
-        answer = client.chat_postMessage(
-            channel=deps.settings.allies_channel, text=text, blocks=blocks
-        )
-        return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
-
-    def record(session: Session, at: dict[str, str]) -> None:
-        store.record_card(session, request_id=request_id, channel=at["channel"], ts=at["ts"])
-
-    outcome = once.send_once(deps.db, card_key(request_id), post, record=record)
-    if not outcome.sent:
-        return False
-    at = outcome.value
-    refresh_card(client, deps, request_id, drawn=Drawing(at["channel"], at["ts"], text, blocks))
-    return True
+    return post_once(
+        client,
+        deps.db,
+        card_key(request_id),
+        channel=deps.settings.allies_channel,
+        text=text,
+        blocks=blocks,
+        record=lambda session, channel, ts: store.record_card(
+            session, request_id=request_id, channel=channel, ts=ts
+        ),
+        read=_card_read(deps, request_id),
+    ).sent
 
 
-def refresh_card(
-    client: WebClient, d: Deps, request_id: int, *, drawn: Drawing | None = None
-) -> None:
+def refresh_card(client: WebClient, d: Deps, request_id: int) -> None:
     """Show the request's current state on its card (no live button once it is not open)."""
+    redraw(client, d.db, _card_read(d, request_id))
 
+
+def _card_read(d: Deps, request_id: int) -> Read:
     def read(session: Session) -> Drawing | None:
         request = store.get_request(session, request_id=request_id)
         if request is None or not (request.card_channel and request.card_ts):
@@ -136,7 +134,7 @@ def refresh_card(
             request.card_channel, request.card_ts, _fallback(d, request), _card(d, request)
         )
 
-    redraw(client, d.db, read, drawn=drawn)
+    return read
 
 
 def confirm_once(client: WebClient, d: Deps, request_id: int) -> None:
@@ -181,23 +179,26 @@ def refresh_offers(client: WebClient, d: Deps, request_id: int) -> None:
         chooser = request.chooser_id
         if first and not rules.offering_allies(session, request_id=request_id):
             return
-    drawn = None
+    read = _offers_read(d, request_id)
     if first:
+        posted = post_once(
+            client,
+            d.db,
+            f"request:{request_id}/offers",
+            channel=str(chooser),
+            text=text,
+            blocks=blocks,
+            record=lambda session, channel, ts: store.record_offers(
+                session, request_id=request_id, channel=channel, ts=ts
+            ),
+            read=read,
+        )
+        if posted.sent or not posted.settled:
+            return  # posted and drawn; or being posted by another, which draws after
+    redraw(client, d.db, read)
 
-        def post() -> dict[str, str]:
-            answer = client.chat_postMessage(channel=chooser, text=text, blocks=blocks)
-            return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
 
-        def record(session: Session, at: dict[str, str]) -> None:
-            store.record_offers(session, request_id=request_id, channel=at["channel"], ts=at["ts"])
-
-        outcome = once.send_once(d.db, f"request:{request_id}/offers", post, record=record)
-        if not outcome.settled:
-            return
-        if outcome.sent:
-            at = outcome.value
-            drawn = Drawing(at["channel"], at["ts"], text, blocks)
-
+def _offers_read(d: Deps, request_id: int) -> Read:
     def read(session: Session) -> Drawing | None:
         request = store.get_request(session, request_id=request_id)
         if request is None or request.offers_ts is None or request.chooser_id == FORGOTTEN:
@@ -205,7 +206,7 @@ def refresh_offers(client: WebClient, d: Deps, request_id: int) -> None:
         channel = request.offers_channel or str(request.chooser_id)
         return Drawing(channel, request.offers_ts, *_offers_message(d, session, request))
 
-    redraw(client, d.db, read, drawn=drawn)
+    return read
 
 
 def _offers_message(

@@ -10,13 +10,12 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.jobs import once
 from bot.rules import misuse
 from bot.rules.errors import InvalidInput
 from handlers.common.commands import Invocation
 from handlers.common.deps import Deps
 from handlers.common.payload import Payload
-from handlers.common.redraw import Drawing, redraw
+from handlers.common.redraw import Drawing, post_once, redraw
 from handlers.common.replies import tell_privately
 from handlers.requests.surface import notice_blocks, request_view
 from handlers.surveys.ids import Ids
@@ -125,24 +124,22 @@ def show_card(client: WebClient, d: Deps, *, report_id: int) -> None:
     if found is None:
         return
     state, text, blocks = found
-    drawn = None
     if not state.card_ts:
-
-        def post() -> dict[str, str]:
-            posted = client.chat_postMessage(
-                channel=d.settings.volunteers_channel, text=text, blocks=blocks
-            )
-            return {"channel": str(posted["channel"]), "ts": str(posted["ts"])}
-
-        def record(session: Session, at: dict[str, str]) -> None:
-            misuse.record_card(session, report_id=report_id, channel=at["channel"], ts=at["ts"])
-
-        outcome = once.send_once(d.db, f"misuse:{report_id}/card", post, record=record)
-        if not outcome.settled:
-            return  # being posted by another click, which redraws after recording it
-        if outcome.sent:
-            drawn = Drawing(outcome.value["channel"], outcome.value["ts"], text, blocks)
-    redraw(client, d.db, drawing, drawn=drawn)
+        posted = post_once(
+            client,
+            d.db,
+            f"misuse:{report_id}/card",
+            channel=d.settings.volunteers_channel,
+            text=text,
+            blocks=blocks,
+            record=lambda session, channel, ts: misuse.record_card(
+                session, report_id=report_id, channel=channel, ts=ts
+            ),
+            read=drawing,
+        )
+        if posted.sent or not posted.settled:
+            return  # posted and drawn; or being posted by another click, which draws after
+    redraw(client, d.db, drawing)
 
 
 def _person(args: str) -> str:

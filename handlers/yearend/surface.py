@@ -24,7 +24,7 @@ from bot.rules.errors import NotFound
 from bot.rules.points import ledger
 from bot.rules.yearend import assessment
 from handlers.common.deps import Deps
-from handlers.common.redraw import Drawing, redraw
+from handlers.common.redraw import Drawing, Read, post_once, redraw
 from handlers.yearend.ids import ACCEPT, DECLINE, item_value
 from messages.render import render_blocks
 from storage import yearend as store
@@ -103,37 +103,36 @@ def post_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> bool:
     with d.db.read() as session:
         item = assessment.load(session, kind=kind, item_id=item_id)
         view = None if item.card_ts else assessment.view(session, item)
-    posted = False
-    if view is not None:
-        text, blocks = card_text(view), card_blocks(view)
-
-        def post() -> dict[str, str]:
-            answer = client.chat_postMessage(
-                channel=d.settings.volunteers_channel, text=text, blocks=blocks
-            )
-            return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
-
-        def record(session: Session, at: dict[str, str]) -> None:
-            assessment.record_card(
-                session, kind=kind, item_id=item_id, channel=at["channel"], ts=at["ts"]
-            )
-
-        outcome = once.send_once(d.db, card_key(kind, item_id), post, record=record)
-        if outcome.sent:  # decided while it was being posted? then it is redrawn
-            at = outcome.value
-            drawn = Drawing(at["channel"], at["ts"], text, blocks)
-            redraw_card(client, d, kind=kind, item_id=item_id, drawn=drawn)
-            posted = True
+    posted = view is not None and (
+        post_once(
+            client,
+            d.db,
+            card_key(kind, item_id),
+            channel=d.settings.volunteers_channel,
+            text=card_text(view),
+            blocks=card_blocks(view),
+            record=lambda session, channel, ts: assessment.record_card(
+                session, kind=kind, item_id=item_id, channel=channel, ts=ts
+            ),
+            read=_card_read(kind, item_id),
+        ).sent
+    )
     with d.db.session() as session:
         jobs.cancel(session, key=card_key(kind, item_id))
     return posted
 
 
-def redraw_card(
-    client: WebClient, d: Deps, *, kind: str, item_id: int, drawn: Drawing | None = None
-) -> None:
+def redraw_card(client: WebClient, d: Deps, *, kind: str, item_id: int) -> None:
     """Show the item's state on its card (no live decision buttons once decided)."""
+    try:
+        redraw(client, d.db, _card_read(kind, item_id))
+    except SlackApiError as error:
+        if error.response.get("error") != "message_not_found":
+            raise
+        logger.info("a year-end card was deleted in Slack; nothing to redraw")
 
+
+def _card_read(kind: str, item_id: int) -> Read:
     def read(session: Session) -> Drawing | None:
         item = assessment.load(session, kind=kind, item_id=item_id)
         if not (item.card_channel and item.card_ts):
@@ -141,12 +140,7 @@ def redraw_card(
         view = assessment.view(session, item)
         return Drawing(item.card_channel, item.card_ts, card_text(view), card_blocks(view))
 
-    try:
-        redraw(client, d.db, read, drawn=drawn)
-    except SlackApiError as error:
-        if error.response.get("error") != "message_not_found":
-            raise
-        logger.info("a year-end card was deleted in Slack; nothing to redraw")
+    return read
 
 
 def on_card_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:

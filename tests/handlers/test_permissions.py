@@ -25,13 +25,12 @@ from tests.handlers.flows import (
     _make_allies,
     _offer_rows,
     _offers_dm,
-    _until,
     card,
     send,
     take,
     with_bot_in_volunteers,
 )
-from tests.helpers import settle
+from tests.helpers import settle, until
 
 
 class _NoteApp:
@@ -126,7 +125,7 @@ def test_only_the_holder_opens_writes_to_finds_an_ally_for_or_closes_a_case(
     opened = len(box.fake.calls_to("views.open"))
     for action in (CaseIds.MESSAGE, CaseIds.CLOSE, CaseIds.FIND_ALLY):
         box.slack.click(wale.id, action, message=card(box))
-    _until(lambda: sum(refusal in json.dumps(e) for e in box.fake.ephemerals(wale.id)) >= 3)
+    until(lambda: sum(refusal in json.dumps(e) for e in box.fake.ephemerals(wale.id)) >= 3)
     settle(box)
     assert len(box.fake.calls_to("views.open")) == opened
     # The holder's own forms, submitted by someone else.
@@ -141,7 +140,7 @@ def test_only_the_holder_opens_writes_to_finds_an_ally_for_or_closes_a_case(
     closing = box.fake.current_view(vera.id)
     assert closing is not None and closing["callback_id"] == CaseIds.CLOSE_VIEW
     box.slack.submit_view(wale.id, closing, values={CaseIds.OUTCOME: "helped"})
-    _until(lambda: json.dumps(box.fake.dm_messages(wale.id)).count(refusal) >= 2)
+    until(lambda: json.dumps(box.fake.dm_messages(wale.id)).count(refusal) >= 2)
     settle(box)
     assert "Forged words" not in json.dumps([c.args for c in box.fake.calls])
     assert len(box.fake.dm_messages(box.workspace.requester.id)) == requester_before
@@ -159,7 +158,7 @@ def test_someone_outside_the_volunteers_channel_cannot_take_a_case(sandbox: Sand
     case_id = send(box, box.workspace.requester)
     colleague = box.workspace.colleague.id
     box.slack.click(colleague, CaseIds.TAKE, message=card(box))
-    _until(lambda: _told(box, colleague, "Only the programme's volunteers"))
+    until(lambda: _told(box, colleague, "Only the programme's volunteers"))
     settle(box)
     case = _case(box, case_id)
     assert case.status == "open" and case.volunteer_id is None
@@ -170,7 +169,7 @@ def test_only_the_person_who_asked_can_reveal_themselves(sqlite_sandbox: Sandbox
     box = sqlite_sandbox
     vera, _, case_id = _taken_case(box)
     box.slack.click_raw(vera.id, CaseIds.REVEAL, str(case_id))
-    _until(lambda: _told(box, vera.id, "Only the person who asked can do this."))
+    until(lambda: _told(box, vera.id, "Only the person who asked can do this."))
     settle(box)
     assert _case(box, case_id).revealed_at is None
     groups = [c for c in box.fake.calls_to("conversations.open") if "," in c.args["users"]]
@@ -184,13 +183,13 @@ def test_only_the_person_who_asked_chooses_or_withdraws(sqlite_sandbox: Sandbox)
     amara, ben, _ = box.workspace.allies
     card_message = _ask(box)
     box.slack.click(amara.id, RequestIds.OFFER, message=card_message)
-    _until(lambda: _offers_dm(box))
+    until(lambda: _offers_dm(box))
     [offer] = _offer_rows(box)
     channel = box.workspace.allies_channel
     box.slack.click_raw(ben.id, RequestIds.CHOOSE, str(offer.id), channel=channel)
     box.slack.click_raw(ben.id, RequestIds.WITHDRAW, str(offer.request_id), channel=channel)
-    _until(lambda: _told(box, ben.id, "Only the person who asked can choose"))
-    _until(lambda: _told(box, ben.id, "Only the person who asked can withdraw"))
+    until(lambda: _told(box, ben.id, "Only the person who asked can choose"))
+    until(lambda: _told(box, ben.id, "Only the person who asked can withdraw"))
     settle(box)
     with box.db.session() as session:
         assert session.exec(select(Match)).all() == []
@@ -204,7 +203,7 @@ def test_only_admins_confirm_pairs_or_import_business_units(sqlite_sandbox: Sand
     box = sqlite_sandbox
     colleague = box.workspace.colleague.id
     box.slack.click_raw(colleague, MentoringIds.CONFIRM, "1:1", channel="C0GENERAL")
-    _until(lambda: _told(box, colleague, "Confirming pairs is for programme admins."))
+    until(lambda: _told(box, colleague, "Confirming pairs is for programme admins."))
     admin = box.workspace.admin.id
     box.slack.slash("/ally-admin", "bu import", user_id=admin, channel_id="C0GENERAL")
     box.fake.wait_for("views.open")
