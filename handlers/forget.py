@@ -77,16 +77,15 @@ def on_forget_me_command(call: Invocation) -> None:
 def on_forget_me_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Confirmed: delete at once, tell the person, then redraw and notify in Slack."""
     ack()
-    d = deps
     user_id = payload.user_id
     # The view id is the same on Slack's retry of this submission: one deletion, told once.
     key = forget.followups_key(payload.view_id)
-    with d.db.session() as session:
+    with deps.db.session() as session:
         if not store.claim_event(session, event_id=key):
             return
-        done = forget.forget(session, d.privacy, user_id=user_id)
+        done = forget.forget(session, deps.privacy, user_id=user_id)
         followups = forget.schedule_followups(session, done, key=key)
-    d.identities.discard(user_id)
+    deps.identities.discard(user_id)
     logger.info("forget-me: a person's data was deleted")
     client.chat_postMessage(
         channel=user_id,
@@ -98,7 +97,9 @@ def on_forget_me_submitted(ack: Ack, payload: Payload, client: WebClient, deps: 
     if any(followups.values()):
         # A failed step was logged; the scheduled item finishes the rest.
         with contextlib.suppress(once.StepsPending):
-            once.run_steps(d.db, key=key, steps=_request_steps(client, d, followups), what=WHAT)
+            once.run_steps(
+                deps.db, key=key, steps=_request_steps(client, deps, followups), what=WHAT
+            )
 
 
 def on_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:

@@ -47,7 +47,6 @@ def on_anonymous_request_submitted(
     timeout (QUICK_LOOKUP seconds). If that fails too, the preview says so and offers only
     Edit: nothing unredacted can be sent.
     """
-    d = deps
     # Whatever fails before the ack, the submission is answered (the error is then reported).
     answer: dict[str, Any] = {
         "response_action": "errors",
@@ -55,8 +54,8 @@ def on_anonymous_request_submitted(
     }
     try:
         user_id = payload.user_id
-        p = d.privacy
-        with d.db.read() as session:
+        p = deps.privacy
+        with deps.db.read() as session:
             refusal = cases.refusal_for(session, p, user_id=user_id)
         if refusal:
             answer = {"response_action": "errors", "errors": {Ids.KIND.value: refusal}}
@@ -66,15 +65,15 @@ def on_anonymous_request_submitted(
         # The sealed draft is the minimum written before the ack: Send and Edit need it at once.
         # On SQLite another writer may hold the lock (through a Web API call): wait only
         # briefly, and rather ask the person to try again than miss the ack.
-        with d.db.session(wait=PRE_ACK_WAIT) as session:
+        with deps.db.session(wait=PRE_ACK_WAIT) as session:
             drafts.save_draft(session, p, token=token, user_id=user_id, draft=draft)
-        identity = d.identities.get(user_id)
+        identity = deps.identities.get(user_id)
         if identity is None:
             identity = quick_identity(client, user_id)
             if identity is not None:
-                d.identities.put(user_id, identity)
+                deps.identities.put(user_id, identity)
         shown = drafts.redact_draft(draft, identity) if identity is not None else None
-        answer = {"response_action": "update", "view": preview_view(d, token, shown)}
+        answer = {"response_action": "update", "view": preview_view(deps, token, shown)}
     finally:
         ack(**answer)
 
@@ -85,23 +84,22 @@ def on_edit_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) ->
     The names are fetched again once the modal is shown, as when it is first opened.
     """
     ack()
-    d = deps
     user_id = payload.user_id
     token = Metadata.parse(payload.private_metadata).draft
     if token is None:
         return
-    p = d.privacy
-    with d.db.session() as session:
+    p = deps.privacy
+    with deps.db.session() as session:
         draft = drafts.peek_draft(session, p, token=token, user_id=user_id)
     if draft is None:
         return  # already confirmed, edited or abandoned
     prefill = RequestForm(
         kind=ANONYMOUS, category=draft.category, details=draft.details, timing=draft.timing
     )
-    client.views_update(view_id=payload.view_id, view=request_surface.request_modal(d, prefill))
-    with d.db.session() as session:
+    client.views_update(view_id=payload.view_id, view=request_surface.request_modal(deps, prefill))
+    with deps.db.session() as session:
         drafts.take_draft(session, p, token=token, user_id=user_id)
-    prefetch_identity(client, d, user_id)
+    prefetch_identity(client, deps, user_id)
 
 
 def on_preview_closed(ack: Ack, payload: Payload, deps: Deps) -> None:
@@ -120,11 +118,10 @@ def on_preview_submitted(ack: Ack, payload: Payload, client: WebClient, deps: De
     that fails the sweep posts it (cases.CARD) and the requester is told it is queued. If the
     requester's names cannot be had after the ack, the draft is kept (see _file_draft).
     """
-    d = deps
     answer: dict[str, Any] = {}
     try:
         user_id = payload.user_id
-        p = d.privacy
+        p = deps.privacy
         try:
             token = Metadata.parse(payload.private_metadata).draft
         except NotFound as error:
@@ -139,7 +136,7 @@ def on_preview_submitted(ack: Ack, payload: Payload, client: WebClient, deps: De
             }
         if token is None:
             return
-        with d.db.read() as session:
+        with deps.db.read() as session:
             refusal = cases.refusal_for(session, p, user_id=user_id)
         if refusal:
             answer = {
@@ -149,19 +146,18 @@ def on_preview_submitted(ack: Ack, payload: Payload, client: WebClient, deps: De
             return
     finally:
         ack(**answer)
-    _file_draft(client, d, user_id=user_id, token=token)
+    _file_draft(client, deps, user_id=user_id, token=token)
 
 
 def on_send_again_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The requester sends again a confirmed request that could not be checked for names."""
     ack()
-    d = deps
-    p = d.privacy
+    p = deps.privacy
     user_id = payload.user_id
     token = payload.action_value
     if not token:
         raise NotFound("That button no longer works.")
-    with d.db.read() as session:
+    with deps.db.read() as session:
         kept = drafts.peek_draft(session, p, token=token, user_id=user_id) is not None
         refusal = cases.refusal_for(session, p, user_id=user_id)
     if not kept:
@@ -171,7 +167,7 @@ def on_send_again_button(ack: Ack, payload: Payload, client: WebClient, deps: De
         )
     if refusal:
         raise NotAllowed(refusal)
-    handle = _file_draft(client, d, user_id=user_id, token=token)
+    handle = _file_draft(client, deps, user_id=user_id, token=token)
     if handle and payload.message_ts and payload.message_channel:
         text = f"Your anonymous request was sent as {handle}."
         client.chat_update(

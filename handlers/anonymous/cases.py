@@ -39,30 +39,28 @@ logger = logging.getLogger(__name__)
 def on_take_case_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """A volunteer takes the case: one wins; the others are told who has it."""
     ack()
-    d = deps
     user_id = payload.user_id
     case_id = payload.action_int()
-    with d.db.session() as session:
-        case = cases.take_case(session, case_id=case_id, volunteer_id=user_id, privacy=d.privacy)
+    with deps.db.session() as session:
+        case = cases.take_case(session, case_id=case_id, volunteer_id=user_id, privacy=deps.privacy)
         handle = case.handle
         waiting = relays.pending_relays(session, case_id=case_id)
     logger.info("case %s taken", case_id)
-    refresh_card(client, d, case_id)
+    refresh_card(client, deps, case_id)
     text = f"A volunteer has taken {handle}. They will write to you in this thread."
-    post_to_requester(client, d, case_id, text=text, blocks=notice_blocks(text))
+    post_to_requester(client, deps, case_id, text=text, blocks=notice_blocks(text))
     # Replies written while nobody held the case reach the new holder (the take scheduled
     # their due delivery too).
     for relay_id in waiting:
-        sync_now(client, d, relay_id)
+        sync_now(client, deps, relay_id)
 
 
 def on_find_ally_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Post an anonymised ask to the allies channel on behalf of the case; the volunteer chooses."""
     ack()
-    d = deps
     user_id = payload.user_id
     case_id = payload.action_int()
-    with d.db.session() as session:
+    with deps.db.session() as session:
         case = cases.get_case(session, case_id=case_id, lock=True)
         case = cases.holder_case(session, case_id=case_id, volunteer_id=user_id)
         handle = case.handle
@@ -74,9 +72,9 @@ def on_find_ally_button(ack: Ack, payload: Payload, client: WebClient, deps: Dep
             request_id = case.ask_request_id
         else:
             request_id = cases.new_ask(session, case, chooser_id=user_id)
-    if not request_surface.post_card(client, d, request_id):
+    if not request_surface.post_card(client, deps, request_id):
         raise Conflict(f"An ask for {handle} is already in the allies channel.")
-    refresh_card(client, d, case_id)
+    refresh_card(client, deps, case_id)
     text = (
         f"An ask for {handle} is in the allies channel. Offers come to you by DM; the ally you "
         "choose is introduced to you, never to the person who asked."
@@ -116,18 +114,17 @@ def on_reveal_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) 
     finds the reveal recorded and introduces nobody again.
     """
     ack()
-    d = deps
-    p = d.privacy
+    p = deps.privacy
     user_id = payload.user_id
     case_id = payload.action_int()
-    with d.db.session() as session:
+    with deps.db.session() as session:
         case = cases.reveal(session, p, case_id=case_id, user_id=user_id)
         _ally_for_reveal(session, case)  # no ally to introduce: the reveal is rolled back
         handle = case.handle
     logger.info("case %s: the requester chose to reveal themselves to the ally", case_id)
     key = cases.reveal_key(case_id)
     try:
-        introduce_revealed(client, d, key=key)
+        introduce_revealed(client, deps, key=key)
         text = f"You revealed yourself to your ally for {handle}."
     except (SlackClientError, OSError, once.StepsPending) as error:
         logger.info("case %s introduction not sent yet (%s)", case_id, type(error).__name__)
@@ -225,7 +222,6 @@ def on_close_case_button(ack: Ack, payload: Payload, client: WebClient, deps: De
 
 def on_close_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """Close the case once; the requester is told; misuse may pause them (by marker only)."""
-    d = deps
     answer: dict[str, Any] = {}
     try:  # whatever fails before the ack, the submission is answered
         outcome = next(iter(payload.selected(Ids.OUTCOME.value)), "")
@@ -246,20 +242,20 @@ def on_close_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps
         ack(**answer)
     case_id = case_in_view(payload)
     user_id = payload.user_id
-    with d.db.session() as session:
+    with deps.db.session() as session:
         case = cases.close_case(
             session,
             case_id=case_id,
             volunteer_id=user_id,
             outcome=outcome,
             pause=pause,
-            retention_days=d.settings.retention_days,
+            retention_days=deps.settings.retention_days,
         )
         handle = case.handle
     logger.info("case %s closed (%s)", case_id, outcome)
-    refresh_card(client, d, case_id)
+    refresh_card(client, deps, case_id)
     text = f"{handle} was closed by your volunteer. Thank you for reaching out."
-    post_to_requester(client, d, case_id, text=text, blocks=notice_blocks(text))
+    post_to_requester(client, deps, case_id, text=text, blocks=notice_blocks(text))
     done = f"You closed {handle} ({cases.OUTCOMES[outcome]})." + (
         " The person who asked can no longer send anonymous requests." if pause else ""
     )

@@ -50,19 +50,18 @@ def open_case_modal(ack: Ack, payload: Payload, client: WebClient, d: Deps, temp
 def on_relay_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """The volunteer's words go to the requester's case thread, once per submission."""
     ack()
-    d = deps
     case_id = case_in_view(payload)
     user_id = payload.user_id
     text = payload.value(Ids.RELAY_INPUT.value).strip()
     if not text:
         return
-    case = holder_case(d, case_id=case_id, user_id=user_id)
+    case = holder_case(deps, case_id=case_id, user_id=user_id)
     sent = once.send_once(
-        d.db,
+        deps.db,
         f"view:{payload.view_id}"[:200],
         lambda: post_to_requester(
             client,
-            d,
+            deps,
             case_id,
             text=f"Your volunteer for {case.handle} wrote to you.",
             blocks=render_blocks("anonymous/to_requester.json.j2", handle=case.handle, text=text),
@@ -97,10 +96,9 @@ def is_requester_message(body: dict[str, Any], deps: Deps) -> bool:
     user_id, channel = event.get("user"), event.get("channel")
     if not user_id or not channel:
         return False
-    d = deps
-    p = d.privacy
+    p = deps.privacy
     # Read-only: this runs on every DM event before its ack and never waits for SQLite's writer.
-    with d.db.read() as session:
+    with deps.db.read() as session:
         thread_ts = event.get("thread_ts")
         if thread_ts and cases.case_in_thread(
             session, p, user_id=user_id, channel=channel, thread_ts=str(thread_ts)
@@ -119,8 +117,7 @@ def on_requester_message(payload: Payload, client: WebClient, deps: Deps) -> Non
     reply waits for the next one who takes it. The notices to the requester go after that
     unit of work is committed: one that fails is logged and loses nothing.
     """
-    d = deps
-    p = d.privacy
+    p = deps.privacy
     event = payload.event
     user_id, channel = str(event["user"]), str(event["channel"])
     thread_ts = event.get("thread_ts")
@@ -128,7 +125,7 @@ def on_requester_message(payload: Payload, client: WebClient, deps: Deps) -> Non
     words = str(event.get("text") or "").strip()
     notices: list[str] = []
     relay_id: int | None = None
-    with d.db.session() as session:
+    with deps.db.session() as session:
         if not request_store.claim_event(session, event_id=payload.event_id):
             return
         case = (
@@ -168,9 +165,9 @@ def on_requester_message(payload: Payload, client: WebClient, deps: Deps) -> Non
             logger.warning("help for a requester not sent (%s)", type(error).__name__)
         return
     for text in notices:
-        tell_requester(client, d, case_id, text)
+        tell_requester(client, deps, case_id, text)
     if relay_id is not None and status == cases.TAKEN:
-        sync_now(client, d, relay_id)
+        sync_now(client, deps, relay_id)
 
 
 def _changed_message(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -192,12 +189,11 @@ def is_requester_edit(body: dict[str, Any], deps: Deps) -> bool:
     inner = _changed_message(event)
     if inner is None or not event.get("channel"):
         return False
-    d = deps
-    with d.db.read() as session:  # before the ack: never waits for SQLite's writer
+    with deps.db.read() as session:  # before the ack: never waits for SQLite's writer
         return (
             cases.case_in_thread(
                 session,
-                d.privacy,
+                deps.privacy,
                 user_id=str(inner["user"]),
                 channel=str(event["channel"]),
                 thread_ts=str(inner["thread_ts"]),
@@ -212,14 +208,13 @@ def on_requester_edit(payload: Payload, client: WebClient, deps: Deps) -> None:
     An edit shows the new words, redacted; a deletion leaves a note without the words. Kept
     as a due item with the change, like the reply itself.
     """
-    d = deps
-    p = d.privacy
+    p = deps.privacy
     event = payload.event
     inner = _changed_message(event)
     if inner is None:
         return
     ts = str(event.get("deleted_ts") or inner.get("ts") or "")
-    with d.db.session() as session:
+    with deps.db.session() as session:
         if not request_store.claim_event(session, event_id=payload.event_id):
             return
         case = cases.case_in_thread(
@@ -240,7 +235,7 @@ def on_requester_edit(payload: Payload, client: WebClient, deps: Deps) -> None:
             reply = relays.Reply(words, bool(inner.get("files"))) if words else None
         relay_id = relays.change_reply(session, p, case_id=case.id, ts=ts, reply=reply)
     if relay_id is not None:
-        sync_now(client, d, relay_id)
+        sync_now(client, deps, relay_id)
 
 
 def relay_to_requester(

@@ -56,17 +56,16 @@ def on_report_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps)
     second report by the same person changes nothing.
     """
     ack()
-    d = deps
     request_id = payload.action_int()
     user_id = payload.user_id
-    marker = misuse.reporter_marker(d.privacy, request_id=request_id, user_id=user_id)
-    with d.db.session() as session:
+    marker = misuse.reporter_marker(deps.privacy, request_id=request_id, user_id=user_id)
+    with deps.db.session() as session:
         state = misuse.report(session, request_id=request_id, marker=marker)
     if state.counted:
         try:
-            show_card(client, d, report_id=state.id)
+            show_card(client, deps, report_id=state.id)
         except Exception:
-            with d.db.session() as session:
+            with deps.db.session() as session:
                 shown = misuse.get(session, report_id=state.id)
                 if shown is not None and shown.card_ts is None:  # no card: nobody was told
                     misuse.withdraw_report(session, report_id=state.id, marker=marker)
@@ -83,20 +82,19 @@ def on_report_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps)
 def on_decision_clicked(ack: Ack, payload: Payload, client: WebClient, deps: Deps) -> None:
     """`dismiss_report` or `pause_requester`, by a volunteer; the first decision wins."""
     ack()
-    d = deps
     user_id = payload.user_id
     report_id = payload.action_int()
     decision = misuse.PAUSED if payload.action_id == Ids.PAUSE.value else misuse.DISMISSED
-    with d.db.session() as session:
+    with deps.db.session() as session:
         state = misuse.decide(
             session,
             report_id=report_id,
             decision=decision,
             by=user_id,
-            privacy=d.privacy,
+            privacy=deps.privacy,
             now=utcnow(),
         )
-    show_card(client, d, report_id=state.id)
+    show_card(client, deps, report_id=state.id)
 
 
 def show_card(client: WebClient, d: Deps, *, report_id: int) -> None:
