@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
@@ -282,8 +283,6 @@ class BackgroundServer:
     """The same server on a thread, for the demo and the tests."""
 
     def __init__(self, app: App, db: Database, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        import threading
-
         self._server = create_server(
             make_wsgi_app(app, db),
             host=host,

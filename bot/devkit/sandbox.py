@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from bot.app.factory import LISTENER_THREADS, create_app
+from bot.app.scheduler import Sweeper
 from bot.app.server import BackgroundServer
 from bot.app.startup import prepare_database
 from bot.config import Settings
@@ -184,8 +185,6 @@ class Sandbox:
 
     def run_due(self, now: datetime | None = None) -> int:
         """Run one sweep of due work synchronously, as the scheduler would, at `now`."""
-        from bot.app.scheduler import Sweeper
-
         return Sweeper(self.deps, self.client).run_due(now)
 
     def idle(self, *, leaving: int = 0) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from collections.abc import Callable, Mapping
@@ -163,8 +164,6 @@ class Transcript:
         if call.method in ("views.open", "views.push", "views.update", "views.publish"):
             view = args.get("view") or {}
             if isinstance(view, str):
-                import json
-
                 view = json.loads(view)
             title = slack_text(
                 (view.get("title") or {}).get("text", view.get("type", "view")),
