@@ -98,7 +98,7 @@ def _blocks(app_deps: Deps, person: prompts.Recipient, *, reminder: bool) -> lis
 
 def on_prompt_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     """Ask each participant of a match for feedback, once each, then schedule what follows."""
-    match_id = int(item.payload["match_id"])
+    match_id = item.read(prompts.MatchFeedback).match_id
     with app_deps.db.session() as session:
         prompts.ensure_rows(session, match_id=match_id)
     with app_deps.db.session() as session:
@@ -120,7 +120,7 @@ def on_prompt_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
 
 def on_reminder_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     """Remind, once, everyone who has not answered yet."""
-    match_id = int(item.payload["match_id"])
+    match_id = item.read(prompts.MatchFeedback).match_id
     with app_deps.db.session() as session:
         people = prompts.recipients(session, match_id=match_id)
     for person in people:
@@ -144,7 +144,7 @@ def on_close_due(app_deps: Deps, client: WebClient, item: DueWork) -> None:
     Each message updated is recorded (bot.jobs.once), so a retry after a failed update (the
     match is closed by then) updates the rest, and none twice.
     """
-    match_id = int(item.payload["match_id"])
+    match_id = item.read(prompts.MatchFeedback).match_id
     with app_deps.db.session() as session:
         prompts.close_without_feedback(session, match_id=match_id, now=item.now)
         shown = prompts.prompts_to_retire(session, match_id=match_id)

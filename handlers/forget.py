@@ -19,12 +19,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from enum import StrEnum
-from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.jobs import once
+from bot.jobs import queue as jobs
 from bot.jobs.once import Step
 from bot.rules import forget
 from handlers.anonymous import surface as case_surface
@@ -94,7 +94,7 @@ def on_forget_me_submitted(ack: Ack, payload: Payload, client: WebClient, deps: 
             "forget/done.json.j2", requests=done.own_requests, cases=done.own_cases
         ),
     )
-    if any(followups.values()):
+    if followups.any():
         # A failed step was logged; the scheduled item finishes the rest.
         with contextlib.suppress(once.StepsPending):
             once.run_steps(
@@ -102,26 +102,26 @@ def on_forget_me_submitted(ack: Ack, payload: Payload, client: WebClient, deps: 
             )
 
 
-def on_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
+def on_followups_due(app_deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of the request side: finish whatever the submission could not."""
-    steps = _request_steps(client, app_deps, dict(item.payload or {}))
-    once.run_due_steps(app_deps.db, key=str(item.key), steps=steps, what=WHAT)
+    steps = _request_steps(client, app_deps, item.read(forget.Followups))
+    once.run_due_steps(app_deps.db, key=item.key, steps=steps, what=WHAT)
 
 
-def on_case_followups_due(app_deps: Deps, client: WebClient, item: Any) -> None:
+def on_case_followups_due(app_deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The case side, later: close the cases left open, redraw their cards, tell the
     volunteers who held them."""
-    closing = [int(c) for c in dict(item.payload or {}).get("closing", [])]
+    closing = item.read(forget.CaseFollowups).closing
     with app_deps.db.session() as session:
-        payload = forget.close_cases_later(session, key=str(item.key), case_ids=closing)
-    steps = [_redraw_case(client, app_deps, int(c)) for c in payload.get("case_cards", [])]
-    steps += [_redraw_request(client, app_deps, int(r)) for r in payload.get("case_asks", [])]
-    for index, (volunteer, handle) in enumerate(payload.get("volunteers_told", [])):
+        payload = forget.close_cases_later(session, key=item.key, case_ids=closing)
+    steps = [_redraw_case(client, app_deps, c) for c in payload.case_cards]
+    steps += [_redraw_request(client, app_deps, r) for r in payload.case_asks]
+    for index, (volunteer, handle) in enumerate(payload.volunteers_told):
         text = _WITHDRAWN_FOR_VOLUNTEER.format(handle=handle)
-        steps.append(_tell(f"volunteer:{index}", client, str(volunteer), text))
-    for index, ally in enumerate(payload.get("case_allies_told", [])):
-        steps.append(_tell(f"case-ally:{index}", client, str(ally), _WITHDRAWN_FOR_ALLY))
-    once.run_due_steps(app_deps.db, key=str(item.key), steps=steps, what=WHAT)
+        steps.append(_tell(f"volunteer:{index}", client, volunteer, text))
+    for index, ally in enumerate(payload.case_allies_told):
+        steps.append(_tell(f"case-ally:{index}", client, ally, _WITHDRAWN_FOR_ALLY))
+    once.run_due_steps(app_deps.db, key=item.key, steps=steps, what=WHAT)
 
 
 _WITHDRAWN_FOR_ALLY = (
@@ -136,15 +136,15 @@ _RELEASED = (
 )
 
 
-def _request_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[Step]:
-    steps = [_redraw_request(client, d, int(r)) for r in payload.get("request_cards", [])]
+def _request_steps(client: WebClient, d: Deps, payload: forget.Followups) -> list[Step]:
+    steps = [_redraw_request(client, d, r) for r in payload.request_cards]
     steps += [
-        _tell(f"ally:{index}", client, str(ally), _WITHDRAWN_FOR_ALLY)
-        for index, ally in enumerate(payload.get("allies_told", []))
+        _tell(f"ally:{index}", client, ally, _WITHDRAWN_FOR_ALLY)
+        for index, ally in enumerate(payload.allies_told)
     ]
-    steps += [_redraw_case(client, d, int(c)) for c in payload.get("held_cards", [])]
-    if payload.get("released"):
-        steps.append(_announce_released(client, d, [int(c) for c in payload["released"]]))
+    steps += [_redraw_case(client, d, c) for c in payload.held_cards]
+    if payload.released:
+        steps.append(_announce_released(client, d, payload.released))
     return steps
 
 

@@ -160,7 +160,7 @@ def on_leaderboard_due(app_deps: Deps, client: WebClient, item: DueWork) -> None
     """Post the standings to the announcements channel: text first, then the chart."""
     settings = app_deps.settings
     channel = settings.announcements_channel
-    year = int(item.payload.get("year") or item.due_at.astimezone(settings.zone).year)
+    year = item.read(leaderboard.LeaderboardPost).year or item.due_at.astimezone(settings.zone).year
     period = leaderboard.year_period(year, settings.zone)
     with app_deps.db.session() as session:
         standings = leaderboard.standings(session, period=period)

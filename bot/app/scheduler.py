@@ -107,10 +107,8 @@ def on_failed_alert_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> No
     and the error's text may hold user text). An admin whose DM fails is tried again with the
     item; those already told are not told twice.
     """
-    kind = str(item.payload["kind"])
-    item_id = int(item.payload["item_id"])
-    attempts = int(item.payload["attempts"])
-    error = str(item.payload["error"])
+    alert = item.read(jobs.FailedAlert)
+    kind, item_id, attempts, error = alert.kind, alert.item_id, alert.attempts, alert.error
     admins = deps.settings.admins
     if not admins:
         logger.warning(

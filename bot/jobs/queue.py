@@ -24,8 +24,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Text, and_, cast, or_, select, update
 from sqlmodel import Session, col
 
@@ -52,6 +53,30 @@ _BACKOFF_BASE = timedelta(seconds=30)
 _BACKOFF_CAP = timedelta(hours=1)
 
 
+class Payload(BaseModel):
+    """A due item's payload, typed: each kind defines its subclass next to its constant.
+
+    Stored as its JSON dump, the fields given by name (one left to its default is not
+    written); frozen, and extra keys are ignored so that items scheduled by an earlier version
+    still read. A stored value of the wrong type raises pydantic's ValidationError in
+    `DueWork.read`, so the sweep retries and in the end parks the item instead of misreading it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+P = TypeVar("P", bound=Payload)
+
+
+class FailedAlert(Payload):
+    """FAILED_ALERT: the parked item's kind, id, attempts and error class (never its payload)."""
+
+    kind: str
+    item_id: int
+    attempts: int
+    error: str
+
+
 @dataclass(frozen=True)
 class DueWork:
     """What a handler gets: the item as claimed, and the sweep's clock."""
@@ -65,6 +90,10 @@ class DueWork:
     sent: dict[str, Any] = field(default_factory=dict)
     now: datetime = field(default_factory=utcnow)
 
+    def read(self, model: type[P]) -> P:
+        """The payload validated as `model` (raises pydantic's ValidationError if it is not)."""
+        return model.model_validate(self.payload)
+
 
 def schedule(
     session: Session,
@@ -72,7 +101,7 @@ def schedule(
     kind: str,
     key: str,
     due_at: datetime,
-    payload: dict[str, Any] | None = None,
+    payload: Payload | None = None,
 ) -> None:
     """Make `kind` due at `due_at`; idempotent on `key` (scheduling twice keeps one item)."""
     if due_at.tzinfo is None:
@@ -81,7 +110,9 @@ def schedule(
         "kind": kind,
         "key": key,
         "due_at": due_at,
-        "payload": payload or {},
+        # The fields given, by name (a default left out is not written, so the keys stay those
+        # each kind has always stored).
+        "payload": {} if payload is None else payload.model_dump(mode="json", exclude_unset=True),
         "status": PENDING,
         "attempts": 0,
         "sent": {},
@@ -281,12 +312,9 @@ def mark_failed(db: Database, work: DueWork, *, worker: str, error: BaseExceptio
                 kind=FAILED_ALERT,
                 key=f"{FAILED_ALERT}:{work.id}",
                 due_at=work.now,
-                payload={
-                    "kind": work.kind,
-                    "item_id": work.id,
-                    "attempts": attempts,
-                    "error": error_name,
-                },
+                payload=FailedAlert(
+                    kind=work.kind, item_id=work.id, attempts=attempts, error=error_name
+                ),
             )
     if parked:
         logger.error("scheduled %s %s failed %d times; parked", work.kind, work.id, attempts)

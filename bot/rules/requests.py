@@ -43,6 +43,21 @@ MAX_OPEN_REQUESTS = 3
 ESCALATE = "escalate_request"
 MATCH_FOLLOWUPS = "match_followups"
 CARD = "post_request_card"
+
+
+class RequestItem(jobs.Payload):
+    """ESCALATE and CARD: the request (None in an item whose payload was emptied; its key
+    names the request then)."""
+
+    request_id: int | None = None
+
+
+class MatchItem(jobs.Payload):
+    """MATCH_FOLLOWUPS: the match (None in an emptied payload; its key names the match)."""
+
+    match_id: int | None = None
+
+
 # The submission posts a named request's card at once; the due item is the safety net for a
 # failure (or a crash) there, so it waits a little to avoid running beside the submission.
 CARD_GRACE = timedelta(minutes=1)
@@ -50,6 +65,16 @@ CARD_GRACE = timedelta(minutes=1)
 # finished by the sweep after this if any failed.
 WITHDRAWAL = "withdrawal_followups"
 WITHDRAWAL_GRACE = timedelta(minutes=1)
+
+
+class Withdrawal(jobs.Payload):
+    """WITHDRAWAL: the request withdrawn, its case if it was a case's ask, the allies to tell."""
+
+    request_id: int
+    case_id: int | None = None
+    offering: list[str] = []
+
+
 # The click that made the match runs its follow-ups at once; the due item is the safety net
 # for a failure (or a crash) there, so it waits a little to avoid running beside the click.
 FOLLOWUPS_GRACE = timedelta(minutes=1)
@@ -158,7 +183,7 @@ def schedule_escalation(session: Session, *, request: AllyRequest, settings: Set
         kind=ESCALATE,
         key=escalation_key(request.id),
         due_at=request.created_at + settings.escalate_after,
-        payload={"request_id": request.id},
+        payload=RequestItem(request_id=request.id),
     )
 
 
@@ -171,7 +196,7 @@ def schedule_card(session: Session, *, request: AllyRequest) -> None:
         kind=CARD,
         key=card_key(request.id),
         due_at=utcnow() + CARD_GRACE,
-        payload={"request_id": request.id},
+        payload=RequestItem(request_id=request.id),
     )
 
 
@@ -312,7 +337,7 @@ def choose_offer(session: Session, *, offer_id: int, chooser_id: str, settings: 
         kind=MATCH_FOLLOWUPS,
         key=followups_key(match.id),
         due_at=utcnow() + FOLLOWUPS_GRACE,
-        payload={"match_id": match.id},
+        payload=MatchItem(match_id=match.id),
     )
     jobs.cancel(session, key=escalation_key(request.id))
     return match
@@ -348,11 +373,11 @@ def withdraw_request(session: Session, *, request_id: int, user_id: str) -> Ally
 
 def schedule_withdrawal_followups(
     session: Session, *, request_id: int, case_id: int | None
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, Withdrawal]:
     """Write, with the withdrawal, what Slack must show of it: the cards to redraw and the
     allies whose offer stood on it, to tell. Returns the item's key and payload."""
     offering = [o.ally_user_id for o in offering_allies(session, request_id=request_id)]
-    payload = {"request_id": request_id, "case_id": case_id, "offering": offering}
+    payload = Withdrawal(request_id=request_id, case_id=case_id, offering=offering)
     key = f"withdrawal:{request_id}"
     jobs.schedule(
         session, kind=WITHDRAWAL, key=key, due_at=utcnow() + WITHDRAWAL_GRACE, payload=payload

@@ -10,6 +10,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.jobs import queue as jobs
 from bot.rules.anonymous import cases, drafts
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.requests import ANONYMOUS, RequestForm
@@ -225,19 +226,18 @@ def _file_draft(client: WebClient, d: Deps, *, user_id: str, token: str) -> str 
     return handle
 
 
-def on_draft_expiry_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_draft_expiry_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """A draft nobody confirmed, edited or cancelled within a day is deleted."""
-    token = str((getattr(item, "payload", None) or {}).get("draft") or "")
+    token = item.read(drafts.DraftExpiry).draft
     if token:
         with deps.db.session() as session:
             if drafts.expire_draft(session, token=token):
                 logger.info("a stale anonymous draft was deleted")
 
 
-def on_case_card_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_case_card_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of a case's card: post it if it is still missing, then tell the requester."""
-    payload = getattr(item, "payload", None) or {}
-    case_id = int(payload.get("case_id") or str(item.key).rpartition(":")[2])
+    case_id = item.read(cases.CaseItem).case_id or int(item.key.rpartition(":")[2])
     try:
         posted = post_case_card(client, deps, case_id)
     except NotFound:

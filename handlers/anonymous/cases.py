@@ -155,9 +155,9 @@ def _ally_for_reveal(session: Session, case: AnonymousCase) -> str:
     return match.ally_user_id
 
 
-def on_reveal_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_reveal_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of an introduction the requester chose (sent once, whoever sends it)."""
-    introduce_revealed(client, deps, key=str(item.key))
+    introduce_revealed(client, deps, key=item.key)
 
 
 def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
@@ -170,7 +170,7 @@ def introduce_revealed(client: WebClient, d: Deps, *, key: str) -> None:
         item = jobs.find(session, key=key)
         if item is None or item.status in (jobs.DONE, jobs.CANCELLED):
             return
-        case_id = int((item.payload or {})["case_id"])
+        case_id = cases.Reveal.model_validate(item.payload or {}).case_id
 
     def introduce() -> str | None:
         with d.db.read() as session:
@@ -262,10 +262,9 @@ def on_close_submitted(ack: Ack, payload: Payload, client: WebClient, deps: Deps
     client.chat_postMessage(channel=user_id, text=done, blocks=notice_blocks(done))
 
 
-def on_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_purge_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """Retention: delete the case's text and its link to the requester; counts and outcome stay."""
-    payload = getattr(item, "payload", None) or {}
-    case_id = int(payload.get("case_id") or str(item.key).rpartition(":")[2])
+    case_id = item.read(cases.CaseItem).case_id or int(item.key.rpartition(":")[2])
 
     with deps.db.session() as session:
         purged = cases.purge_case(session, case_id=case_id)

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -46,15 +45,17 @@ def sync_now(client: WebClient, d: Deps, relay_id: int) -> None:
         )
 
 
-def on_relay_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_relay_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of a reply's copy (payload relay_id), or of the replies a new holder
     of the case is to receive (payload case_id)."""
-    payload = getattr(item, "payload", None) or {}
-    if payload.get("relay_id") is not None:
-        sync_relay(client, deps, int(payload["relay_id"]))
+    payload = item.read(relays.RelayItem)
+    if payload.relay_id is not None:
+        sync_relay(client, deps, payload.relay_id)
         return
+    if payload.case_id is None:
+        raise KeyError("case_id")  # as before: an item naming neither is retried, then parked
     with deps.db.read() as session:
-        waiting = relays.pending_relays(session, case_id=int(payload["case_id"]))
+        waiting = relays.pending_relays(session, case_id=payload.case_id)
     for relay_id in waiting:
         sync_relay(client, deps, relay_id)
 
@@ -336,15 +337,17 @@ def _blank_copies(client: WebClient, d: Deps, relay_ids: list[int]) -> None:
                 relays.drop_relay(session, relay_id=relay_id)
 
 
-def on_relays_purge_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_relays_purge_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """Copies blanked and their records deleted: every copy of a purged case (payload
     case_id), or those sent to a volunteer who was forgotten (payload relay_ids)."""
-    payload = getattr(item, "payload", None) or {}
-    if payload.get("relay_ids") is not None:
-        relay_ids = [int(r) for r in payload["relay_ids"]]
+    payload = item.read(relays.RelaysPurge)
+    if payload.relay_ids is not None:
+        relay_ids = payload.relay_ids
+    elif payload.case_id is None:
+        raise KeyError("case_id")  # as before: an item naming neither is retried, then parked
     else:
         with deps.db.read() as session:
-            relay_ids = relays.relays_of(session, case_id=int(payload["case_id"]))
+            relay_ids = relays.relays_of(session, case_id=payload.case_id)
     _blank_copies(client, deps, relay_ids)
 
 
@@ -361,7 +364,7 @@ _RELEASED_REQUESTER = (
 )
 
 
-def on_case_released_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_case_released_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of a release's follow-ups."""
     release_followups(client, deps, key=str(item.key))
 
@@ -376,15 +379,12 @@ def release_followups(client: WebClient, d: Deps, *, key: str) -> None:
         item = jobs.find(session, key=key)
         if item is None or item.status in (jobs.DONE, jobs.CANCELLED):
             return
-        payload = dict(item.payload or {})
-    case_id = int(payload["case_id"])
+        released = cases.Released.model_validate(item.payload or {})
+    case_id, ask_id = released.case_id, released.ask_id
     redraw_or_gone(lambda: refresh_card(client, d, case_id))
-    ask_id = payload.get("ask_id")
     if ask_id is not None:
-        redraw_or_gone(lambda: request_surface.refresh_card(client, d, int(ask_id)))
-        redraw_or_gone(
-            lambda: request_surface.refresh_escalation(client, d, request_id=int(ask_id))
-        )
+        redraw_or_gone(lambda: request_surface.refresh_card(client, d, ask_id))
+        redraw_or_gone(lambda: request_surface.refresh_escalation(client, d, request_id=ask_id))
 
     with d.db.read() as session:
         handle = cases.get_case(session, case_id=case_id).handle

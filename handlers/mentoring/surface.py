@@ -72,7 +72,8 @@ def run_followup(d: Deps, client: WebClient, key: str) -> None:
         if item is None or item.status != jobs.PENDING:
             return
         kind, payload = item.kind, dict(item.payload or {})
-    once.run_steps(d.db, key=key, steps=_steps(d, client, kind, payload), what="mentoring")
+    steps = _steps(d, client, kind, payload)
+    once.run_steps(d.db, key=key, steps=steps, what="mentoring")
 
 
 def on_followup_due(d: Deps, client: WebClient, item: DueWork) -> None:
@@ -82,19 +83,25 @@ def on_followup_due(d: Deps, client: WebClient, item: DueWork) -> None:
 
 
 def _steps(d: Deps, client: WebClient, kind: str, payload: dict[str, Any]) -> list[Step]:
+    """The steps of a follow-up of this kind, its stored payload read as the kind's model."""
     if kind == cohorts.INTROS:
-        return [_intro(d, client, int(p)) for p in payload.get("pairs", [])] + [
-            _unmatched(d, client, int(p)) for p in payload.get("unmatched", [])
+        intros = cohorts.Intros.model_validate(payload)
+        return [_intro(d, client, p) for p in intros.pairs] + [
+            _unmatched(d, client, p) for p in intros.unmatched
         ]
     if kind == cohorts.PARTNER_LEFT:
-        return [_partner_left(d, client, int(payload["participant"]))]
+        left = cohorts.PartnerLeft.model_validate(payload)
+        return [_partner_left(d, client, left.participant)]
     if kind == cohorts.CLOSING:
-        return [_closing(d, client, int(p)) for p in payload.get("participants", [])]
+        closing = cohorts.Closing.model_validate(payload)
+        return [_closing(d, client, p) for p in closing.participants]
     if kind == report.OWN_REPORT:
-        return [_own_report(d, client, int(payload["participant"]))]
+        own = report.OwnReport.model_validate(payload)
+        return [_own_report(d, client, own.participant)]
     if kind == checkins.LAPSE:
+        lapse = checkins.Lapse.model_validate(payload)
         return [
-            _lapse(d, client, index, admin, int(payload["pair"]))
+            _lapse(d, client, index, admin, lapse.pair)
             for index, admin in enumerate(d.settings.admins)
         ]
     raise ValueError(f"no mentoring follow-up of kind {kind}")
@@ -279,7 +286,8 @@ class IntroPending(RuntimeError):
 
 def on_checkin_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """Post one check-in in the pair's group DM (once: the item is claimed and records its ts)."""
-    pair_id, meeting = int(item.payload["pair"]), int(item.payload["meeting"])
+    checkin = item.read(checkins.Checkin)
+    pair_id, meeting = checkin.pair, checkin.meeting
     with d.db.session() as session:
         pair = store.pair(session, pair_id=pair_id)
         if pair is not None and pair.status == cohorts.ACTIVE and pair.channel is None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.jobs import once
+from bot.jobs import queue as jobs
 from bot.jobs.once import Step
 from bot.rules import requests as rules
 from bot.rules.errors import UserFacingError
@@ -48,9 +48,9 @@ class WithdrawalPending(UserFacingError):
     """The withdrawal is recorded but a message about it could not be updated or sent."""
 
 
-def on_card_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_card_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of a named request's card: post it if still missing, then confirm."""
-    request_id = int((item.payload or {}).get("request_id") or str(item.key).rpartition(":")[2])
+    request_id = _request_of(item)
     post_card(client, deps, request_id)
     confirm_once(client, deps, request_id)
 
@@ -120,9 +120,9 @@ def _introduction_settled(d: Deps, match_id: int) -> bool:
         return request is None or FORGOTTEN in (request.chooser_id, match.ally_user_id)
 
 
-def on_match_followups_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_match_followups_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of a choice: finish whatever follow-up the click could not."""
-    match_id = int((item.payload or {}).get("match_id") or str(item.key).rpartition(":")[2])
+    match_id = item.read(rules.MatchItem).match_id or int(item.key.rpartition(":")[2])
     if not run_match_followups(client, deps, match_id=match_id):
         raise once.StepsPending("match follow-ups are not all done")
 
@@ -169,29 +169,34 @@ _WITHDRAWN_FOR_ALLY = (
 )
 
 
-def withdrawal_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[Step]:
+def withdrawal_steps(client: WebClient, d: Deps, payload: rules.Withdrawal) -> list[Step]:
     """The cards redrawn (the case's, which may ask the allies again; the request's; its
     offers DM), then each offering ally told, once."""
-    request_id = int(payload["request_id"])
+    request_id = payload.request_id
     steps = []
-    if payload.get("case_id") is not None:
-        case_id = int(payload["case_id"])
+    if payload.case_id is not None:
+        case_id = payload.case_id
         steps.append(Step("case", lambda: case_surface.refresh_card(client, d, case_id)))
     steps += [
         Step("card", lambda: refresh_card(client, d, request_id)),
         Step("offers", lambda: refresh_offers(client, d, request_id)),
     ]
-    for index, ally in enumerate(payload.get("offering", [])):
+    for index, ally in enumerate(payload.offering):
         if ally != FORGOTTEN:
-            tell_ally = partial(tell, client, str(ally), _WITHDRAWN_FOR_ALLY)
+            tell_ally = partial(tell, client, ally, _WITHDRAWN_FOR_ALLY)
             steps.append(Step(f"ally:{index}", tell_ally))
     return steps
 
 
-def on_withdrawal_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_withdrawal_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net of a withdrawal: the messages the listener could not update or send."""
-    steps = withdrawal_steps(client, deps, dict(item.payload or {}))
+    steps = withdrawal_steps(client, deps, item.read(rules.Withdrawal))
     once.run_due_steps(deps.db, key=str(item.key), steps=steps, what=WITHDRAWAL)
+
+
+def _request_of(item: jobs.DueWork) -> int:
+    """The request an ESCALATE or CARD item names: its payload's, or its key's if emptied."""
+    return item.read(rules.RequestItem).request_id or int(item.key.rpartition(":")[2])
 
 
 def step_ran(request_id: int, name: str, step: Callable[[], None]) -> bool:
@@ -206,9 +211,9 @@ def step_ran(request_id: int, name: str, step: Callable[[], None]) -> bool:
     return True
 
 
-def on_escalation_due(deps: Deps, client: WebClient, item: Any) -> None:
+def on_escalation_due(deps: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """A named request still open with no offer is shown to the volunteers, once."""
-    request_id = int((item.payload or {}).get("request_id") or str(item.key).rpartition(":")[2])
+    request_id = _request_of(item)
     with deps.db.read() as session:
         request = rules.needs_escalation(session, request_id=request_id)
         if request is None or request.kind != rules.NAMED or request.on_behalf_of:

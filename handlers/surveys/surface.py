@@ -89,7 +89,7 @@ def invite_blocks(d: Deps, run: runs.RunView, *, reminder: bool = False) -> list
 
 def on_fanout_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """List the survey's recipients and schedule one send each (keyed: nobody twice)."""
-    run_id = int(item.payload["run_id"])
+    run_id = item.read(runs.Fanout).run_id
     with d.db.read() as session:
         run = runs.get(session, run_id=run_id)
     if run is None or run.status != runs.OPEN:
@@ -115,8 +115,8 @@ def _dm(client: WebClient, user_id: str, text: str, blocks: list[dict[str, Any]]
 
 def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """DM one person the survey, once; schedule their one reminder."""
-    run_id = int(item.payload["run_id"])
-    user_id = str(item.payload["user_id"])
+    send_item = item.read(runs.Send)
+    run_id, user_id = send_item.run_id, send_item.user_id
     with d.db.read() as session:
         run = runs.get(session, run_id=run_id, count=False)
     if run is None or run.status != runs.OPEN:
@@ -143,8 +143,8 @@ def on_send_due(d: Deps, client: WebClient, item: DueWork) -> None:
 
 def on_reminder_due(d: Deps, client: WebClient, item: DueWork) -> None:
     """Remind once whoever has not answered while the survey is open."""
-    run_id = int(item.payload["run_id"])
-    user_id = str(item.payload["user_id"])
+    reminder = item.read(runs.Reminder)
+    run_id, user_id = reminder.run_id, reminder.user_id
     marker = runs.marker(d.privacy, run_id=run_id, user_id=user_id)
     with d.db.read() as session:
         run = runs.get(session, run_id=run_id, count=False)

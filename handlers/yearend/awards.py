@@ -26,6 +26,14 @@ from storage.types import utcnow
 
 ANNOUNCE = results.AWARDS_ANNOUNCEMENT
 CHART_FILENAME = "awards.png"
+
+
+class Announce(jobs.Payload):
+    """ANNOUNCE: the year whose awards are announced."""
+
+    year: int
+
+
 ALT_TEXT_MAX = 1000
 # Characters of standings lines per admin message (Slack refuses about 12,000 in all).
 PAGE_CHARS = 7000
@@ -147,7 +155,7 @@ def on_confirm_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps)
             kind=ANNOUNCE,
             key=announce_key(year),
             due_at=utcnow() + jobs.DEFAULT_LEASE,
-            payload={"year": year},
+            payload=Announce(year=year),
         )
     channel = payload.channel_id
     if not first:
@@ -166,7 +174,7 @@ def on_confirm_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps)
 
 def on_announce_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The scheduler finishes an announcement whose click did not (each step once)."""
-    year = int(item.payload["year"])
+    year = item.read(Announce).year
     once.run_due_steps(d.db, key=item.key, steps=announcement_steps(client, d, year), what="awards")
 
 

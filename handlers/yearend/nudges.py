@@ -97,8 +97,8 @@ def on_send_button(ack: Ack, payload: Payload, client: WebClient, deps: Deps) ->
 def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """DM each contact of one unit once (each DM a send of bot.jobs.once, so a retry after a
     failure part-way never DMs anyone twice); forgotten and unreachable contacts are skipped."""
-    year = int(item.payload["year"])
-    unit_id = int(item.payload["unit_id"])
+    nudge = item.read(nudges.NudgeUnit)
+    year, unit_id = nudge.year, nudge.unit_id
     with d.db.read() as session:
         name = store.unit_names_by_id(session).get(unit_id)
     if name is None:
@@ -119,7 +119,7 @@ def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
                 raise  # retried later; the contacts already invited are recorded
             logger.info("a nudge contact cannot be reached (%s); skipped", reason)
 
-    contacts = [str(c) for c in item.payload.get("contacts") or []]
+    contacts = nudge.contacts
     steps = [
         # By place in the payload (stable when forget-me scrubs an ID): the key holds no ID.
         Step(f"contact:{index}", partial(invite, contact))
@@ -131,10 +131,11 @@ def on_unit_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
 
 def on_post_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The one friendly post for the units without a contact."""
-    year = int(item.payload["year"])
+    post_item = item.read(nudges.NudgePost)
+    year = post_item.year
     with d.db.read() as session:
         names = store.unit_names_by_id(session)
-    units = [names[i] for i in item.payload.get("unit_ids") or [] if i in names]
+    units = [names[i] for i in post_item.unit_ids if i in names]
     if not units:
         return
     post = partial(

@@ -22,7 +22,7 @@ from bot.jobs import queue as jobs
 from bot.jobs.once import Step
 from bot.rules.errors import NotFound
 from bot.rules.points import ledger
-from bot.rules.yearend import assessment
+from bot.rules.yearend import assessment, calls
 from handlers.common.deps import Deps
 from handlers.common.redraw import Drawing, Read, post_once, redraw
 from handlers.yearend.ids import ACCEPT, DECLINE, item_value
@@ -36,6 +36,25 @@ logger = logging.getLogger(__name__)
 CARD = "yearend_card"
 DECIDED = "yearend_decided"
 PURGE = "yearend_purge"
+
+
+class YearendItem(jobs.Payload):
+    """CARD and PURGE: the event or story (its kind and id)."""
+
+    kind: str
+    id: int
+
+
+class Decided(YearendItem):
+    """DECIDED: the item decided and the points its decision awarded."""
+
+    points: int | None = None
+
+
+class RedrawCards(jobs.Payload):
+    """storage.yearend.REDRAW_CARDS (written by storage as this dict): the cards to redraw."""
+
+    items: list[tuple[str, int]] = []
 
 
 def card_key(kind: str, item_id: int) -> str:
@@ -55,7 +74,7 @@ def schedule_card(session: Session, *, kind: str, item_id: int) -> None:
         kind=CARD,
         key=card_key(kind, item_id),
         due_at=utcnow() + jobs.DEFAULT_LEASE,
-        payload={"kind": kind, "id": item_id},
+        payload=YearendItem(kind=kind, id=item_id),
     )
 
 
@@ -70,14 +89,14 @@ def schedule_decided(
             kind=PURGE,
             key=f"{PURGE}:{kind}:{item_id}",
             due_at=utcnow() + timedelta(days=retention_days),
-            payload={"kind": kind, "id": item_id},
+            payload=YearendItem(kind=kind, id=item_id),
         )
     jobs.schedule(
         session,
         kind=DECIDED,
         key=decided_key(kind, item_id),
         due_at=utcnow() + jobs.DEFAULT_LEASE,
-        payload={"kind": kind, "id": item_id, "points": points_awarded},
+        payload=Decided(kind=kind, id=item_id, points=points_awarded),
     )
 
 
@@ -145,7 +164,8 @@ def _card_read(kind: str, item_id: int) -> Read:
 
 def on_card_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The safety net: post the card if it is still missing."""
-    post_card(client, d, kind=str(item.payload["kind"]), item_id=int(item.payload["id"]))
+    card = item.read(YearendItem)
+    post_card(client, d, kind=card.kind, item_id=card.id)
 
 
 def _tell(
@@ -182,10 +202,10 @@ def _tell(
     )
 
 
-def decision_steps(client: WebClient, d: Deps, payload: dict[str, Any]) -> list[Step]:
+def decision_steps(client: WebClient, d: Deps, payload: Decided) -> list[Step]:
     """Redraw the card; tell the reporter (or logger) and, if accepted, the ally."""
-    kind, item_id = str(payload["kind"]), int(payload["id"])
-    awarded = int(payload.get("points") or 0)
+    kind, item_id = payload.kind, payload.id
+    awarded = payload.points or 0
     steps = [
         Step("card", lambda: redraw_card(client, d, kind=kind, item_id=item_id)),
         Step(
@@ -213,7 +233,7 @@ def run_decision(
     client: WebClient, d: Deps, *, kind: str, item_id: int, points_awarded: int
 ) -> None:
     """Run a decision's follow-ups now (the deciding click)."""
-    payload = {"kind": kind, "id": item_id, "points": points_awarded}
+    payload = Decided(kind=kind, id=item_id, points=points_awarded)
     once.run_steps(
         d.db,
         key=decided_key(kind, item_id),
@@ -225,7 +245,7 @@ def run_decision(
 def on_decided_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """The scheduler's run of a decision's follow-ups (those that failed at the click)."""
     once.run_due_steps(
-        d.db, key=item.key, steps=decision_steps(client, d, item.payload), what="decision"
+        d.db, key=item.key, steps=decision_steps(client, d, item.read(Decided)), what="decision"
     )
 
 
@@ -236,7 +256,7 @@ def awarded_points(award: ledger.Award | None) -> int:
 
 def on_stories_call_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """Post the call for stories to the announcements channel, once per fire time."""
-    year = int(item.payload.get("year") or item.due_at.astimezone(d.settings.zone).year)
+    year = item.read(calls.StoriesCall).year or item.due_at.astimezone(d.settings.zone).year
     post = partial(
         client.chat_postMessage,
         channel=d.settings.announcements_channel,
@@ -250,7 +270,7 @@ def on_stories_call_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
 
 def on_purge_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """Delete a decided story's text after the retention period; its card says so."""
-    story_id = int(item.payload["id"])
+    story_id = item.read(YearendItem).id
     with d.db.session() as session:
         store.purge_story_text(session, story_id=story_id, now=item.now)
     redraw_card(client, d, kind=assessment.STORY, item_id=story_id)
@@ -258,9 +278,9 @@ def on_purge_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
 
 def on_redraw_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """Redraw the cards a forget-me changed (each redraw is idempotent)."""
-    for kind, item_id in item.payload.get("items") or []:
+    for kind, item_id in item.read(RedrawCards).items:
         try:
-            redraw_card(client, d, kind=str(kind), item_id=int(item_id))
+            redraw_card(client, d, kind=kind, item_id=item_id)
         except NotFound:
             continue
 

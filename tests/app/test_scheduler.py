@@ -31,6 +31,12 @@ from storage.models.schedule import DueItem
 from storage.types import utcnow
 
 
+class Leaky(jobs.Payload):
+    """A test kind's payload that holds user text."""
+
+    details: str
+
+
 def test_last_fire_time_is_in_the_programmes_time_zone() -> None:
     """`0 9 1 * *` in Paris fires at 08:00 UTC in winter."""
     settings = sandbox_settings("sqlite://", DEFAULT_WORKSPACE, ALLYBOT_TIMEZONE="Europe/Paris")
@@ -240,12 +246,16 @@ def test_the_alert_holds_no_payload_and_no_error_text(db: Database) -> None:
     with Sandbox(db.url, db=db) as box:
 
         def leaky(deps: object, client: object, item: jobs.DueWork) -> None:
-            raise LookupError(f"no channel for {item.payload['details']}")
+            raise LookupError(f"no channel for {item.read(Leaky).details}")
 
         box.deps.due_handlers["test_leaky"] = leaky
         with db.session() as s:
             jobs.schedule(
-                s, kind="test_leaky", key="test_leaky:1", due_at=FIRED, payload={"details": SECRET}
+                s,
+                kind="test_leaky",
+                key="test_leaky:1",
+                due_at=FIRED,
+                payload=Leaky(details=SECRET),
             )
         now = FIRED
         for _ in range(MAX_ATTEMPTS):

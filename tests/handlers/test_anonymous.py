@@ -16,6 +16,7 @@ from sqlmodel import select
 import handlers.anonymous.surface
 import handlers.common.roster
 from bot.devkit.sandbox import Person, Sandbox
+from bot.jobs import queue as jobs
 from bot.privacy import Identity, IdentityCache, privacy
 from bot.rules.anonymous import cases
 from handlers.anonymous.ids import Ids as AnonymousIds
@@ -60,6 +61,18 @@ def box(sandbox: Sandbox) -> Iterator[Sandbox]:
 def sbox(sqlite_sandbox: Sandbox) -> Iterator[Sandbox]:
     """The sandbox on SQLite, bot invited to the volunteers channel."""
     yield with_bot_in_volunteers(sqlite_sandbox)
+
+
+def _purge_item(case_id: int) -> jobs.DueWork:
+    """A case's retention purge as the sweep hands it to its handler."""
+    return jobs.DueWork(
+        id=0,
+        kind=cases.PURGE,
+        key=cases.purge_key(case_id),
+        due_at=utcnow(),
+        payload=cases.CaseItem(case_id=case_id).model_dump(mode="json"),
+        attempts=0,
+    )
 
 
 def texts(calls: list[Any]) -> str:
@@ -661,12 +674,7 @@ def test_purge_due_handler_deletes_text_and_link_and_updates_card(box: Sandbox) 
     )
     handler = box.deps.due_handlers["purge_case"]
 
-    class Item:
-        kind = "purge_case"
-        key = f"purge_case:{case_id}"
-        payload = {"case_id": case_id}
-
-    handler(box.deps, box.client, Item())
+    handler(box.deps, box.client, _purge_item(case_id))
     with box.db.session() as session:
         case = session.get(AnonymousCase, case_id)
         assert case is not None and case.details is None and case.requester_sealed is None
@@ -925,12 +933,7 @@ def test_purge_also_clears_the_ask_card_in_the_allies_channel(box: Sandbox) -> N
         "chat.postMessage", predicate=lambda c: "was closed" in str(c.args.get("text"))
     )
 
-    class Item:
-        kind = "purge_case"
-        key = f"purge_case:{case_id}"
-        payload = {"case_id": case_id}
-
-    box.deps.due_handlers["purge_case"](box.deps, box.client, Item())
+    box.deps.due_handlers["purge_case"](box.deps, box.client, _purge_item(case_id))
     purged = box.fake.message(allies_channel, ask["ts"])
     assert purged is not None and "talks over me" not in str(purged)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import select
 
 from bot.devkit.fakeslack import Call
 from bot.devkit.sandbox import Sandbox
+from bot.jobs import queue as jobs
+from bot.rules import requests as rules
 from handlers.allies import Ids as AlliesIds
 from handlers.requests.ids import Ids as RequestsIds
 from storage.models.requests import AllyRequest, Match
@@ -394,6 +396,19 @@ def test_report_misuse_thanks_and_tells_volunteers(sqlite_sandbox: Sandbox) -> N
     until(lambda: "volunteers will review" in json.dumps(box.fake.ephemerals(ally.id)))
 
 
+def _due(request_id: int | None, due_at: datetime) -> jobs.DueWork:
+    """An escalation as the sweep hands it to its handler."""
+    assert request_id is not None
+    return jobs.DueWork(
+        id=0,
+        kind=rules.ESCALATE,
+        key=rules.escalation_key(request_id),
+        due_at=due_at,
+        payload=rules.RequestItem(request_id=request_id).model_dump(mode="json"),
+        attempts=0,
+    )
+
+
 def test_escalation_posts_once_only_while_open_without_offers(sandbox: Sandbox) -> None:
     """The due handler posts the request to volunteers once; not after an offer."""
     box = sandbox
@@ -401,12 +416,8 @@ def test_escalation_posts_once_only_while_open_without_offers(sandbox: Sandbox) 
     card = _ask(box)
     with box.db.session() as s:
         request = s.exec(select(AllyRequest)).one()
-    item = SimpleNamespace(
-        kind="escalate_request",
-        key=f"escalate:{request.id}",
-        payload={"request_id": request.id},
-        due_at=request.created_at,
-    )
+    assert request.id is not None
+    item = _due(request.id, request.created_at)
     handler = box.deps.due_handlers["escalate_request"]
     handler(box.deps, box.client, item)
     handler(box.deps, box.client, item)
@@ -421,7 +432,7 @@ def test_escalation_posts_once_only_while_open_without_offers(sandbox: Sandbox) 
     handler(
         box.deps,
         box.client,
-        SimpleNamespace(payload={"request_id": other.id}, key=f"escalate:{other.id}"),
+        _due(other.id, other.created_at),
     )
     assert len(box.fake.messages(box.workspace.volunteers_channel)) == 1
     assert card

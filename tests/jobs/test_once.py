@@ -17,6 +17,12 @@ from storage.models.schedule import SendRecord
 from storage.types import utcnow
 
 
+class Step(jobs.Payload):
+    """A test kind's payload."""
+
+    a: int
+
+
 def test_a_send_is_made_once_and_its_answer_kept(db: Database) -> None:
     """The second call finds it recorded: nothing sent, the first answer returned."""
     sent: list[str] = []
@@ -113,7 +119,7 @@ def test_the_record_is_written_with_the_send(db: Database) -> None:
 def test_steps_run_each_once_and_retire_the_item_when_all_are_done(db: Database) -> None:
     """A failing step does not stop the others; the next run makes only what is left."""
     with db.session() as session:
-        jobs.schedule(session, kind="k", key="k:1", due_at=utcnow(), payload={"a": 1})
+        jobs.schedule(session, kind="k", key="k:1", due_at=utcnow(), payload=Step(a=1))
     calls: list[str] = []
     fail = [True]
 

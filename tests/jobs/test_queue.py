@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from bot.jobs import queue as jobs
@@ -12,6 +13,33 @@ from storage.db import Database
 from storage.models.schedule import DueItem
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Numbered(jobs.Payload):
+    """A test kind's payload: a number."""
+
+    n: int
+
+
+class Worded(jobs.Payload):
+    """A test kind's payload: a word."""
+
+    x: str
+
+
+class Secret(jobs.Payload):
+    """A test kind's payload that holds user text."""
+
+    details: str
+
+
+class Typed(jobs.Payload):
+    """A payload of several types, as the kinds' payloads have."""
+
+    request_id: int
+    case_id: int | None = None
+    offering: list[str] = []
+    cards: list[tuple[str, int]] = []
 
 
 def _item(db: Database, key: str) -> DueItem:
@@ -24,8 +52,8 @@ def _item(db: Database, key: str) -> DueItem:
 def test_schedule_is_idempotent_on_key(db: Database) -> None:
     """Scheduling the same key twice keeps one item, with the first due time."""
     with db.session() as s:
-        jobs.schedule(s, kind="k", key="k:1", due_at=T0, payload={"n": 1})
-        jobs.schedule(s, kind="k", key="k:1", due_at=T0 + timedelta(days=1), payload={"n": 2})
+        jobs.schedule(s, kind="k", key="k:1", due_at=T0, payload=Numbered(n=1))
+        jobs.schedule(s, kind="k", key="k:1", due_at=T0 + timedelta(days=1), payload=Numbered(n=2))
     with db.session() as s:
         jobs.schedule(s, kind="k", key="k:1", due_at=T0 + timedelta(days=2))
     item = _item(db, "k:1")
@@ -36,7 +64,7 @@ def test_due_items_run_once_and_not_before_their_time(db: Database) -> None:
     """A sweep before the due time runs nothing; after it, the handler runs once."""
     seen: list[str] = []
     with db.session() as s:
-        jobs.schedule(s, kind="k", key="k:1", due_at=T0, payload={"x": "y"})
+        jobs.schedule(s, kind="k", key="k:1", due_at=T0, payload=Worded(x="y"))
     handlers = {"k": lambda work: seen.append(work.key)}
     assert jobs.sweep(db, handlers, now=T0 - timedelta(seconds=1), worker="w") == 0
     assert jobs.sweep(db, handlers, now=T0, worker="w") == 1
@@ -145,7 +173,7 @@ def _alerts(db: Database) -> list[DueItem]:
         return list(s.execute(query).scalars().all())
 
 
-def _fail_until_parked(db: Database, kind: str, key: str, payload: dict) -> datetime:
+def _fail_until_parked(db: Database, kind: str, key: str, payload: jobs.Payload | None) -> datetime:
     with db.session() as s:
         jobs.schedule(s, kind=kind, key=key, due_at=T0, payload=payload)
 
@@ -161,7 +189,7 @@ def _fail_until_parked(db: Database, kind: str, key: str, payload: dict) -> date
 
 def test_parking_an_item_schedules_one_alert_without_its_payload(db: Database) -> None:
     """The sweep that parks an item schedules one alert: kind, id, attempts, error class only."""
-    now = _fail_until_parked(db, "k", "k:1", {"details": "Priya's secret ask"})
+    now = _fail_until_parked(db, "k", "k:1", Secret(details="Priya's secret ask"))
     parked = _item(db, "k:1")
     [alert] = _alerts(db)
     assert alert.key == f"{jobs.FAILED_ALERT}:{parked.id}"
@@ -214,7 +242,7 @@ def test_only_the_worker_that_parks_the_item_alerts(db: Database) -> None:
 
 def test_a_parked_alert_does_not_alert_about_itself(db: Database) -> None:
     """An alert that can never be sent is parked in the end, and nothing alerts about it."""
-    _fail_until_parked(db, "k", "k:1", {})
+    _fail_until_parked(db, "k", "k:1", None)
     [alert] = _alerts(db)
 
     def unsendable(work: jobs.DueWork) -> None:
@@ -227,3 +255,60 @@ def test_a_parked_alert_does_not_alert_about_itself(db: Database) -> None:
     assert jobs.sweep(db, {jobs.FAILED_ALERT: unsendable}, now=now, worker="w") == 0
     assert [a.id for a in _alerts(db)] == [alert.id]
     assert _item(db, alert.key).status == jobs.FAILED
+
+
+def test_a_typed_payload_round_trips_through_schedule_claim_and_read(db: Database) -> None:
+    """The model is stored as its JSON keys and read back equal; a default left out is not
+    written (the keys each kind stores stay as they were)."""
+    sent = Typed(request_id=7, offering=["U1", "U2"], cards=[("story", 3)])
+    with db.session() as s:
+        jobs.schedule(s, kind="k", key="k:1", due_at=T0, payload=sent)
+    assert _item(db, "k:1").payload == {
+        "request_id": 7,
+        "offering": ["U1", "U2"],
+        "cards": [["story", 3]],
+    }
+    work = jobs.claim_next(db, kinds=["k"], worker="w", now=T0)
+    assert work is not None
+    assert work.read(Typed) == sent
+    assert work.read(Typed).case_id is None
+
+
+def test_an_old_item_with_a_key_the_model_no_longer_has_still_reads(db: Database) -> None:
+    """Items already in a database read on: a key the model does not know is ignored."""
+    with db.session() as s:
+        s.add(
+            DueItem(
+                kind="k",
+                key="k:1",
+                due_at=T0,
+                payload={"request_id": "7", "case_id": None, "retired": True},
+                status=jobs.PENDING,
+                attempts=0,
+                sent={},
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    work = jobs.claim_next(db, kinds=["k"], worker="w", now=T0)
+    assert work is not None
+    assert work.read(Typed) == Typed(request_id=7, case_id=None)
+
+
+def test_a_payload_of_the_wrong_type_raises_and_the_sweep_retries_it(db: Database) -> None:
+    """A non-numeric id is never misread: reading it raises, so the sweep retries the item
+    (and in the end parks it) instead of running it on a wrong value."""
+    with db.session() as s:
+        jobs.schedule(s, kind="k", key="k:1", due_at=T0, payload=Worded(x="not-a-number"))
+    work = jobs.claim_next(db, kinds=["k"], worker="w", now=T0)
+    assert work is not None
+    with pytest.raises(ValidationError):
+        work.read(Numbered)
+    with db.session() as s:
+        s.execute(update(DueItem).values(status=jobs.PENDING, claimed_by=None))
+    seen: list[int] = []
+    handlers = {"k": lambda item: seen.append(item.read(Numbered).n)}
+    assert jobs.sweep(db, handlers, now=T0, worker="w") == 1
+    item = _item(db, "k:1")
+    assert seen == [] and item.status == jobs.PENDING and item.attempts == 1
+    assert item.last_error == "ValidationError"

@@ -74,7 +74,7 @@ def test_forgetting_twice_finds_nothing_the_second_time(db: Database) -> None:
         assert forget.forget(session, PRIVACY, user_id=ASKER).own_cases == 1
     with db.session() as session:
         again = forget.forget(session, PRIVACY, user_id=ASKER)
-    assert not any(again.payload().values()) and not any(again.case_payload().values())
+    assert not again.payload().any() and not again.case_payload().any()
     assert again.own_cases == 0 and again.own_requests == 0
 
 
@@ -131,7 +131,7 @@ def test_in_the_hours_before_the_case_side_a_comment_is_taken_then_purged(db: Da
     with db.session() as session:
         [item] = session.exec(select(DueItem).where(DueItem.kind == forget.CASE_FOLLOWUPS)).all()
         payload = forget.close_cases_later(session, key=item.key, case_ids=[case_id])
-    assert payload["volunteers_told"] == [[VERA, _handle(db, case_id)]]
+    assert payload.volunteers_told == [(VERA, _handle(db, case_id))]
     with db.session() as session:
         case = session.get(AnonymousCase, case_id)
         assert case is not None and case.outcome == cases.WITHDRAWN and case.purged_at

@@ -21,6 +21,12 @@ DRAFT_MAX_AGE = timedelta(days=1)
 DRAFT_EXPIRY = "case_draft_expiry"
 
 
+class DraftExpiry(jobs.Payload):
+    """DRAFT_EXPIRY: the draft's token ("" in an emptied payload: nothing to delete)."""
+
+    draft: str = ""
+
+
 @dataclass(frozen=True)
 class Draft:
     """An anonymous request between the modal and its confirmation (the raw text)."""
@@ -61,7 +67,7 @@ def save_draft(
         kind=DRAFT_EXPIRY,
         key=draft_key(token),
         due_at=utcnow() + DRAFT_MAX_AGE,
-        payload={"draft": token},
+        payload=DraftExpiry(draft=token),
     )
 
 

@@ -24,12 +24,26 @@ from storage.types import utcnow
 RELAY = "case_relay"
 
 
+class RelayItem(jobs.Payload):
+    """RELAY: one reply's copy (relay_id), or the replies a new holder is to get (case_id)."""
+
+    relay_id: int | None = None
+    case_id: int | None = None
+
+
 RELAY_GRACE = timedelta(minutes=1)
 
 
 # Relayed copies blanked, then their records deleted: every copy of a case after its purge
 # (payload case_id), or the copies sent to a forgotten volunteer (payload relay_ids).
 RELAYS_PURGE = "case_relays_purge"
+
+
+class RelaysPurge(jobs.Payload):
+    """RELAYS_PURGE: every copy of a case (case_id), or these copies (relay_ids)."""
+
+    case_id: int | None = None
+    relay_ids: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ def _schedule_sync(session: Session, relay: CaseRelay) -> None:
         kind=RELAY,
         key=relay_key(relay_id, relay.version),
         due_at=utcnow() + RELAY_GRACE,
-        payload={"relay_id": relay_id},
+        payload=RelayItem(relay_id=relay_id),
     )
 
 
@@ -242,7 +256,7 @@ def blank_copies_of(
             kind=RELAYS_PURGE,
             key=f"{RELAYS_PURGE}:copies:{secrets.token_hex(6)}",
             due_at=utcnow(),
-            payload={"relay_ids": [r.id for r in relays]},
+            payload=RelaysPurge(relay_ids=[r.id for r in relays if r.id is not None]),
         )
 
 

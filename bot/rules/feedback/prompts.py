@@ -23,6 +23,13 @@ PROMPT = "feedback_prompt"
 REMINDER = "feedback_reminder"
 CLOSE = "feedback_close"
 
+
+class MatchFeedback(jobs.Payload):
+    """PROMPT, REMINDER and CLOSE: the match whose feedback is asked for."""
+
+    match_id: int
+
+
 REQUESTER = "requester"
 ALLY = "ally"
 VOLUNTEER = "volunteer"
@@ -59,7 +66,7 @@ def schedule_feedback(
         kind=PROMPT,
         key=f"feedback:prompt:{match_id}",
         due_at=matched_at + settings.feedback_after,
-        payload={"match_id": match_id},
+        payload=MatchFeedback(match_id=match_id),
     )
 
 
@@ -73,14 +80,14 @@ def schedule_followups(
         kind=REMINDER,
         key=f"feedback:remind:{match_id}",
         due_at=prompted_at + close_after / 2,
-        payload={"match_id": match_id},
+        payload=MatchFeedback(match_id=match_id),
     )
     jobs.schedule(
         session,
         kind=CLOSE,
         key=f"feedback:close:{match_id}",
         due_at=prompted_at + close_after,
-        payload={"match_id": match_id},
+        payload=MatchFeedback(match_id=match_id),
     )
 
 

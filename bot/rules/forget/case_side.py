@@ -6,8 +6,6 @@ the open cases they held as a volunteer go back to the channel.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
@@ -15,7 +13,7 @@ from bot.jobs import queue as jobs
 from bot.privacy import Privacy
 from bot.rules import requests as rules
 from bot.rules.anonymous import cases, relays
-from bot.rules.forget.followups import CLOSED_LATER, Forgotten
+from bot.rules.forget.followups import CLOSED_LATER, CaseFollowups, Forgotten
 from storage import requests as store
 from storage.models.anonymous import AnonymousCase, CaseDraft
 from storage.models.programme import FORGOTTEN
@@ -55,7 +53,7 @@ def forget_cases_asked(session: Session, marker: str, done: Forgotten) -> None:
         cases.purge_case(session, case_id=case.id, keep_pause=True, relays_due_at=done.case_due_at)
 
 
-def close_cases_later(session: Session, *, key: str, case_ids: list[int]) -> dict[str, Any]:
+def close_cases_later(session: Session, *, key: str, case_ids: list[int]) -> CaseFollowups:
     """The case side's first step: the cases left open close as withdrawn, all are purged.
 
     Idempotent. Who must be told (the volunteers holding a case it closed, the allies whose
@@ -78,10 +76,10 @@ def close_cases_later(session: Session, *, key: str, case_ids: list[int]) -> dic
         cases.purge_case(session, case_id=case.id, keep_pause=True)
     item = jobs.find(session, key=key, lock=True)
     if item is None:
-        return {}
+        return CaseFollowups()
     payload = dict(item.payload or {})
     if CLOSED_LATER in (item.sent or {}):
-        return payload
+        return CaseFollowups.model_validate(payload)
     # Closed as withdrawn only by forget-me, and these by this step (their volunteer could
     # close them meanwhile, with an outcome of their own: then there is nothing to tell).
     withdrawn = [c for c in found if c.outcome == cases.WITHDRAWN]
@@ -101,7 +99,7 @@ def close_cases_later(session: Session, *, key: str, case_ids: list[int]) -> dic
     item.payload = payload
     session.add(item)
     jobs.record_sent(session, key=key, name=CLOSED_LATER, value=True)
-    return payload
+    return CaseFollowups.model_validate(payload)
 
 
 def withdrawn_request(session: Session, request_id: int) -> bool:

@@ -27,6 +27,33 @@ CASE_DELAY_SPREAD = timedelta(hours=5)
 CLOSED_LATER = "closed"
 
 
+class Followups(jobs.Payload):
+    """FOLLOWUPS, the request side: cards to redraw, allies to tell, cases put back."""
+
+    request_cards: list[int] = []
+    allies_told: list[str] = []
+    held_cards: list[int] = []
+    released: list[int] = []
+
+    def any(self) -> bool:
+        """Whether there is anything to show in Slack."""
+        return any(self.model_dump().values())
+
+
+class CaseFollowups(jobs.Payload):
+    """CASE_FOLLOWUPS, the case side: cases to close, cards to redraw, people to tell."""
+
+    closing: list[int] = []
+    case_cards: list[int] = []
+    volunteers_told: list[tuple[str, str]] = []
+    case_asks: list[int] = []
+    case_allies_told: list[str] = []
+
+    def any(self) -> bool:
+        """Whether there is anything to show in Slack."""
+        return any(self.model_dump().values())
+
+
 @dataclass
 class Forgotten:
     """What changed, for the Slack follow-ups; holds no trace of the forgotten person.
@@ -60,24 +87,24 @@ class Forgotten:
     # When the case side shows in Slack: a random time in the window, drawn once.
     case_due_at: datetime = field(default_factory=lambda: _case_side_time(utcnow()))
 
-    def payload(self) -> dict[str, object]:
+    def payload(self) -> Followups:
         """The request side's follow-ups as a due item's payload (ids of others only)."""
-        return {
-            "request_cards": sorted(set(self.request_cards)),
-            "allies_told": sorted(set(self.allies_told)),
-            "held_cards": sorted(set(self.held_cards)),
-            "released": sorted(set(self.released)),
-        }
+        return Followups(
+            request_cards=sorted(set(self.request_cards)),
+            allies_told=sorted(set(self.allies_told)),
+            held_cards=sorted(set(self.held_cards)),
+            released=sorted(set(self.released)),
+        )
 
-    def case_payload(self) -> dict[str, object]:
+    def case_payload(self) -> CaseFollowups:
         """The case side's follow-ups, for a separate, later due item."""
-        return {
-            "closing": sorted(set(self.case_closing)),
-            "case_cards": sorted(set(self.case_cards)),
-            "volunteers_told": sorted({(v, h) for v, h in self.volunteers_told}),
-            "case_asks": sorted(set(self.case_asks)),
-            "case_allies_told": sorted(set(self.case_allies_told)),
-        }
+        return CaseFollowups(
+            closing=sorted(set(self.case_closing)),
+            case_cards=sorted(set(self.case_cards)),
+            volunteers_told=sorted({(v, h) for v, h in self.volunteers_told}),
+            case_asks=sorted(set(self.case_asks)),
+            case_allies_told=sorted(set(self.case_allies_told)),
+        )
 
 
 def _case_side_time(now: datetime) -> datetime:
@@ -95,15 +122,15 @@ def case_followups_key(reference: str) -> str:
     return f"forget-case:{reference}"
 
 
-def schedule_followups(session: Session, done: Forgotten, *, key: str) -> dict[str, object]:
+def schedule_followups(session: Session, done: Forgotten, *, key: str) -> Followups:
     """Write the two follow-up items: the request side (run at once by the caller too, so
     returned) and the case side, hours later at a random time, under an unrelated key."""
     payload, case_payload = done.payload(), done.case_payload()
-    if any(payload.values()):
+    if payload.any():
         jobs.schedule(
             session, kind=FOLLOWUPS, key=key, due_at=utcnow() + FOLLOWUPS_GRACE, payload=payload
         )
-    if any(case_payload.values()):
+    if case_payload.any():
         jobs.schedule(
             session,
             kind=CASE_FOLLOWUPS,

@@ -26,6 +26,22 @@ CHECKIN = "mentoring_checkin"
 MET = "met"
 NOT_MET = "not_met"
 LAPSE = "mentoring_lapse"
+
+
+class Checkin(jobs.Payload):
+    """CHECKIN: the pair and the meeting it checks in on."""
+
+    pair: int
+    meeting: int
+
+
+class Lapse(jobs.Payload):
+    """LAPSE: the pair, and how many check-ins in a row passed without a meeting."""
+
+    pair: int
+    missed: int | None = None
+
+
 LAPSE_AFTER = 2  # check-ins in a row without a meeting
 NOTE_MAX = 3000
 
@@ -57,7 +73,7 @@ def schedule_checkin(
         kind=CHECKIN,
         key=checkin_key(pair.id, meeting),
         due_at=due,
-        payload={"pair": pair.id, "meeting": meeting},
+        payload=Checkin(pair=pair.id, meeting=meeting),
     )
     return True
 
@@ -184,7 +200,7 @@ def check_lapse(session: Session, *, pair: MentoringPair, now: datetime) -> str 
         kind=LAPSE,
         key=key,
         due_at=now,
-        payload={"pair": pair.id, "missed": missed},
+        payload=Lapse(pair=pair.id, missed=missed),
     )
     return key
 

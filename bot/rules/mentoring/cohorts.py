@@ -50,6 +50,28 @@ INTROS = "mentoring_intros"
 # pause, a leave and a forget-me alike (bot.rules.mentoring.partners).
 PARTNER_LEFT = "mentoring_partner_left"
 CLOSING = "mentoring_closing"
+
+
+class Intros(jobs.Payload):
+    """INTROS: the pairs to introduce and the participants left unmatched (participant ids)."""
+
+    pairs: list[int] = []
+    unmatched: list[int] = []
+
+
+class PartnerLeft(jobs.Payload):
+    """PARTNER_LEFT: the participant whose partner stepped back, and their cohort."""
+
+    participant: int
+    cohort: int | None = None
+
+
+class Closing(jobs.Payload):
+    """CLOSING: the participants told that their cohort closed."""
+
+    participants: list[int] = []
+
+
 # How long the scheduler waits before it steps in for a listener that did not finish.
 GRACE = timedelta(minutes=1)
 # A month, for a cohort's length (its end date is a guide, not a contract).
@@ -282,7 +304,7 @@ def close(session: Session, *, cohort: MentoringCohort, now: datetime) -> tuple[
     ]
     key = f"{CLOSING}:{id_of(cohort)}"
     jobs.schedule(
-        session, kind=CLOSING, key=key, due_at=now + GRACE, payload={"participants": people}
+        session, kind=CLOSING, key=key, due_at=now + GRACE, payload=Closing(participants=people)
     )
     return people, key
 

@@ -40,7 +40,7 @@ def new_pair(
         kind=cohorts.INTROS,
         key=f"{cohorts.INTROS}:pair:{row.id}",
         due_at=now + cohorts.GRACE,
-        payload={"pairs": [row.id], "unmatched": []},
+        payload=cohorts.Intros(pairs=[row.id], unmatched=[]),
     )
     return row
 
@@ -82,7 +82,9 @@ def step_back(session: Session, *, user_id: str, status: str, now: datetime) -> 
         kind=cohorts.PARTNER_LEFT,
         key=key,
         due_at=now + cohorts.GRACE,
-        payload={"participant": cohorts.id_of(partner), "cohort": cohorts.id_of(cohort)},
+        payload=cohorts.PartnerLeft(
+            participant=cohorts.id_of(partner), cohort=cohorts.id_of(cohort)
+        ),
     )
     return SteppedBack(cohort.name, cohorts.id_of(partner), key)
 
@@ -120,7 +122,7 @@ def forget_person(session: Session, *, user_id: str, now: datetime) -> int:
             kind=cohorts.PARTNER_LEFT,
             key=f"{cohorts.PARTNER_LEFT}:{row.id}",
             due_at=now + cohorts.GRACE,
-            payload={"participant": partner.id, "cohort": row.cohort_id},
+            payload=cohorts.PartnerLeft(participant=partner.id, cohort=row.cohort_id),
         )
     session.flush()
     return store.forget_user(session, user_id=user_id)

@@ -18,6 +18,12 @@ from storage.models.mentoring import MentoringCohort, MentoringParticipant
 OWN_REPORT = "mentoring_own_report"
 
 
+class OwnReport(jobs.Payload):
+    """OWN_REPORT: the participant sent their own report."""
+
+    participant: int
+
+
 @dataclass(frozen=True)
 class Movement:
     """One participant's before and after."""
@@ -127,7 +133,7 @@ def schedule_own_reports(session: Session, *, report: Report, now: datetime) -> 
             kind=OWN_REPORT,
             key=key,
             due_at=now + cohorts.GRACE,
-            payload={"participant": row.participant_id},
+            payload=OwnReport(participant=row.participant_id),
         )
         keys.append(key)
     return keys

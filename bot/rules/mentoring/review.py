@@ -236,6 +236,6 @@ def confirm(session: Session, *, cohort_id: int, version: int, now: datetime) ->
         kind=cohorts.INTROS,
         key=key,
         due_at=now + cohorts.GRACE,
-        payload={"pairs": pair_ids, "unmatched": unmatched},
+        payload=cohorts.Intros(pairs=pair_ids, unmatched=unmatched),
     )
     return Confirmed(pair_ids=pair_ids, unmatched_ids=unmatched, key=key)

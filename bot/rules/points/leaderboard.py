@@ -20,6 +20,12 @@ from storage.models.programme import BusinessUnit
 LEADERBOARD_POST = "leaderboard_post"
 
 
+class LeaderboardPost(jobs.Payload):
+    """LEADERBOARD_POST: the year whose standings are posted (None: the year it falls due)."""
+
+    year: int | None = None
+
+
 # A public leaderboard names the top units only (the rest are counted), so it stays readable
 # and within one Slack message; admins see every unit.
 PUBLIC_TOP = 20
@@ -126,6 +132,6 @@ def schedule_leaderboard_post(session: Session, *, fire_time: datetime, settings
         kind=LEADERBOARD_POST,
         key=key,
         due_at=fire_time,
-        payload={"year": year},
+        payload=LeaderboardPost(year=year),
     )
     return key

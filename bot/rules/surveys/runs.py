@@ -44,6 +44,30 @@ CLOSED = "closed"
 FANOUT = "survey_fanout"
 SEND = "survey_send"
 REMINDER = "survey_reminder"
+
+
+class Fanout(jobs.Payload):
+    """FANOUT: the run whose recipients are listed."""
+
+    run_id: int
+
+
+class Send(jobs.Payload):
+    """SEND: the run and the recipient."""
+
+    run_id: int
+    user_id: str
+
+
+class Reminder(jobs.Payload):
+    """REMINDER: the run, the recipient and where their survey message is."""
+
+    run_id: int
+    user_id: str
+    channel: str
+    ts: str
+
+
 TEXT_MAX = 1000  # a free-text answer
 
 
@@ -162,7 +186,7 @@ def start(session: Session, *, survey: SurveyDef, channel: str | None, now: date
         kind=FANOUT,
         key=f"{FANOUT}:{run.id}",
         due_at=now,
-        payload={"run_id": run.id},
+        payload=Fanout(run_id=run.id),
     )
     return _view(session, run)
 
@@ -179,7 +203,7 @@ def schedule_sends(session: Session, *, run_id: int, user_ids: Iterable[str], no
             kind=SEND,
             key=f"{SEND}:{run_id}:{user_id}",
             due_at=now,
-            payload={"run_id": run_id, "user_id": user_id},
+            payload=Send(run_id=run_id, user_id=user_id),
         )
     run.recipients = len(people)
     session.add(run)
@@ -195,7 +219,7 @@ def schedule_reminder(
         kind=REMINDER,
         key=f"{REMINDER}:{run_id}:{user_id}",
         due_at=due_at,
-        payload={"run_id": run_id, "user_id": user_id, "channel": channel, "ts": ts},
+        payload=Reminder(run_id=run_id, user_id=user_id, channel=channel, ts=ts),
     )
 
 

@@ -33,6 +33,23 @@ from storage.types import utcnow
 
 NUDGE_UNIT = "nudge_unit"
 NUDGE_POST = "nudge_post"
+
+
+class NudgeUnit(jobs.Payload):
+    """NUDGE_UNIT: the year, the unit and its contacts to nudge."""
+
+    year: int
+    unit_id: int
+    contacts: list[str] = []
+
+
+class NudgePost(jobs.Payload):
+    """NUDGE_POST: the year and the units named in the public nudge."""
+
+    year: int
+    unit_ids: list[int] = []
+
+
 # Seconds between two units' sends: well within chat.postMessage's limits.
 PACE = timedelta(seconds=2)
 CONTACT_USAGE = "`/ally-admin bu contact NAME <@U…>`"
@@ -124,7 +141,7 @@ def schedule(
             kind=NUDGE_UNIT,
             key=unit_key(year, target.unit_id),
             due_at=now + PACE * index,
-            payload={"year": year, "unit_id": target.unit_id, "contacts": list(target.contacts)},
+            payload=NudgeUnit(year=year, unit_id=target.unit_id, contacts=list(target.contacts)),
         )
     public = sorted(t.unit_id for t in fresh if not t.contacts)
     if public:
@@ -134,7 +151,7 @@ def schedule(
             kind=NUDGE_POST,
             key=f"{NUDGE_POST}:{year}:{digest}",
             due_at=now + PACE * len(fresh),
-            payload={"year": year, "unit_ids": public},
+            payload=NudgePost(year=year, unit_ids=public),
         )
     return Scheduled(len(fresh), len(found) - len(fresh))
 

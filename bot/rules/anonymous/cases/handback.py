@@ -12,7 +12,14 @@ from sqlmodel import Session, col, select
 
 from bot.jobs import queue as jobs
 from bot.rules import requests as request_rules
-from bot.rules.anonymous.cases.lifecycle import OPEN, RELEASED, TAKEN, get_case, lock_ask_of
+from bot.rules.anonymous.cases.lifecycle import (
+    OPEN,
+    RELEASED,
+    TAKEN,
+    Released,
+    get_case,
+    lock_ask_of,
+)
 from bot.rules.anonymous.relays import RELAY_GRACE
 from storage import requests as request_store
 from storage.models.anonymous import AnonymousCase
@@ -96,6 +103,6 @@ def release_case(session: Session, *, case_id: int, volunteer_id: str) -> str | 
         kind=RELEASED,
         key=key,
         due_at=utcnow() + RELAY_GRACE,
-        payload={"case_id": case_id, "ask_id": withdrawn},
+        payload=Released(case_id=case_id, ask_id=withdrawn),
     )
     return key

@@ -18,7 +18,7 @@ from bot.privacy import Identity, Privacy
 from bot.rules import requests as request_rules
 from bot.rules.anonymous.cases.requester import is_requester, pause_requester
 from bot.rules.anonymous.drafts import Draft, redact_draft
-from bot.rules.anonymous.relays import RELAY, RELAY_GRACE, pending_relays
+from bot.rules.anonymous.relays import RELAY, RELAY_GRACE, RelayItem, pending_relays
 from bot.rules.errors import Conflict, NotAllowed, NotFound
 from bot.rules.points import ledger
 from storage.models.anonymous import AnonymousCase
@@ -49,6 +49,26 @@ CARD_GRACE = timedelta(minutes=1)
 RELEASED = "case_released"
 # The requester's introduction to the ally, once they chose to reveal themselves.
 REVEAL = "case_reveal"
+
+
+class CaseItem(jobs.Payload):
+    """PURGE and CARD: the case (None in an emptied payload; its key names the case then)."""
+
+    case_id: int | None = None
+
+
+class Reveal(jobs.Payload):
+    """REVEAL: the case whose requester is introduced to the ally."""
+
+    case_id: int
+
+
+class Released(jobs.Payload):
+    """RELEASED: the case put back in the channel, and its ask withdrawn with it, if any."""
+
+    case_id: int
+    ask_id: int | None = None
+
 
 _HANDLE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
@@ -129,7 +149,7 @@ def open_case(
             kind=CARD,
             key=card_key(case_id),
             due_at=utcnow() + CARD_GRACE,
-            payload={"case_id": case_id},
+            payload=CaseItem(case_id=case_id),
         )
         return case
     raise Conflict("We could not file your request just now. Please try again.")
@@ -189,7 +209,7 @@ def take_case(
                 kind=RELAY,
                 key=f"{RELAY}:case:{case_id}:{secrets.token_hex(6)}",
                 due_at=utcnow() + RELAY_GRACE,
-                payload={"case_id": case_id},
+                payload=RelayItem(case_id=case_id),
             )
         return case
     if case.volunteer_id == volunteer_id:
@@ -270,7 +290,7 @@ def reveal(session: Session, privacy: Privacy, *, case_id: int, user_id: str) ->
         kind=REVEAL,
         key=reveal_key(case_id),
         due_at=utcnow() + RELAY_GRACE,
-        payload={"case_id": case_id},
+        payload=Reveal(case_id=case_id),
     )
     session.refresh(case)
     return case
@@ -307,7 +327,7 @@ def close_case(
         kind=PURGE,
         key=purge_key(case_id),
         due_at=now + timedelta(days=retention_days),
-        payload={"case_id": case_id},
+        payload=CaseItem(case_id=case_id),
     )
     return case
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot.jobs import queue as jobs
 from bot.rules.anonymous.cases.lifecycle import CLOSED, id_of, lock_ask_of
 from bot.rules.anonymous.cases.requester import unlink_requester
-from bot.rules.anonymous.relays import RELAYS_PURGE, purge_relays
+from bot.rules.anonymous.relays import RELAYS_PURGE, RelaysPurge, purge_relays
 from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.requests import AllyRequest
 from storage.types import utcnow
@@ -45,7 +45,7 @@ def purge_case(
             kind=RELAYS_PURGE,
             key=f"{RELAYS_PURGE}:{case_id}",
             due_at=relays_due_at or utcnow(),
-            payload={"case_id": case_id},
+            payload=RelaysPurge(case_id=case_id),
         )
     case.details = None
     case.timing = None
