@@ -5,7 +5,6 @@ Keyword-only arguments; nothing here commits (the caller's unit of work does).
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import case, delete, func, or_, select, update
@@ -13,7 +12,6 @@ from sqlmodel import Session, col
 
 from storage.models.points import PointsEntry
 from storage.models.programme import FORGOTTEN, BusinessUnit
-from storage.models.schedule import DueItem
 from storage.models.yearend import AllyshipEvent, AllyshipStory, PointsDay, UnitContact
 
 
@@ -154,7 +152,6 @@ def contacts(session: Session, *, business_unit_id: int) -> list[str]:
 
 # The due kind that redraws year-end cards after a forget-me (written by bot.rules.forget
 # through forget_person, run by handlers.yearend): a contract kept here, below both.
-REDRAW_CARDS = "yearend_redraw_cards"
 
 
 def forget_person(session: Session, *, user_id: str, now: datetime) -> list[tuple[str, int]]:
@@ -210,21 +207,6 @@ def forget_person(session: Session, *, user_id: str, now: datetime) -> list[tupl
         .values(decided_by=FORGOTTEN)
     )
     session.execute(delete(UnitContact).where(col(UnitContact.user_id) == user_id))
-    if redraw:
-        # A due item as bot.jobs.queue.schedule writes it (storage sits below the queue).
-        session.add(
-            DueItem(
-                kind=REDRAW_CARDS,
-                key=f"{REDRAW_CARDS}:{uuid.uuid4()}",
-                due_at=now,
-                payload={"items": [[kind, item_id] for kind, item_id in redraw]},
-                status="pending",
-                attempts=0,
-                sent={},
-                created_at=now,
-                updated_at=now,
-            )
-        )
     return redraw
 
 

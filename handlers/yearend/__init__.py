@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from bot.rules.yearend import calls
+from bot.rules.yearend import assessment, calls
 from bot.rules.yearend import nudges as nudge_rules
 from handlers.common.commands import Routes
 from handlers.common.listeners import Listeners
 from handlers.common.permissions import ANYONE
 from handlers.yearend import awards, listeners, nudges, surface
 from handlers.yearend.ids import Ids
-from storage.yearend import REDRAW_CARDS
 
 
 def register(on: Listeners, routes: Routes) -> None:
@@ -60,5 +59,5 @@ def register(on: Listeners, routes: Routes) -> None:
     routes.due[calls.STORIES_CALL] = surface.on_stories_call_due
     routes.due[surface.CARD] = surface.on_card_due
     routes.due[surface.PURGE] = surface.on_purge_due
-    routes.due[REDRAW_CARDS] = surface.on_redraw_due
+    routes.due[assessment.REDRAW_CARDS] = surface.on_redraw_due
     routes.due[surface.DECIDED] = surface.on_decided_due

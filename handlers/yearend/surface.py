@@ -51,12 +51,6 @@ class Decided(YearendItem):
     points: int | None = None
 
 
-class RedrawCards(jobs.Payload):
-    """storage.yearend.REDRAW_CARDS (written by storage as this dict): the cards to redraw."""
-
-    items: list[tuple[str, int]] = []
-
-
 def card_key(kind: str, item_id: int) -> str:
     """The due item that posts a card if the first try failed."""
     return f"{CARD}:{kind}:{item_id}"
@@ -278,7 +272,7 @@ def on_purge_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
 
 def on_redraw_due(d: Deps, client: WebClient, item: jobs.DueWork) -> None:
     """Redraw the cards a forget-me changed (each redraw is idempotent)."""
-    for kind, item_id in item.read(RedrawCards).items:
+    for kind, item_id in item.read(assessment.RedrawCards).items:
         try:
             redraw_card(client, d, kind=kind, item_id=item_id)
         except NotFound:

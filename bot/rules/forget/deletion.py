@@ -15,8 +15,9 @@ from bot.rules import requests as rules
 from bot.rules.forget.case_side import forget_cases_asked, forget_cases_held
 from bot.rules.forget.followups import Forgotten
 from bot.rules.mentoring import partners
+from bot.rules.yearend import assessment
 from storage import requests as store
-from storage import surveys, yearend
+from storage import surveys
 from storage.models.anonymous import AnonymousCase, CasePause
 from storage.models.feedback import Feedback
 from storage.models.points import PointsEntry
@@ -78,7 +79,7 @@ def forget(session: Session, privacy: Privacy, *, user_id: str) -> Forgotten:
     # Mentoring sign-ups are sensitive (they may reveal an LGBTQ+ identity): deleted.
     partners.forget_person(session, user_id=user_id, now=utcnow())
     # Year-end stories: their text and this person's name on them go; points stay.
-    yearend.forget_person(session, user_id=user_id, now=utcnow())
+    assessment.forget_person(session, user_id=user_id, now=utcnow())
     surveys.forget_decider(session, user_id=user_id)
     jobs.scrub(session, value=user_id, replacement=FORGOTTEN)
     session.flush()

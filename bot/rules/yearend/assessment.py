@@ -10,12 +10,14 @@ volunteers or a retry, exactly one decides, and only that one awards the points.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from bot.jobs import queue as jobs
 from bot.rules.allies import member_unit
 from bot.rules.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.rules.points import ledger
@@ -35,6 +37,30 @@ DECLINED = "declined"
 WITHDRAWN = "withdrawn"
 
 MAX_REASON = 3000
+
+# The due item that redraws the cards a forget-me changed.
+REDRAW_CARDS = "yearend_redraw_cards"
+
+
+class RedrawCards(jobs.Payload):
+    """REDRAW_CARDS: the cards to redraw, as (kind, id)."""
+
+    items: list[tuple[str, int]] = []
+
+
+def forget_person(session: Session, *, user_id: str, now: datetime) -> None:
+    """A person's stories lose their text and their name on them (points stay); the cards
+    that showed them are redrawn by a due item."""
+    redraw = store.forget_person(session, user_id=user_id, now=now)
+    if redraw:
+        jobs.schedule(
+            session,
+            kind=REDRAW_CARDS,
+            key=f"{REDRAW_CARDS}:{uuid.uuid4()}",
+            due_at=now,
+            payload=RedrawCards(items=redraw),
+        )
+
 
 Item = AllyshipStory | AllyshipEvent
 
