@@ -86,7 +86,7 @@ class Database:
         bind = self.engine
         if wait is not None and not self.is_postgres:
             bind = self.engine.execution_options(**{_WAIT_MS: int(wait * 1000)})
-        with Session(bind, expire_on_commit=False) as session:
+        with Session(bind, expire_on_commit=False, close_resets_only=False) as session:
             try:
                 if wait is not None and self.is_postgres:
                     session.execute(text(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'"))
@@ -101,8 +101,9 @@ class Database:
         """A read-only look, for checks before the ack: it never waits for SQLite's writer."""
         # Closing (not rolling back) the session ends its transaction and detaches what it
         # read with the values loaded, so they can be used after the block, as the rows of a
-        # unit of work (expire_on_commit=False) can.
-        with Session(self._reader, expire_on_commit=False) as session:
+        # unit of work (expire_on_commit=False) can. A session used after its block raises
+        # (close_resets_only=False): it would otherwise open a transaction nobody ends.
+        with Session(self._reader, expire_on_commit=False, close_resets_only=False) as session:
             yield session
 
     def ping(self) -> bool:

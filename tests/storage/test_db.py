@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from sqlalchemy.exc import InvalidRequestError
 from sqlmodel import select
 
 from storage.db import Database
@@ -48,3 +50,21 @@ def test_a_failing_unit_of_work_leaves_nothing_behind(db: Database) -> None:
         pass
     with db.read() as session:
         assert session.exec(select(BusinessUnit)).all() == []
+
+
+def test_a_session_used_after_its_block_raises_instead_of_leaking_a_transaction(
+    db: Database,
+) -> None:
+    """Rows read stay usable after the block; the session itself does not (a query there
+    would open a transaction that nothing ends, holding locks others wait for)."""
+    with db.session() as session:
+        session.add(BusinessUnit(name="Sales"))
+    with db.read() as session:
+        unit = session.exec(select(BusinessUnit)).one()
+    assert unit.name == "Sales"
+    with pytest.raises(InvalidRequestError):
+        session.exec(select(BusinessUnit)).all()
+    with db.session() as writing:
+        writing.add(BusinessUnit(name="Legal"))
+    with pytest.raises(InvalidRequestError):
+        writing.exec(select(BusinessUnit)).all()
